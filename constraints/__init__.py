@@ -1,0 +1,1 @@
+"""The standard library of constraint definitions, shipped as the package `motionprog.constraints`."""

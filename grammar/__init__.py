@@ -1,0 +1,1 @@
+"""The motionprog grammar, shipped inside the wheel as the package `motionprog.grammar`."""

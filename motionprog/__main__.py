@@ -1,0 +1,5 @@
+"""`python -m motionprog` runs the command-line interface."""
+
+from motionprog.cli.app import main
+
+main()

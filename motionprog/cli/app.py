@@ -1,0 +1,36 @@
+"""The `motionprog` command: the typer app and the one place that turns errors into exit codes.
+
+Each area of the CLI lives in its own module here and adds its commands with ``register(app)``.
+Exit status: 0 success, 2 bad input (a one-line message on stderr, no traceback),
+3 a valid program that the optimizer could not satisfy.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from motionprog.errors import MotionprogError
+
+app = typer.Typer(
+    name="motionprog",
+    help="Programmable human-motion generation: write constraints, get natural motion.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# Command modules register on the app, one pair of lines per module.
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        app()
+    except MotionprogError as exc:
+        stderr.print(f"error: {exc}", markup=False)
+        sys.exit(2)
