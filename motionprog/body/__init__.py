@@ -1,0 +1,1 @@
+"""The body: skeleton, rotations, kinematics, HumanML3D features, centre of mass."""
