@@ -25,3 +25,136 @@ def shared_path(relative: str) -> Path:
 def humanml3d_dir() -> Path:
     """../shared/fixtures/humanml3d (sample 012314 and the dataset's Mean/Std)."""
     return shared_path("fixtures/humanml3d")
+
+
+def pose_from_offsets(offsets: torch.Tensor) -> torch.Tensor:
+    """Global joints [22, 3] from per-joint offsets [22, 3] to the parent (pelvis at the origin)."""
+    from motionprog.body.skeleton import NUM_JOINTS, PARENTS
+
+    ancestors = torch.eye(NUM_JOINTS, dtype=offsets.dtype)
+    for joint, parent in enumerate(PARENTS):
+        if parent >= 0:
+            ancestors[joint] += ancestors[parent]
+    return ancestors @ offsets
+
+
+@pytest.fixture
+def rest_pose() -> torch.Tensor:
+    """Global joints [22, 3] (float64, metres) of HumanML3D's rest pose (skeleton.REST_OFFSETS:
+    arms hanging down), pelvis at the origin, facing +Z."""
+    from motionprog.body.skeleton import REST_OFFSETS
+
+    return pose_from_offsets(torch.tensor(REST_OFFSETS, dtype=torch.float64))
+
+
+@pytest.fixture
+def t_pose() -> torch.Tensor:
+    """Global joints [22, 3] (float64, metres): the rest skeleton's bone lengths with the arms
+    stretched sideways (left along +x), lifted so the lowest joint is on the floor (y = 0)."""
+    from motionprog.body.skeleton import BONE_LENGTHS, RAW_OFFSETS
+
+    directions = torch.tensor(RAW_OFFSETS, dtype=torch.float64)
+    directions[[16, 18, 20]] = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    directions[[17, 19, 21]] = torch.tensor([-1.0, 0.0, 0.0], dtype=torch.float64)
+    pose = pose_from_offsets(directions * torch.tensor(BONE_LENGTHS, dtype=torch.float64)[:, None])
+    return pose - torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64) * pose[:, 1].min()
+
+
+@pytest.fixture(scope="session")
+def mdm_reference_state() -> dict[str, torch.Tensor]:
+    """The deterministic random MDM weights of ../shared/fixtures/mdm/README.md.
+
+    One draw per key of the shapes JSON, in its order, from generator seed 0, scaled by the
+    README's three rules. The README exempts ``sequence_pos_encoder.pe``; its alias
+    ``embed_timestep.sequence_pos_encoder.pe`` (the SAME buffer in MDM) is drawn and assigned
+    like any tensor of two or more dims, so loading this dict replaces the sinusoidal table
+    (that is what the published reference outputs were computed with).
+    """
+    import json
+    import math
+
+    shapes = json.loads(shared_path("fixtures/mdm/humanml_trans_enc_512.state_dict_shapes.json").read_text())
+    generator = torch.Generator().manual_seed(0)
+    state = {}
+    for key, shape in shapes.items():
+        if key == "sequence_pos_encoder.pe":
+            continue
+        r = torch.randn(*shape, generator=generator)
+        if key.endswith(("norm1.weight", "norm2.weight")):
+            state[key] = 1 + 0.1 * r
+        elif len(shape) >= 2:
+            state[key] = r / math.sqrt(shape[1])
+        else:
+            state[key] = 0.1 * r
+    state["sequence_pos_encoder.pe"] = state["embed_timestep.sequence_pos_encoder.pe"]
+    return state
+
+
+@pytest.fixture(scope="session")
+def mdm_dir(tmp_path_factory, mdm_reference_state) -> Path:
+    """A directory laid out like the public MDM release, with the random reference weights:
+    model000475000.pt (a plain state_dict, no CLIP weights), args.json, Mean.npy, Std.npy."""
+    import json
+    import shutil
+
+    directory = tmp_path_factory.mktemp("mdm")
+    torch.save(mdm_reference_state, directory / "model000475000.pt")
+    args = {"arch": "trans_enc", "dataset": "humanml", "latent_dim": 512, "layers": 8,
+            "cond_mask_prob": 0.1, "guidance_param": 2.5, "noise_schedule": "cosine",
+            "diffusion_steps": 1000, "sigma_small": True}
+    (directory / "args.json").write_text(json.dumps(args))
+    for name in ("Mean.npy", "Std.npy"):
+        shutil.copy(shared_path(f"fixtures/humanml3d/{name}"), directory / name)
+    return directory
+
+
+TINY_MAX_FRAMES = 64
+"""Longest motion of the ``tiny_model`` fixture."""
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """A tiny randomly initialised bundled-architecture model (seed 0) on the CPU: the real
+    Denoiser, DDIM sampler and feature decoder, max 64 frames, standing at the rest pose with
+    a pelvis height of 0.93 m on average. Its output layer gets random weights (std 0.2) so that
+    the decoded motion depends on the noise."""
+    from motionprog.body.skeleton import REST_OFFSETS
+    from motionprog.models.bundled import BundledModel, Denoiser, DenoiserConfig
+
+    torch.manual_seed(0)
+    config = DenoiserConfig(widths=(16, 32), blocks=1, emb_dim=32, max_frames=TINY_MAX_FRAMES, default_steps=4)
+    denoiser = Denoiser(config)
+    torch.nn.init.normal_(denoiser.out.weight, std=0.2)
+    pose = pose_from_offsets(torch.tensor(REST_OFFSETS)) + torch.tensor([0.0, 0.93, 0.0])
+    mean = torch.cat([torch.tensor([0.0, 0.0, 0.0, 0.93]), pose[1:].flatten()])
+    std = torch.cat([torch.full((3,), 0.01), torch.full((64,), 0.05)])
+    return BundledModel(denoiser, mean, std)
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tiny_model, tmp_path_factory) -> Path:
+    """``tiny_model`` saved as a bundled-model safetensors file (usable as ``--model PATH``)."""
+    from motionprog.models.bundled import save_weights
+
+    path = tmp_path_factory.mktemp("tiny") / "tiny.safetensors"
+    save_weights(path, tiny_model.denoiser, tiny_model.mean, tiny_model.std)
+    return path
+
+
+@pytest.fixture(scope="session")
+def swinging_joints():
+    """Joints float32 [24, 22, 3] (metres, Y up) of a body walking +Z at 1 m/s with every joint
+    swinging sinusoidally (up to 0.4 rad, seed 6), built by forward kinematics on the rest
+    skeleton, so its bone lengths are exactly ``skeleton.BONE_LENGTHS``."""
+    from motionprog.body.kinematics import forward_kinematics
+    from motionprog.body.rotations import normalize
+
+    generator = torch.Generator().manual_seed(6)
+    frames = 24
+    t = torch.arange(frames, dtype=torch.float64)[:, None, None] / 20.0
+    axes = normalize(torch.randn(22, 3, generator=generator, dtype=torch.float64))
+    amplitude = 0.4 * torch.rand(22, 1, generator=generator, dtype=torch.float64)
+    half = 0.5 * amplitude * torch.sin(2 * torch.pi * 1.5 * t + torch.arange(22.0)[None, :, None])
+    local = torch.cat([torch.cos(half), torch.sin(half) * axes], dim=-1)  # [T, 22, 4]
+    root = torch.stack([torch.zeros(frames), torch.full((frames,), 0.93), torch.arange(frames) / 20.0], -1)
+    return forward_kinematics(local, root.double()).float().numpy()

@@ -25,6 +25,19 @@ app = typer.Typer(
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 # Command modules register on the app, one pair of lines per module.
+from motionprog.cli import convert  # noqa: E402
+
+convert.register(app)
+from motionprog.cli import sample  # noqa: E402
+sample.register(app)
+from motionprog.cli import render  # noqa: E402
+render.register(app)
+from motionprog.cli import run  # noqa: E402
+run.register(app)
+from motionprog.cli import bench  # noqa: E402
+bench.register(app)
+from motionprog.cli import train  # noqa: E402
+train.register(app)
 
 
 def main() -> None:

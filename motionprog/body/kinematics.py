@@ -1,0 +1,162 @@
+"""Forward and inverse kinematics on the 22-joint skeleton, HumanML3D's bone convention.
+
+Rotations are unit quaternions ``[..., 4]`` (w first, see :mod:`motionprog.body.rotations`).
+Positions are metres, Y up; the rest pose (``skeleton.REST_OFFSETS``) is a T-pose facing +Z.
+
+The convention is HumanML3D's (its ``Skeleton.forward_kinematics``): the rotation stored
+at joint ``j > 0`` turns the *bone that ends at j* (from its parent to j), so a joint with
+several children (pelvis, spine3) gives each child bone its own rotation and inverse
+kinematics is exact for every bone direction. Each kinematic chain starts from the root
+rotation (index 0): the bones that leave the pelvis *and* the collar bones that leave spine3
+are relative to the root, every other bone to the bone before it in its chain.
+
+    global[0] = local[0]                      (the root's heading)
+    global[j] = global[rotation_parent[j]] * local[j]
+    joint[j]  = joint[parent[j]] + rotate(global[j], offset[j])
+
+Exporters that need one rotation per joint (BVH, glTF) read ``global[j]`` as the rotation
+of the bone parent(j) -> j.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from motionprog.body import skeleton
+from motionprog.body.rotations import (
+    normalize,
+    quat_between,
+    quat_identity_like,
+    quat_inverse,
+    quat_multiply,
+    quat_rotate,
+)
+
+
+def _rotation_parents() -> tuple[int, ...]:
+    parents = [0] * skeleton.NUM_JOINTS
+    for chain in skeleton.CHAINS:
+        for previous, joint in zip(chain[1:-1], chain[2:]):
+            parents[joint] = previous
+    return tuple(parents)
+
+
+ROTATION_PARENTS: tuple[int, ...] = _rotation_parents()
+"""For each joint, the joint whose global rotation its local rotation is relative to
+(0 for the first bone of each chain, as in HumanML3D)."""
+
+
+def _depths(parents: tuple[int, ...]) -> tuple[int, ...]:
+    depths = [0] * len(parents)
+    for joint in range(1, len(parents)):
+        depths[joint] = depths[parents[joint]] + 1
+    return tuple(depths)
+
+
+_ROTATION_DEPTH = _depths(ROTATION_PARENTS)
+_LEVELS: tuple[tuple[int, ...], ...] = tuple(
+    tuple(j for j in range(1, skeleton.NUM_JOINTS) if _ROTATION_DEPTH[j] == depth)
+    for depth in range(1, max(_ROTATION_DEPTH) + 1)
+)
+"""Joints grouped by depth in the rotation tree, so composition loops over 4 levels."""
+
+
+def _ancestor_matrix() -> np.ndarray:
+    """``A[j, k] = 1`` when the bone ending at k lies on the path from the root to joint j."""
+    matrix = np.zeros((skeleton.NUM_JOINTS, skeleton.NUM_JOINTS), dtype=np.float64)
+    for joint in range(1, skeleton.NUM_JOINTS):
+        k = joint
+        while k > 0:
+            matrix[joint, k] = 1.0
+            k = skeleton.PARENTS[k]
+    return matrix
+
+
+_ANCESTORS = _ancestor_matrix()
+
+
+def bone_rotations(joints: Tensor) -> Tensor:
+    """Shortest-arc rotation of each bone from its rest direction to its direction in ``joints``.
+
+    joints: ``[..., 22, 3]`` metres. Returns ``[..., 22, 4]``; index 0 (no bone) is identity.
+    A zero-length bone gets the identity.
+    """
+    rest = torch.as_tensor(skeleton.RAW_OFFSETS[1:], dtype=joints.dtype, device=joints.device)
+    bones = joints[..., 1:, :] - joints[..., list(skeleton.PARENTS[1:]), :]
+    rotations = quat_between(rest, normalize(bones))
+    return torch.cat([quat_identity_like(rotations[..., :1, :]), rotations], dim=-2)
+
+
+def local_from_global(global_quats: Tensor) -> Tensor:
+    """Local rotations ``[..., 22, 4]`` from global bone rotations ``[..., 22, 4]``.
+
+    ``local[j] = inverse(global[rotation_parent[j]]) * global[j]``; ``local[0] = global[0]``.
+    """
+    parents = global_quats[..., list(ROTATION_PARENTS[1:]), :]
+    local = quat_multiply(quat_inverse(parents), global_quats[..., 1:, :])
+    return torch.cat([global_quats[..., :1, :], local], dim=-2)
+
+
+def global_from_local(local_quats: Tensor) -> Tensor:
+    """Global bone rotations ``[..., 22, 4]`` from local rotations ``[..., 22, 4]``.
+
+    Composes one level of the rotation tree at a time (4 levels), all joints of a level at once.
+    """
+    global_quats = local_quats
+    for level in _LEVELS:
+        index = torch.tensor(level, device=local_quats.device)
+        parents = global_quats[..., [ROTATION_PARENTS[j] for j in level], :]
+        composed = quat_multiply(parents, local_quats[..., level, :])
+        global_quats = global_quats.index_copy(-2, index, composed)
+    return global_quats
+
+
+def forward_kinematics(local_quats: Tensor, root_pos: Tensor, offsets: Tensor | None = None) -> Tensor:
+    """Joint positions from local rotations.
+
+    local_quats: ``[..., 22, 4]`` (HumanML3D bone convention, see the module docstring).
+    root_pos:    ``[..., 3]`` pelvis position, metres.
+    offsets:     ``[..., 22, 3]`` or ``[22, 3]`` rest offsets (default ``skeleton.REST_OFFSETS``).
+    Returns joints ``[..., 22, 3]``, metres, Y up.
+    """
+    if offsets is None:
+        offsets = torch.as_tensor(skeleton.REST_OFFSETS, dtype=local_quats.dtype, device=local_quats.device)
+    bones = quat_rotate(global_from_local(local_quats), offsets)
+    ancestors = torch.as_tensor(_ANCESTORS, dtype=bones.dtype, device=bones.device)
+    return root_pos[..., None, :] + torch.einsum("jk,...kc->...jc", ancestors, bones)
+
+
+def up_cross(v: Tensor) -> Tensor:
+    """``+Y x v`` for ``v [..., 3]``: ``(v_z, 0, -v_x)``, horizontal, 90 degrees left of ``v``
+    seen from above (not normalised)."""
+    return torch.stack([v[..., 2], torch.zeros_like(v[..., 0]), -v[..., 0]], dim=-1)
+
+
+def facing_direction(joints: Tensor) -> Tensor:
+    """Unit horizontal facing direction ``[..., 3]`` of poses ``[..., 22, 3]``.
+
+    ``across = (right hip - left hip) + (right shoulder - left shoulder)`` points to the
+    body's right; facing is ``normalize(+Y x across)`` (zero when the pose has no facing).
+    """
+    r_hip, l_hip, r_shoulder, l_shoulder = skeleton.FACE_JOINTS
+    across = joints[..., r_hip, :] - joints[..., l_hip, :] + joints[..., r_shoulder, :] - joints[..., l_shoulder, :]
+    return normalize(up_cross(across))
+
+
+def inverse_kinematics(joints: Tensor) -> tuple[Tensor, Tensor]:
+    """Local rotations and root positions that reproduce ``joints`` on the rest skeleton.
+
+    joints: ``[..., 22, 3]`` metres (any leading dims, e.g. ``[B, T]``).
+    Returns ``(local_quats [..., 22, 4], root_pos [..., 3])``. The root rotation is the yaw
+    that turns +Z to the pose's facing direction (:func:`facing_direction`); each bone gets
+    the shortest-arc rotation from its rest direction. ``forward_kinematics(*inverse_kinematics(j))``
+    reproduces every bone direction of ``j`` exactly, and ``j`` itself when its bone lengths
+    are ``skeleton.BONE_LENGTHS``.
+    """
+    forward = facing_direction(joints)
+    z_axis = torch.tensor([0.0, 0.0, 1.0], dtype=joints.dtype, device=joints.device)
+    heading = quat_between(z_axis, forward)
+    global_quats = torch.cat([heading[..., None, :], bone_rotations(joints)[..., 1:, :]], dim=-2)
+    return local_from_global(global_quats), joints[..., 0, :]

@@ -1,0 +1,66 @@
+"""`motionprog bench`: fast optimizer vs the ProgMoGen reference on the example programs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from motionprog.errors import InputError
+
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+QUICK_PROGRAMS = 2
+"""Programs run by ``--quick`` (the first ones by name)."""
+
+
+def bench(
+    out: Path = typer.Option(Path("bench"), "--out", help="Directory for bench.md and bench.json."),
+    quick: bool = typer.Option(False, "--quick", help="A small subset: the first two programs."),
+    examples: Path = typer.Option(Path("examples"), "--examples", help="Directory of .mprog programs."),
+    model: str = typer.Option("bundled", "--model", help="'bundled', 'mdm:DIR' or a .safetensors file."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    seeds: int = typer.Option(4, "--seeds", min=1, help="Seeds of the fast method."),
+    steps: int = typer.Option(6, "--steps", min=1, help="DDIM steps of the fast method."),
+    iters: int = typer.Option(150, "--iters", min=1, help="Most iterations of the fast method."),
+    reference_steps: int = typer.Option(100, "--reference-steps", min=1, help="DDIM steps of the reference."),
+    reference_iters: int = typer.Option(100, "--reference-iters", min=1, help="Iterations of the reference."),
+    language: bool = typer.Option(True, "--language/--no-language", help="Also time the language part."),
+) -> None:
+    """Run every example with both methods on the same model; write Markdown and JSON."""
+    from dataclasses import replace
+
+    from motionprog.io.atomic import write_text
+    from motionprog.cli.run import load_cli_model
+    from motionprog.optimize import OptimizeConfig
+    from motionprog.optimize.bench import markdown, run_bench
+
+    programs = sorted(examples.glob("*.mprog"))
+    if not programs:
+        raise InputError(f"{examples}: no .mprog programs to benchmark")
+    if quick:
+        programs = programs[:QUICK_PROGRAMS]
+    fast = OptimizeConfig(seeds=seeds, steps=steps, iterations=iters, device=device)
+    reference = replace(fast, method="progmogen", progmogen_steps=reference_steps, progmogen_iterations=reference_iters)
+    motion_model = load_cli_model(model, device=device)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=stderr, transient=True)
+    with progress:
+        task = progress.add_task("benchmark", total=2 * len(programs))
+
+        def on_run(done: int, total: int, description: str) -> None:
+            progress.update(task, completed=done, total=total, description=description)
+
+        results = run_bench(programs, motion_model, fast, reference, progress=on_run, language=language)
+    write_text(out / "bench.json", json.dumps(results, indent=2))
+    write_text(out / "bench.md", markdown(results))
+    stdout.print(markdown(results), markup=False)
+    stdout.print(f"wrote {out / 'bench.md'} and {out / 'bench.json'}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `motionprog bench` to the app."""
+    app.command("bench")(bench)

@@ -1,0 +1,45 @@
+"""`motionprog convert IN OUT`: move motions between file formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from motionprog.errors import InputError
+from motionprog.io.formats import READERS, read_motions, writer_for
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+def output_paths(out: Path, count: int) -> list[Path]:
+    """``out`` for one motion; ``OUT_stem_000.ext``, ``..._001.ext``, ... beside it for several."""
+    if count == 1:
+        return [out]
+    return [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(count)]
+
+
+def convert(
+    source: Path = typer.Argument(..., metavar="IN", help="Input motion file (.npz, .npy, ...)."),
+    target: Path = typer.Argument(..., metavar="OUT", help="Output file; its extension picks the format."),
+    from_format: str = typer.Option(
+        None, "--from", help=f"Input format, overriding the extension: {', '.join(READERS)}."
+    ),
+    index: int = typer.Option(None, "--index", help="Convert only this motion of a multi-motion file (from 0)."),
+) -> None:
+    """Convert a motion file; MDM results with several motions give OUT_stem_000.ext, ... ."""
+    writer = writer_for(target)
+    motions = read_motions(source, from_format)
+    if index is not None:
+        if not 0 <= index < len(motions):
+            raise InputError(f"{source}: --index {index} is out of range (the file holds {len(motions)} motions)")
+        motions = [motions[index]]
+    for motion, path in zip(motions, output_paths(target, len(motions))):
+        writer(motion, path)
+        console.print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s)", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `convert` command to the app."""
+    app.command("convert")(convert)

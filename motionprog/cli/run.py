@@ -1,0 +1,164 @@
+"""`motionprog run`: optimise a program into a motion, with a progress bar and a report table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from motionprog.errors import InputError
+from motionprog.io.atomic import write_text
+from motionprog.lang.diagnostics import ProgramError, render_text
+from motionprog.motion import save_npz
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = Console(highlight=False)
+
+EXIT_UNSATISFIED = 3
+EXIT_BAD_INPUT = 2
+
+
+def _margin_text(row: dict[str, Any]) -> str:
+    margin = row["margin"]
+    if margin is None:
+        return "non-finite"
+    if row["unit"] == "m":
+        return f"{margin * 100:+.2f} cm"
+    return f"{margin:+.4g} {row['unit']}".rstrip()
+
+
+def report_table(report: dict[str, Any]) -> Table:
+    """Each constraint with its margin, unit and whether it holds."""
+    table = Table(title=f"{'satisfied' if report['satisfied'] else 'NOT satisfied'} ({report['method']}, "
+                        f"model {report['model']})")
+    for column in ("constraint", "source", "kind", "margin", "holds"):
+        table.add_column(column, justify="right" if column == "margin" else "left")
+    for row in report["constraints"]:
+        if row["satisfied"] is None:
+            holds = "-"
+        else:
+            holds = "[green]yes[/]" if row["satisfied"] else ("[red]NO[/]" if row["hard"] else "[yellow]no (soft)[/]")
+        kind = row["kind"] if row["hard"] or row["kind"] != "constraint" else "soft"
+        table.add_row(row["name"], row["source"], kind, _margin_text(row), holds)
+    return table
+
+
+def metrics_table(report: dict[str, Any]) -> Table:
+    """Naturalness metrics, time and peak memory of a run."""
+    table = Table(title="naturalness and cost", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for name, value in report["metrics"].items():
+        table.add_row(name.replace("_", " "), "n/a" if value is None else f"{value:.4g}")
+    table.add_row("iterations", str(report["iterations"]))
+    table.add_row("time", f"{report['time_s']:.2f} s")
+    table.add_row("peak memory", f"{report['peak_memory_mb']:.0f} MB")
+    table.add_row("seed chosen", str(report["best_seed"]))
+    return table
+
+
+def print_report(console: Console, report: dict[str, Any]) -> None:
+    """The final tables, then what went wrong (conflicts, non-finite values) if anything."""
+    console.print(report_table(report))
+    console.print(metrics_table(report))
+    if report["error"]:
+        console.print(f"[red]stopped early:[/] {report['error']}")
+    for first, second in report["conflicts"]:
+        console.print(f"[red]conflict:[/] '{first}' and '{second}' pull the motion in opposite directions")
+    if report["violated"]:
+        console.print("[red]violated:[/] " + ", ".join(f"'{name}'" for name in report["violated"]))
+
+
+def render_video(motion: Any, path: Path) -> None:
+    """Render ``motion`` (with its scene) to ``path`` through motionprog.render, if installed."""
+    try:
+        from motionprog.render.video import render_motion
+    except ImportError as exc:
+        raise InputError(f"cannot render {path}: rendering is unavailable ({exc}); "
+                         "install the extra with pip install 'motionprog[render]'") from exc
+    render_motion(motion, path, scene=motion.metadata.get("scene"))
+
+
+def load_cli_model(spec: str, stats: Path | None = None, text_encoder: str | None = None,
+                   device: str = "auto") -> Any:
+    """A model from a CLI spec: 'bundled', 'mdm:DIR', or a bundled-architecture weights file
+    (``.safetensors``, as written by `motionprog train`)."""
+    from motionprog.models.registry import load_model, resolve_device
+
+    if spec.endswith(".safetensors"):
+        from motionprog.models.bundled import load_bundled
+
+        return load_bundled(resolve_device(device), path=Path(spec).expanduser())
+    return load_model(spec, stats=stats, text_encoder=text_encoder, device=device)
+
+
+def run(
+    program_file: Path = typer.Argument(..., help="The .mprog program to run."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output motion (.npz)."),
+    model: Optional[str] = typer.Option(
+        None, "--model", help="'bundled' (default), 'mdm:DIR' or a trained .safetensors file."),
+    stats: Optional[Path] = typer.Option(None, "--stats", help="HumanML3D Mean.npy/Std.npy directory (mdm only)."),
+    text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="'clip:PATH' or 'none' (mdm only)."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Seeds optimised together (default: the program's)."),
+    steps: int = typer.Option(6, "--steps", min=1, help="DDIM steps per decode while optimising."),
+    final_steps: Optional[int] = typer.Option(None, "--final-steps", min=1, help="DDIM steps of the final decode."),
+    iters: int = typer.Option(150, "--iters", min=1, help="Most optimisation iterations."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    seed: int = typer.Option(0, "--seed", help="Base random seed (seed s, s+1, ... per batch row)."),
+    report_path: Optional[Path] = typer.Option(None, "--report", help="Write the report JSON here."),
+    method: str = typer.Option("fast", "--method", help="fast (ours) or progmogen (the reference procedure)."),
+    polish: bool = typer.Option(True, "--polish/--no-polish", help="Polish the chosen seed in feature space."),
+    checkpoint: bool = typer.Option(False, "--checkpoint", help="Gradient checkpointing (less memory, slower)."),
+    render: Optional[Path] = typer.Option(None, "--render", help="Also render a video (.mp4/.gif)."),
+) -> None:
+    """Generate a motion that satisfies PROGRAM_FILE; exit 0 if every hard constraint holds, 3 if not."""
+    from motionprog.optimize import OptimizeConfig, generate, load_program
+
+    try:
+        program = load_program(program_file)
+    except ProgramError as exc:
+        for diagnostic in exc.diagnostics:
+            stderr.print(render_text(diagnostic), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    config = OptimizeConfig(
+        method=method, seeds=seeds, seed=seed, steps=steps, final_steps=final_steps, iterations=iters,
+        device=device, checkpoint=checkpoint, polish_iterations=OptimizeConfig.polish_iterations if polish else 0,
+        progmogen_iterations=iters if method == "progmogen" else OptimizeConfig.progmogen_iterations,
+    )
+    motion_model = load_cli_model(model or program.model or "bundled", stats, text_encoder, device)
+    total = (config.progmogen_iterations if method == "progmogen" else config.iterations) + 1
+    batch = 1 if method == "progmogen" else (seeds or program.seeds)
+    progress = Progress(
+        TextColumn("optimising"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"), TextColumn("satisfied {task.fields[sat]}"), TimeElapsedColumn(),
+        console=stderr, transient=True,
+    )
+    with progress:
+        task = progress.add_task("optimising", total=total, loss="-", sat=f"0/{batch}")
+
+        def on_iteration(iteration: int, loss: float, satisfied: int) -> None:
+            progress.update(task, completed=iteration + 1, loss=f"{loss:.4g}", sat=f"{satisfied}/{batch}")
+
+        result = generate(program, model=motion_model, config=replace(config, seeds=batch),
+                          callback=on_iteration)
+    save_npz(result.motion, out)
+    if report_path is not None:
+        write_text(report_path, json.dumps(result.report, indent=2))
+    print_report(stdout, result.report)
+    stdout.print(f"wrote {out}" + (f" and {report_path}" if report_path else ""), markup=False)
+    if render is not None:
+        render_video(result.motion, render)
+        stdout.print(f"wrote {render}", markup=False)
+    if not result.report["satisfied"]:
+        raise typer.Exit(EXIT_UNSATISFIED)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `motionprog run` to the app."""
+    app.command("run")(run)

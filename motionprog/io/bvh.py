@@ -1,0 +1,373 @@
+"""BVH files: parse any skeleton, forward kinematics with Euler channels, read and write Motions.
+
+BVH conventions used here:
+- a rotation channel list such as ``Zrotation Yrotation Xrotation`` means the local rotation
+  ``R = Rz @ Ry @ Rx`` (intrinsic axes in the listed order), angles in degrees, applied to
+  column vectors; a joint's global rotation is its parent's global rotation times its own;
+- position channels (``Xposition`` ...) may appear on any joint; where present they replace
+  the matching component of the joint's OFFSET (for the root that makes them absolute);
+- an ``End Site`` becomes a joint named ``<parent>_end`` with no channels.
+
+:func:`read_bvh` retargets onto the 22-joint skeleton at 20 fps (``motionprog.io.retarget``);
+:func:`write_bvh` writes the 22-joint skeleton with ``Zrotation Yrotation Xrotation`` channels
+on every joint and root position channels, in metres, one frame per motion frame.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.spatial.transform import Rotation
+
+from motionprog.body import skeleton
+from motionprog.body.kinematics import global_from_local, inverse_kinematics
+from motionprog.body.rotations import quat_to_matrix
+from motionprog.errors import InputError
+from motionprog.io.atomic import write_text
+from motionprog.io.retarget import RIGID_GROUPS, retarget, rigid_frame
+from motionprog.motion import Motion
+
+POSITION_CHANNELS = ("Xposition", "Yposition", "Zposition")
+ROTATION_CHANNELS = ("Xrotation", "Yrotation", "Zrotation")
+END_SUFFIX = "_end"
+
+
+@dataclass(frozen=True)
+class BvhSkeleton:
+    """A parsed BVH file, in the file's own units and frame rate.
+
+    names:      joint names in file order (parents precede children); end sites are
+                named ``<parent>_end``.
+    parents:    parent index of each joint, -1 for the root.
+    offsets:    float64 [J, 3], each joint's OFFSET from its parent, file units.
+    channels:   the channel names of each joint (empty for end sites).
+    motion:     float64 [F, C], the MOTION values, C = total number of channels.
+    frame_time: seconds per frame.
+    """
+
+    names: tuple[str, ...]
+    parents: tuple[int, ...]
+    offsets: np.ndarray
+    channels: tuple[tuple[str, ...], ...]
+    motion: np.ndarray
+    frame_time: float
+
+    @property
+    def fps(self) -> float:
+        return 1.0 / self.frame_time
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.motion.shape[0])
+
+    def channel_columns(self) -> list[np.ndarray]:
+        """The MOTION column indices of each joint's channels, in file order."""
+        sizes = np.array([len(c) for c in self.channels], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        return [np.arange(s, s + n) for s, n in zip(starts, sizes)]
+
+    def rest_positions(self) -> np.ndarray:
+        """Joint positions in the rest pose (all channels zero but root at origin); [J, 3]."""
+        positions = np.zeros_like(self.offsets)
+        for j, p in enumerate(self.parents):
+            positions[j] = self.offsets[j] + (positions[p] if p >= 0 else 0.0)
+        return positions
+
+
+def euler_to_matrix(angles_deg: np.ndarray, axes: str) -> np.ndarray:
+    """Rotation matrices of intrinsic Euler angles, R = R_axes[0] @ R_axes[1] @ ...
+
+    angles_deg: [..., len(axes)] degrees; axes: e.g. "ZYX". Returns [..., 3, 3].
+    """
+    if not axes:
+        return np.broadcast_to(np.eye(3), (*angles_deg.shape[:-1], 3, 3)).copy()
+    flat = angles_deg.reshape(-1, len(axes))
+    matrices = Rotation.from_euler(axes.upper(), flat, degrees=True).as_matrix()
+    return matrices.reshape(*angles_deg.shape[:-1], 3, 3)
+
+
+def matrix_to_euler(matrices: np.ndarray, axes: str) -> np.ndarray:
+    """Intrinsic Euler angles in degrees of rotation matrices [..., 3, 3]; [..., len(axes)]."""
+    flat = matrices.reshape(-1, 3, 3)
+    angles = Rotation.from_matrix(flat).as_euler(axes.upper(), degrees=True)
+    return angles.reshape(*matrices.shape[:-2], len(axes))
+
+
+def local_transforms(skeleton: BvhSkeleton) -> tuple[np.ndarray, np.ndarray]:
+    """Each joint's local rotation and translation from the MOTION channels.
+
+    Returns (rotations [F, J, 3, 3], translations [F, J, 3] in file units).
+    """
+    frames, joints = skeleton.num_frames, len(skeleton.names)
+    rotations = np.empty((frames, joints, 3, 3))
+    translations = np.broadcast_to(skeleton.offsets, (frames, joints, 3)).copy()
+    for j, (names, columns) in enumerate(zip(skeleton.channels, skeleton.channel_columns())):
+        rot_cols = [c for n, c in zip(names, columns) if n in ROTATION_CHANNELS]
+        axes = "".join(n[0] for n in names if n in ROTATION_CHANNELS)
+        rotations[:, j] = euler_to_matrix(skeleton.motion[:, rot_cols], axes)
+        for name, column in zip(names, columns):
+            if name in POSITION_CHANNELS:
+                translations[:, j, POSITION_CHANNELS.index(name)] = skeleton.motion[:, column]
+    return rotations, translations
+
+
+def forward_kinematics(
+    parents: tuple[int, ...], rotations: np.ndarray, translations: np.ndarray
+) -> np.ndarray:
+    """Global joint positions of a BVH hierarchy, batched over frames.
+
+    parents: parent index per joint (parents first); rotations: [F, J, 3, 3] local;
+    translations: [F, J, 3] local offsets (file units). Returns positions [F, J, 3].
+    """
+    global_rot = np.empty_like(rotations)
+    positions = np.empty_like(translations)
+    for j, p in enumerate(parents):
+        if p < 0:
+            global_rot[:, j] = rotations[:, j]
+            positions[:, j] = translations[:, j]
+        else:
+            global_rot[:, j] = global_rot[:, p] @ rotations[:, j]
+            positions[:, j] = positions[:, p] + np.einsum("fab,fb->fa", global_rot[:, p], translations[:, j])
+    return positions
+
+
+def global_positions(skeleton: BvhSkeleton) -> np.ndarray:
+    """Global positions of every joint (end sites included) per frame; [F, J, 3], file units."""
+    return forward_kinematics(skeleton.parents, *local_transforms(skeleton))
+
+
+class _Lines:
+    """The file's non-blank lines as (line number, tokens), consumed front to back."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = [(n, line.split()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        self.pos = 0
+
+    def error(self, line: int | None, message: str) -> InputError:
+        where = f"{self.path}:{line}" if line is not None else f"{self.path}"
+        return InputError(f"{where}: {message}")
+
+    def next(self, what: str) -> tuple[int, list[str]]:
+        if self.pos >= len(self.lines):
+            last = self.lines[-1][0] if self.lines else None
+            raise self.error(last, f"unexpected end of file, expected {what}")
+        item = self.lines[self.pos]
+        self.pos += 1
+        return item
+
+    def numbers(self, line: int, tokens: list[str], what: str) -> list[float]:
+        try:
+            return [float(t) for t in tokens]
+        except ValueError:
+            bad = next(t for t in tokens if not _is_number(t))
+            raise self.error(line, f"non-numeric value {bad!r} in {what}") from None
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_joint(lines: _Lines, line: int, name: str, parent: int, out: dict[str, list]) -> None:
+    """Parse one JOINT/ROOT/End Site block whose header was already read."""
+    index = len(out["names"])
+    out["names"].append(name)
+    out["parents"].append(parent)
+    out["offsets"].append(np.zeros(3))
+    out["channels"].append(())
+    n, tokens = lines.next("'{'")
+    if tokens != ["{"]:
+        raise lines.error(n, f"expected '{{' after joint {name!r}, got {' '.join(tokens)!r}")
+    while True:
+        n, tokens = lines.next(f"'}}' closing joint {name!r}")
+        key = tokens[0].upper()
+        if key == "OFFSET":
+            if len(tokens) != 4:
+                raise lines.error(n, f"OFFSET of {name!r} needs 3 values, got {len(tokens) - 1}")
+            out["offsets"][index] = np.array(lines.numbers(n, tokens[1:], f"OFFSET of {name!r}"))
+        elif key == "CHANNELS":
+            count = lines.numbers(n, tokens[1:2], f"CHANNELS of {name!r}")
+            names = tuple(tokens[2:])
+            if not count or int(count[0]) != len(names):
+                raise lines.error(n, f"CHANNELS of {name!r} declares {tokens[1]} channels but lists {len(names)}")
+            unknown = [c for c in names if c not in POSITION_CHANNELS + ROTATION_CHANNELS]
+            if unknown:
+                raise lines.error(n, f"unknown channel {unknown[0]!r} on joint {name!r}")
+            out["channels"][index] = names
+        elif key == "JOINT":
+            if len(tokens) < 2:
+                raise lines.error(n, "JOINT without a name")
+            _parse_joint(lines, n, " ".join(tokens[1:]), index, out)
+        elif key == "END":
+            _parse_joint(lines, n, name + END_SUFFIX, index, out)
+        elif tokens == ["}"]:
+            return
+        else:
+            raise lines.error(n, f"unexpected {' '.join(tokens)!r} in joint {name!r}")
+
+
+def read_bvh_skeleton(path: str | os.PathLike) -> BvhSkeleton:
+    """Parse a BVH file of any skeleton; raises InputError naming the file, line and defect."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+    lines = _Lines(path, text)
+    n, tokens = lines.next("HIERARCHY")
+    if tokens != ["HIERARCHY"]:
+        raise lines.error(n, "not a BVH file (expected HIERARCHY)")
+    n, tokens = lines.next("ROOT")
+    if len(tokens) < 2 or tokens[0] != "ROOT":
+        raise lines.error(n, f"expected ROOT <name>, got {' '.join(tokens)!r}")
+    out: dict[str, list] = {"names": [], "parents": [], "offsets": [], "channels": []}
+    _parse_joint(lines, n, " ".join(tokens[1:]), -1, out)
+    n, tokens = lines.next("MOTION")
+    if tokens != ["MOTION"]:
+        raise lines.error(n, f"expected MOTION after the hierarchy, got {' '.join(tokens)!r}")
+    n, tokens = lines.next("Frames:")
+    if tokens[:1] != ["Frames:"] or len(tokens) != 2 or not tokens[1].isdigit():
+        raise lines.error(n, f"expected 'Frames: <count>', got {' '.join(tokens)!r}")
+    frames = int(tokens[1])
+    n, tokens = lines.next("Frame Time:")
+    if tokens[:2] != ["Frame", "Time:"] or len(tokens) != 3:
+        raise lines.error(n, f"expected 'Frame Time: <seconds>', got {' '.join(tokens)!r}")
+    frame_time = lines.numbers(n, tokens[2:], "Frame Time")[0]
+    if not frame_time > 0:
+        raise lines.error(n, f"Frame Time must be positive, got {tokens[2]}")
+    width = sum(len(c) for c in out["channels"])
+    rows = lines.lines[lines.pos:]
+    if len(rows) < frames:
+        last = rows[-1][0] if rows else n
+        raise lines.error(last, f"truncated: {frames} frames declared, {len(rows)} found")
+    if len(rows) > frames:
+        raise lines.error(rows[frames][0], f"more frame lines than the {frames} declared")
+    wrong = next(((m, t) for m, t in rows if len(t) != width), None)
+    if wrong is not None:
+        raise lines.error(wrong[0], f"frame has {len(wrong[1])} values, expected {width} (one per channel)")
+    try:
+        motion = np.array([t for _, t in rows], dtype=np.float64).reshape(frames, width)
+    except ValueError:
+        m, t = next((m, t) for m, t in rows if not all(_is_number(x) for x in t))
+        lines.numbers(m, t, "frame")
+        raise
+    if not np.isfinite(motion).all():
+        m = rows[int(np.argwhere(~np.isfinite(motion))[0, 0])][0]
+        raise lines.error(m, "frame contains a non-finite value")
+    return BvhSkeleton(
+        names=tuple(out["names"]),
+        parents=tuple(out["parents"]),
+        offsets=np.array(out["offsets"], dtype=np.float64),
+        channels=tuple(out["channels"]),
+        motion=motion,
+        frame_time=float(frame_time),
+    )
+
+
+def read_bvh(path: str | os.PathLike) -> Motion:
+    """A BVH file of any mapped skeleton as a Motion: 22 joints, metres, Y up, 20 fps,
+    facing +Z at the start, feet on the floor (see :mod:`motionprog.io.retarget`)."""
+    bvh = read_bvh_skeleton(path)
+    joints = retarget(bvh.names, bvh.parents, bvh.rest_positions(), global_positions(bvh), bvh.fps, str(path))
+    return Motion(joints=joints, fps=skeleton.FPS, metadata={"source": Path(path).name})
+
+
+EXPORT_AXES = "ZYX"
+"""Rotation channel order of exported files: ``Zrotation Yrotation Xrotation``."""
+
+_CHILDREN: tuple[tuple[int, ...], ...] = tuple(
+    tuple(c for c, p in enumerate(skeleton.PARENTS) if p == j) for j in range(skeleton.NUM_JOINTS)
+)
+
+
+def _depth_first(joint: int = 0) -> list[int]:
+    return [joint] + [d for c in _CHILDREN[joint] for d in _depth_first(c)]
+
+
+EXPORT_ORDER: tuple[int, ...] = tuple(_depth_first())
+"""The 22 joints in the order they appear in an exported file (depth first)."""
+
+
+def skeleton_pose(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets and per-joint global rotations of the 22-joint BVH skeleton posed as ``joints``.
+
+    joints: [T, 22, 3] metres. A joint with one child takes the rotation of its bone from
+    :func:`motionprog.body.kinematics.inverse_kinematics` (offset ``RAW_OFFSETS`` times the
+    motion's mean bone length); pelvis and spine3 take their :func:`rigid_frame` (children's
+    offsets: their mean position in that frame); end joints keep their parent's rotation.
+    Returns (offsets [22, 3] metres, global rotations [T, 22, 3, 3]). Forward kinematics of
+    the result reproduces ``joints`` exactly when pelvis and spine3 move rigidly with their
+    children and bone lengths are constant, as in HumanML3D data and :func:`read_bvh` output.
+    """
+    joints = np.asarray(joints, dtype=np.float64)
+    parents = list(skeleton.PARENTS[1:])
+    lengths = np.concatenate([[0.0], np.linalg.norm(joints[:, 1:] - joints[:, parents], axis=-1).mean(axis=0)])
+    local_quats, _ = inverse_kinematics(torch.as_tensor(joints))
+    bone = quat_to_matrix(global_from_local(local_quats)).numpy()
+    rotations = np.empty_like(bone)
+    offsets = skeleton.RAW_OFFSETS.astype(np.float64) * lengths[:, None]
+    for joint in EXPORT_ORDER:
+        children = _CHILDREN[joint]
+        if len(children) == 1:
+            rotations[:, joint] = bone[:, children[0]]
+        elif children:
+            group = next(g for g in RIGID_GROUPS if g[0] == joint)
+            rotations[:, joint] = rigid_frame(joints, group)
+            local = np.einsum("tba,tcb->tca", rotations[:, joint], joints[:, children] - joints[:, [joint]])
+            offsets[list(children)] = local.mean(axis=0)
+        else:
+            rotations[:, joint] = rotations[:, skeleton.PARENTS[joint]]
+    return offsets, rotations
+
+
+def _format_hierarchy(offsets: np.ndarray) -> list[str]:
+    lines = ["HIERARCHY"]
+
+    def block(joint: int, depth: int) -> None:
+        pad = "  " * depth
+        rotation = " ".join(f"{axis}rotation" for axis in EXPORT_AXES)
+        if joint == 0:
+            lines.extend([f"ROOT {skeleton.JOINT_NAMES[joint]}", "{", "  OFFSET 0.000000 0.000000 0.000000",
+                          f"  CHANNELS 6 Xposition Yposition Zposition {rotation}"])
+        else:
+            x, y, z = offsets[joint]
+            lines.extend([f"{pad}JOINT {skeleton.JOINT_NAMES[joint]}", f"{pad}{{",
+                          f"{pad}  OFFSET {x:.6f} {y:.6f} {z:.6f}", f"{pad}  CHANNELS 3 {rotation}"])
+        for child in _CHILDREN[joint]:
+            block(child, depth + 1)
+        if not _CHILDREN[joint]:
+            x, y, z = 0.5 * offsets[joint]
+            lines.extend([f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET {x:.6f} {y:.6f} {z:.6f}", f"{pad}  }}"])
+        lines.append(f"{pad}}}")
+
+    block(0, 0)
+    return lines
+
+
+def format_bvh(motion: Motion) -> str:
+    """The text of a BVH file of ``motion`` on the 22-joint skeleton (see :func:`skeleton_pose`):
+    metres, Y up, ``Zrotation Yrotation Xrotation`` in degrees, root position channels."""
+    offsets, rotations = skeleton_pose(motion.joints)
+    parents = [max(p, 0) for p in skeleton.PARENTS]
+    local = np.swapaxes(rotations[:, parents], -1, -2) @ rotations
+    local[:, 0] = rotations[:, 0]
+    angles = matrix_to_euler(local[:, list(EXPORT_ORDER)], EXPORT_AXES)
+    values = np.concatenate([motion.joints[:, 0].astype(np.float64), angles.reshape(motion.num_frames, -1)], axis=1)
+    body = "\n".join(" ".join(f"{v:.6f}" for v in row) for row in values)
+    header = [*_format_hierarchy(offsets), "MOTION", f"Frames: {motion.num_frames}", f"Frame Time: {1.0 / motion.fps:.8f}"]
+    return "\n".join(header) + "\n" + body + "\n"
+
+
+def write_bvh(motion: Motion, path: str | os.PathLike) -> None:
+    """Write ``motion`` as a BVH file (:func:`format_bvh`), atomically."""
+    write_text(path, format_bvh(motion))

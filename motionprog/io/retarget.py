@@ -1,0 +1,331 @@
+"""Retargeting any skeleton's joint positions onto the 22-joint HumanML3D body at 20 fps.
+
+The steps, each a function below, run by :func:`retarget`:
+
+1. :func:`map_joints`: find the source joint of each of the 22 joints by name (SMPL-like,
+   Mixamo, CMU/cgspeed and Unreal conventions) and by structure (spine3 is where the arms
+   branch); spine1, spine2, neck and the collars may be missing and are synthesised.
+2. :func:`gather_joints`: the source positions of the 22 joints, synthesised joints placed on
+   the straight line between their nearest mapped neighbours, at distances in proportion
+   to the HumanML3D bone lengths.
+3. :func:`resample`: linear interpolation in time to 20 fps (exact frames when the source
+   rate is a multiple of 20).
+4. :func:`fit_proportions`: the HumanML3D body: every single-child bone keeps the source's
+   direction and takes its length from ``skeleton.BONE_LENGTHS``; the pelvis's children
+   (hips, spine1) and spine3's children (neck, collars) sit at the HumanML3D body's rigid
+   offsets (:data:`RIGID_DIRECTIONS`) in a frame built from the source (:func:`rigid_frame`),
+   so the result is exactly a pose of one fixed skeleton and a BVH export can reproduce it.
+   The root's path is scaled by the ratio of leg lengths (this also converts units).
+5. :func:`place_on_floor`: facing +Z (the body's left is +X) with the pelvis above the origin
+   at the first frame, and the lowest foot joint of the clip on the floor (y = 0).
+
+Units: metres after step 4 (source units before), Y up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from motionprog.body import skeleton
+from motionprog.body.kinematics import facing_direction
+from motionprog.body.rotations import rotate_yaw
+from motionprog.errors import InputError
+
+J = skeleton.JOINT_INDEX
+
+RIGID_GROUPS: tuple[tuple[int, int, int, int], ...] = (
+    (J["pelvis"], J["left_hip"], J["right_hip"], J["spine1"]),
+    (J["spine3"], J["left_collar"], J["right_collar"], J["neck"]),
+)
+"""(origin, left child, right child, upper child) of the two joints with several children."""
+
+RIGID_DIRECTIONS: dict[int, tuple[float, float, float]] = {
+    J["left_hip"]: (0.52649, -0.81484, -0.24259),
+    J["right_hip"]: (-0.60332, -0.76434, -0.22756),
+    J["spine1"]: (0.02493, 0.99969, 0.0),
+    J["neck"]: (-0.03038, 0.99954, 0.0),
+    J["left_collar"]: (0.48105, 0.86975, -0.11008),
+    J["right_collar"]: (-0.54159, 0.83399, -0.10555),
+}
+"""Unit direction of each rigid child in its group's :func:`rigid_frame`, measured on
+HumanML3D sample 012314 (constant over its frames to 1e-5); times ``BONE_LENGTHS`` it gives
+the child's offset."""
+
+SYNTHESISABLE = frozenset(J[n] for n in ("spine1", "spine2", "neck", "left_collar", "right_collar"))
+"""Joints that may be missing from a source skeleton; they are interpolated."""
+
+_CHAIN_CHILD = {J["spine1"]: J["spine2"], J["spine2"]: J["spine3"], J["neck"]: J["head"],
+                J["left_collar"]: J["left_shoulder"], J["right_collar"]: J["right_shoulder"]}
+
+_LEFT_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
+    "SMPL-like": {
+        "pelvis": ("pelvis", "hips", "hip", "root"),
+        "left_hip": ("lefthip", "lhip", "hipl"),
+        "left_knee": ("leftknee", "lknee", "kneel"),
+        "left_ankle": ("leftankle", "lankle", "anklel"),
+        "left_foot": ("leftfoot", "lfoot", "lefttoe", "ltoe", "footl"),
+        "spine1": ("spine1",),
+        "spine2": ("spine2",),
+        "neck": ("neck",),
+        "head": ("head",),
+        "left_collar": ("leftcollar", "lcollar", "collarl"),
+        "left_shoulder": ("leftshoulder", "lshoulder", "shoulderl"),
+        "left_elbow": ("leftelbow", "lelbow", "elbowl"),
+        "left_wrist": ("leftwrist", "lwrist", "wristl", "lefthand", "lhand"),
+    },
+    "Mixamo/CMU/Unreal": {
+        "pelvis": ("hips", "pelvis", "hip", "root"),
+        "left_hip": ("leftupleg", "leftthigh", "lthigh", "thighl", "leftupperleg", "lupperleg", "lefthip", "lhip"),
+        "left_knee": ("leftleg", "leftshin", "lshin", "leftlowerleg", "llowerleg", "leftcalf", "lcalf",
+                      "calfl", "leftknee", "lknee"),
+        "left_ankle": ("leftfoot", "lfoot", "footl", "leftankle", "lankle"),
+        "left_foot": ("lefttoebase", "lefttoe", "ltoe", "lefttoes", "ltoes", "balll", "toel"),
+        "spine1": ("spine", "spine01"),
+        "spine2": ("spine1", "spine02", "chest"),
+        "neck": ("neck", "neck1", "neck01"),
+        "head": ("head",),
+        "left_collar": ("leftshoulder", "lshoulder", "leftclavicle", "lclavicle", "claviclel", "leftcollar",
+                        "lcollar"),
+        "left_shoulder": ("leftarm", "leftupperarm", "lupperarm", "upperarml", "luparm", "lshldr"),
+        "left_elbow": ("leftforearm", "lforearm", "leftlowerarm", "llowerarm", "lowerarml", "leftelbow",
+                       "lelbow"),
+        "left_wrist": ("lefthand", "lhand", "handl", "leftwrist", "lwrist"),
+    },
+}
+
+
+def _right_name(name: str) -> str:
+    """The right-side spelling of a normalised left-side joint name."""
+    for left, right in (("^left", "right"), ("^l", "r"), ("left$", "right"), ("l$", "r")):
+        if re.search(left, name):
+            return re.sub(left, right, name, count=1)
+    return name
+
+
+def _with_right_side(table: dict[str, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
+    full = {}
+    for joint, names in table.items():
+        full[J[joint]] = names
+        if joint.startswith("left_"):
+            full[J["right_" + joint[5:]]] = tuple(_right_name(n) for n in names)
+    return full
+
+
+NAME_CONVENTIONS: dict[str, dict[int, tuple[str, ...]]] = {
+    convention: _with_right_side(table) for convention, table in _LEFT_NAMES.items()
+}
+"""Per naming convention, the accepted normalised source names of each of the 22 joints, in
+order of preference (:func:`normalise_name` spells them)."""
+
+
+def normalise_name(name: str) -> str:
+    """Lower case, namespace prefix (``mixamorig:``) removed, only letters and digits kept."""
+    return re.sub(r"[^a-z0-9]", "", name.rsplit(":", 1)[-1].lower())
+
+
+@dataclass(frozen=True)
+class JointMap:
+    """Where each of the 22 joints comes from in a source skeleton.
+
+    source:     index of the source joint of each of the 22 joints, None when synthesised.
+    convention: the naming convention that matched.
+    """
+
+    source: tuple[int | None, ...]
+    convention: str
+
+
+def _ancestors(parents: tuple[int, ...], joint: int) -> list[int]:
+    """``joint`` and its ancestors, nearest first."""
+    chain = [joint]
+    while parents[chain[-1]] >= 0:
+        chain.append(parents[chain[-1]])
+    return chain
+
+
+def _map_with(
+    table: dict[int, tuple[str, ...]], names: tuple[str, ...], parents: tuple[int, ...], rest: np.ndarray
+) -> list[int | None]:
+    """One convention's map; required joints may stay None (reported by the caller)."""
+    lookup: dict[str, int] = {}
+    for index, name in enumerate(names):
+        lookup.setdefault(normalise_name(name), index)
+    scale = float(np.ptp(rest, axis=0).max()) or 1.0
+    source: list[int | None] = [None] * skeleton.NUM_JOINTS
+
+    def nearest_mapped_ancestor(joint: int) -> int | None:
+        parent = skeleton.PARENTS[joint]
+        while parent >= 0 and source[parent] is None:
+            parent = skeleton.PARENTS[parent]
+        return source[parent] if parent >= 0 else None
+
+    def valid(joint: int, candidate: int) -> bool:
+        """A descendant of the nearest mapped 22-ancestor, away from it (and from the next
+        mapped joint of its chain, for synthesisable joints)."""
+        above = nearest_mapped_ancestor(joint)
+        if above is None:
+            return joint == J["pelvis"]
+        ancestors = _ancestors(parents, candidate)
+        if above not in ancestors[1:] or np.linalg.norm(rest[candidate] - rest[above]) < 1e-6 * scale:
+            return False
+        below = source[_CHAIN_CHILD[joint]] if joint in _CHAIN_CHILD else None
+        return below is None or (
+            candidate in _ancestors(parents, below)[1:] and np.linalg.norm(rest[below] - rest[candidate]) > 1e-6 * scale
+        )
+
+    def match(joint: int) -> None:
+        source[joint] = next((lookup[n] for n in table[joint] if n in lookup and valid(joint, lookup[n])), None)
+
+    optional = (J["spine1"], J["spine2"], J["neck"], J["left_collar"], J["right_collar"])
+    for joint in range(skeleton.NUM_JOINTS):
+        if joint not in optional and joint != J["spine3"]:
+            match(joint)
+    left, right = source[J["left_shoulder"]], source[J["right_shoulder"]]
+    if left is not None and right is not None:
+        common = [a for a in _ancestors(parents, left) if a in _ancestors(parents, right)]
+        source[J["spine3"]] = common[0]
+    for joint in optional:
+        match(joint)
+    return source
+
+
+def map_joints(names: tuple[str, ...], parents: tuple[int, ...], rest: np.ndarray, where: str) -> JointMap:
+    """Map a source skeleton onto the 22 joints by joint names.
+
+    names, parents: the source hierarchy (parents precede children); rest: [J, 3] rest
+    positions (any unit); where: the file, for messages. Raises InputError listing the
+    joints that no convention could map.
+    """
+    candidates = {c: _map_with(t, names, parents, rest) for c, t in NAME_CONVENTIONS.items()}
+    convention, source = max(candidates.items(), key=lambda item: sum(s is not None for s in item[1]))
+    missing = [skeleton.JOINT_NAMES[j] for j, s in enumerate(source) if s is None and j not in SYNTHESISABLE]
+    if missing:
+        raise InputError(
+            f"{where}: cannot map the skeleton onto the 22 joints; no joint found for "
+            f"{', '.join(missing)} (joints in the file: {', '.join(names)})"
+        )
+    return JointMap(source=tuple(source), convention=convention)
+
+
+def gather_joints(positions: np.ndarray, joint_map: JointMap) -> np.ndarray:
+    """Positions of the 22 joints from source positions, missing ones interpolated.
+
+    positions: [..., J, 3] source joint positions. Returns [..., 22, 3], same units.
+    """
+    out = np.zeros((*positions.shape[:-2], skeleton.NUM_JOINTS, 3))
+    mapped = [j for j, s in enumerate(joint_map.source) if s is not None]
+    out[..., mapped, :] = positions[..., [joint_map.source[j] for j in mapped], :]
+    for joint in (J["spine1"], J["spine2"], J["neck"], J["left_collar"], J["right_collar"]):
+        if joint_map.source[joint] is not None:
+            continue
+        above, below = skeleton.PARENTS[joint], _CHAIN_CHILD[joint]
+        while joint_map.source[below] is None:
+            below = _CHAIN_CHILD[below]
+        path = [below]
+        while path[-1] != above:
+            path.append(skeleton.PARENTS[path[-1]])
+        lengths = skeleton.BONE_LENGTHS[path[:-1]]
+        fraction = lengths[path.index(joint):].sum() / lengths.sum()
+        out[..., joint, :] = (1.0 - fraction) * out[..., above, :] + fraction * out[..., below, :]
+    return out
+
+
+def resample(positions: np.ndarray, fps: float, target_fps: float = skeleton.FPS) -> np.ndarray:
+    """Resample [T, ...] frames from ``fps`` to ``target_fps`` by linear interpolation in time.
+
+    Output frame k is at time k / target_fps; the last one is within the source clip.
+    A rate within 1e-3 of a whole number is taken as that number (BVH frame times are
+    rounded, e.g. 0.0083333 s for 120 fps), so 120 fps gives every 6th frame exactly.
+    """
+    fps = float(round(fps)) if abs(fps - round(fps)) < 1e-3 else fps
+    frames = positions.shape[0]
+    count = int(np.floor((frames - 1) * target_fps / fps + 1e-9)) + 1
+    x = np.arange(count) * (fps / target_fps)
+    i0 = np.minimum(np.floor(x + 1e-9).astype(np.int64), frames - 1)
+    i1 = np.minimum(i0 + 1, frames - 1)
+    w = np.clip(x - i0, 0.0, 1.0).reshape(-1, *([1] * (positions.ndim - 1)))
+    return (1.0 - w) * positions[i0] + w * positions[i1]
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def rigid_frame(joints: np.ndarray, group: tuple[int, int, int, int]) -> np.ndarray:
+    """Orientation of a joint with several children, from the children's positions.
+
+    joints: [..., 22, 3]; group: (origin, left child, right child, upper child) as in
+    :data:`RIGID_GROUPS`. Returns rotation matrices [..., 3, 3] whose columns are the body's
+    left (right child -> left child), up (origin -> upper child, made orthogonal to left)
+    and forward (left x up) directions.
+    """
+    origin, left, right, upper = group
+    x = _normalise(joints[..., left, :] - joints[..., right, :])
+    y = joints[..., upper, :] - joints[..., origin, :]
+    y = _normalise(y - (y * x).sum(-1, keepdims=True) * x)
+    return np.stack([x, y, np.cross(x, y)], axis=-1)
+
+
+def fit_proportions(joints: np.ndarray, root_scale: float) -> np.ndarray:
+    """Pose the HumanML3D body after source joints (see the module docstring, step 4).
+
+    joints: [..., 22, 3] source positions; root_scale: metres per source unit for the
+    root's path. Returns [..., 22, 3] metres with bone lengths ``skeleton.BONE_LENGTHS``.
+    """
+    out = np.empty_like(joints)
+    out[..., 0, :] = joints[..., 0, :] * root_scale
+    frames = {group[0]: rigid_frame(joints, group) for group in RIGID_GROUPS}
+    for joint in range(1, skeleton.NUM_JOINTS):
+        parent = skeleton.PARENTS[joint]
+        if joint in RIGID_DIRECTIONS:
+            direction = frames[parent] @ _normalise(np.asarray(RIGID_DIRECTIONS[joint]))
+        else:
+            direction = _normalise(joints[..., joint, :] - joints[..., parent, :])
+        out[..., joint, :] = out[..., parent, :] + skeleton.BONE_LENGTHS[joint] * direction
+    return out
+
+
+def place_on_floor(joints: np.ndarray) -> np.ndarray:
+    """Turn and move a clip [T, 22, 3] (metres) to face +Z with the pelvis above the origin
+    at frame 0 and its lowest foot joint at y = 0; returns [T, 22, 3]."""
+    forward = facing_direction(torch.as_tensor(joints[0], dtype=torch.float64)).numpy()
+    angle = torch.tensor(-np.arctan2(forward[0], forward[2]), dtype=torch.float64)
+    turned = rotate_yaw(torch.as_tensor(joints, dtype=torch.float64), angle).numpy()
+    shift = np.array([turned[0, 0, 0], turned[..., list(skeleton.FOOT_JOINTS), 1].min(), turned[0, 0, 2]])
+    return turned - shift
+
+
+def leg_length(joints: np.ndarray) -> float:
+    """Mean length of the two legs (hip -> knee -> ankle) of a pose [22, 3], in its units."""
+    bones = [(J["left_hip"], J["left_knee"]), (J["left_knee"], J["left_ankle"]),
+             (J["right_hip"], J["right_knee"]), (J["right_knee"], J["right_ankle"])]
+    return float(sum(np.linalg.norm(joints[b] - joints[a]) for a, b in bones) / 2.0)
+
+
+def retarget(
+    names: tuple[str, ...],
+    parents: tuple[int, ...],
+    rest: np.ndarray,
+    positions: np.ndarray,
+    fps: float,
+    where: str,
+) -> np.ndarray:
+    """Retarget a source clip onto the 22-joint body at 20 fps (module docstring, steps 1-5).
+
+    names, parents: source hierarchy; rest: [J, 3] rest positions; positions: [F, J, 3]
+    global positions per frame (any unit, Y up); fps: source frame rate; where: the file,
+    for messages. Returns joints [T, 22, 3], metres, Y up, facing +Z at frame 0, feet on
+    the floor, T = floor((F - 1) * 20 / fps) + 1.
+    """
+    joint_map = map_joints(names, parents, rest, where)
+    source_leg = leg_length(gather_joints(rest, joint_map))
+    if not source_leg > 0:
+        raise InputError(f"{where}: the legs of the skeleton have zero length")
+    target_leg = float(skeleton.BONE_LENGTHS[[J["left_knee"], J["left_ankle"], J["right_knee"], J["right_ankle"]]].sum() / 2.0)
+    gathered = resample(gather_joints(positions, joint_map), fps)
+    return place_on_floor(fit_proportions(gathered, target_leg / source_leg))
+

@@ -1,0 +1,100 @@
+"""The catalogue of built-in names and functions: signature, unit and one-line doc.
+
+The checker resolves names against it, ``motionprog explain`` and the LLM prompt list it, and
+docs/language.md documents the same table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from motionprog.body.skeleton import ALIASES, GROUPS, JOINT_NAMES
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """One built-in: ``kind`` is ``function``, ``atom``, ``object`` or ``property``.
+
+    ``arity`` is (fewest, most) arguments; most = -1 for any number.
+    """
+
+    name: str
+    kind: str
+    signature: str
+    unit: str
+    doc: str
+    arity: tuple[int, int] = (0, 0)
+
+
+FUNCTIONS: tuple[Builtin, ...] = (
+    Builtin("distance", "function", "distance(a, b)", "m",
+            "distance between two positions; with a scene object, the signed distance to its surface (negative inside)", (2, 2)),
+    Builtin("midpoint", "function", "midpoint(a, b)", "m", "the point halfway between two positions", (2, 2)),
+    Builtin("direction", "function", "direction(a, b)", "1",
+            "unit vector from a towards b; a bone direction is direction(left_shoulder, left_elbow)", (2, 2)),
+    Builtin("velocity", "function", "velocity(x)", "m/s", "time derivative of a position or length (20 fps, central differences)", (1, 1)),
+    Builtin("acceleration", "function", "acceleration(x)", "m/s^2", "second time derivative of a position or length", (1, 1)),
+    Builtin("speed", "function", "speed(x)", "m/s", "length of velocity(x)", (1, 1)),
+    Builtin("angle", "function", "angle(u, v)", "rad", "angle between two vectors, in [0, pi]", (2, 2)),
+    Builtin("norm", "function", "norm(v)", "unit of v", "length of a vector", (1, 1)),
+    Builtin("abs", "function", "abs(x)", "unit of x", "absolute value", (1, 1)),
+    Builtin("min", "function", "min(x) | min(a, b, ...)", "unit of x",
+            "one argument: minimum over the frames of the statement's window; several: pointwise minimum", (1, -1)),
+    Builtin("max", "function", "max(x) | max(a, b, ...)", "unit of x",
+            "one argument: maximum over the frames of the statement's window; several: pointwise maximum", (1, -1)),
+    Builtin("mean", "function", "mean(x)", "unit of x", "mean over the frames of the statement's window", (1, 1)),
+    Builtin("collide", "function", "collide(part, obj)", "m",
+            "predicate: body capsules of part (body, a group or a joint) intersect obj; margin = penetration depth", (2, 2)),
+)
+
+OBJECTS: tuple[Builtin, ...] = (
+    Builtin("point", "object", "point(x, y, z)", "m", "a point; usable as a position (goal, goal.xz)", (3, 3)),
+    Builtin("line", "object", "line(a, b)", "m", "the segment from a to b", (2, 2)),
+    Builtin("plane", "object", "plane(point, normal)", "m", "a plane; signed distance positive on the normal side", (2, 2)),
+    Builtin("box", "object", "box(center, size, rotation = (0, 0, 0))", "m", "a box with full extents size, Euler XYZ rotation", (2, 3)),
+    Builtin("sphere", "object", "sphere(center, radius)", "m", "a solid sphere", (2, 2)),
+    Builtin("cylinder", "object", "cylinder(center, radius, height, rotation = (0, 0, 0))", "m",
+            "a solid cylinder, axis along Y (rotated by rotation), center in the middle of the axis", (3, 4)),
+    Builtin("mesh", "object", 'mesh("file", position = (0, 0, 0), rotation = (0, 0, 0), scale = 1)', "m",
+            "a triangle mesh file (OBJ/PLY/STL/GLB) relative to the program file", (1, 4)),
+)
+
+PARAMETERS: dict[str, tuple[str, ...]] = {
+    "point": ("x", "y", "z"), "line": ("a", "b"), "plane": ("point", "normal"),
+    "box": ("center", "size", "rotation"), "sphere": ("center", "radius"),
+    "cylinder": ("center", "radius", "height", "rotation"),
+    "mesh": ("file", "position", "rotation", "scale"),
+}
+"""Parameter names of each scene constructor, in positional order."""
+
+PROPERTIES: dict[str, tuple[str, ...]] = {
+    "point": ("center",), "line": ("center",), "plane": ("center", "normal"),
+    "box": ("center", "top", "bottom", "size"), "sphere": ("center", "top", "bottom", "radius"),
+    "cylinder": ("center", "top", "bottom", "radius", "height"), "mesh": ("center", "top", "bottom"),
+}
+"""Properties of each object kind (constants): centre, heights (m) and parameters."""
+
+ATOMS: tuple[Builtin, ...] = (
+    Builtin("com", "atom", "com", "m", "centre of mass (de Leva 1996 segment fractions)"),
+    Builtin("facing", "atom", "facing", "1", "horizontal unit vector the body faces, (x, 0, z)"),
+)
+
+COMPONENTS: dict[str, tuple[int, ...]] = {
+    "x": (0,), "y": (1,), "z": (2,), "xz": (0, 2), "xy": (0, 1), "yz": (1, 2),
+}
+"""Component suffixes of 3-vectors and the axes they select."""
+
+
+def catalogue() -> dict[str, object]:
+    """Every built-in, for documentation and the LLM prompt: functions, scene objects with
+    parameters and properties, body atoms, joints, aliases, groups and components."""
+    return {
+        "functions": [asdict(b) for b in FUNCTIONS],
+        "objects": [asdict(b) | {"parameters": PARAMETERS[b.name], "properties": PROPERTIES[b.name]}
+                    for b in OBJECTS],
+        "atoms": [asdict(b) for b in ATOMS],
+        "joints": list(JOINT_NAMES),
+        "aliases": dict(ALIASES),
+        "groups": {name: [JOINT_NAMES[i] for i in indices] for name, indices in GROUPS.items()},
+        "components": list(COMPONENTS),
+    }

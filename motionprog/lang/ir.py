@@ -1,0 +1,157 @@
+"""The typed intermediate representation: what the checker produces and the compiler consumes.
+
+Names, units, lets and user functions are resolved: a value node evaluates to a tensor
+``[B|1, T|1, J|1, C]`` (C components in SI units; J joints of a group), a predicate node to a
+per-frame margin. Nodes are frozen and compare by value, so a program written as text and the
+same program built with ``builder`` give equal IR (``source``/``description`` do not compare).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from motionprog.geometry import Primitive
+
+# ---- values -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Const:
+    """A constant scalar or vector in SI units."""
+
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Joints:
+    """Positions of joints (several for a group): [B, T, J, 3], metres."""
+
+    indices: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Com:
+    """Centre of mass [B, T, 1, 3], metres."""
+
+
+@dataclass(frozen=True)
+class Facing:
+    """Horizontal unit facing direction [B, T, 1, 3]."""
+
+
+@dataclass(frozen=True)
+class Component:
+    """Selected axes of a vector (``.y`` is (1,), ``.xz`` is (0, 2))."""
+
+    value: Value
+    axes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Arith:
+    """``left op right`` for op in ``+ - * /`` (broadcast)."""
+
+    op: str
+    left: Value
+    right: Value
+
+
+@dataclass(frozen=True)
+class Fn:
+    """A pointwise built-in: distance, midpoint, direction, velocity, acceleration, speed,
+    angle, norm, abs, neg, min, max, min_components."""
+
+    name: str
+    args: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """``min``/``max``/``mean`` of a value over the frames of the statement's window."""
+
+    op: str
+    value: Value
+
+
+@dataclass(frozen=True)
+class SignedDistance:
+    """Signed distance from positions to a scene object's surface, metres (negative inside)."""
+
+    object: str
+    value: Value
+
+
+Value = Const | Joints | Com | Facing | Component | Arith | Fn | Aggregate | SignedDistance
+
+# ---- predicates ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Atom:
+    """A relation: its margin is the scalar ``margin`` (minimum over a group's joints)."""
+
+    margin: Value
+
+
+@dataclass(frozen=True)
+class Collide:
+    """Body capsules of the joints' bones intersect the object: margin = penetration depth."""
+
+    indices: tuple[int, ...]
+    object: str
+
+
+@dataclass(frozen=True)
+class Logic:
+    """``and`` (minimum) / ``or`` (maximum) of the operands' margins."""
+
+    op: str
+    operands: tuple[Predicate, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    """Negated margin."""
+
+    operand: Predicate
+
+
+Predicate = Atom | Collide | Logic | Not
+
+# ---- program ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One constraint or objective over a window of frames.
+
+    quantifier: ``always`` (minimum over frames), ``eventually`` (maximum), or for objectives
+    ``mean``. body: a Predicate (constraints) or a scalar Value (objectives, sign applied so
+    larger is better). when: per-frame condition, ``when C`` = ``C implies body``.
+    """
+
+    name: str
+    kind: str
+    hard: bool
+    weight: float
+    unit: str
+    quantifier: str
+    frames: tuple[int, ...]
+    body: Predicate | Value
+    when: Predicate | None = None
+    source: str = field(default="", compare=False)
+    description: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A checked program: header, scene objects (name, geometry) and constraints."""
+
+    prompt: str
+    frames: int
+    fps: int
+    seeds: int
+    model: str | None
+    relax: tuple[str, ...]
+    scene: tuple[tuple[str, Primitive], ...]
+    constraints: tuple[Constraint, ...]

@@ -1,0 +1,345 @@
+"""Source text -> ``ast.Module``, or diagnostics; never a traceback, never executed as Python.
+
+The grammar is ``grammar/motionprog.lark`` (package ``motionprog.grammar``), parsed LALR(1)
+with positions. Input is bounded up front (size, nesting) so hostile files give a diagnostic.
+Syntax errors get plain messages from a table of known-bad snippets (Lark's
+``match_examples``), tested in ``tests/test_lang_parser.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import PatternStr
+
+from motionprog.lang import ast
+from motionprog.lang.diagnostics import Diagnostic, Span, error
+
+MAX_BYTES = 1_000_000
+"""Largest accepted source, in bytes."""
+MAX_NESTING = 64
+"""Deepest accepted bracket nesting."""
+MAX_TREE_DEPTH = 200
+"""Deepest accepted syntax tree (long operator chains nest too)."""
+
+SYNTAX_EXAMPLES: dict[str, list[str]] = {
+    "expected ':' after the time selector": [
+        "always x < 1", "at start x < 1", "at end pelvis.y < 1", "during 1 s .. 2 s x < 1",
+        "eventually x < 1", "always during 1 s .. 2 s x < 1", "before 2 s x < 1",
+    ],
+    "a constraint starts with a time selector, such as 'always:' or 'at end:'": [
+        "x.y < 1", "head.y < 1", "x < 1", "pelvis.xz == (0, 0)", "x(1) < 2",
+    ],
+    "expected an expression": [
+        "always: x <", "always: x + ", "always: x and", "always:", "at end: not",
+        "always: x < )", "always: x == y within", "let a =", "always: (",
+    ],
+    "relations cannot be chained; write 'a < b and b < c'": [
+        "always: a < b < c", "always: a < b > c", "always: a == b < c", "always: a > b == c",
+    ],
+    "'=' defines a name; compare with '=='": ["always: a = b", "at end: x.y = 1"],
+    "missing ')'": ["always: (x < 1", "always: f(x", "always: f(x, y", "at end: (a, b"],
+    "missing ']' after the range": ["always: x in [1, 2", "always: x in [1 2]"],
+    "the prompt must be a quoted string": ["motion walks for 6 s", "motion 3"],
+    "unknown unit after a number; units are m, cm, mm, s, ms, frames, %, deg, rad, m/s, m/s^2": [
+        "always: x < 2 km", "at end: y > 3 inch", "let a = 2 meters",
+    ],
+    "expected '..' between the two instants of 'during'": [
+        "during 1 s 2 s: x < 1", "during 1 s, 2 s: x < 1", "during 1 s to 2 s: x < 1",
+    ],
+    "scene objects are written 'name = kind(...)'": [
+        "scene { box(1) }", "scene { a box(1) }", "scene { a = 1 }",
+    ],
+    "missing '}' at the end of the scene block": ["scene { a = box(1)", "scene {"],
+}
+
+
+@functools.cache
+def _lark() -> Lark:
+    return Lark.open_from_package(
+        "motionprog.grammar", "motionprog.lark", parser="lalr", propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def parse(text: str, file: str = "<program>") -> tuple[ast.Module | None, list[Diagnostic]]:
+    """Parse source text into a module, or return (None, [diagnostic]) on the first problem."""
+    lines = text.splitlines() or [""]
+    problem = _input_problem(text, file, lines)
+    if problem:
+        return None, [problem]
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as exc:
+        return None, [_syntax_diagnostic(exc, file, lines)]
+    if _tree_depth(tree) > MAX_TREE_DEPTH:
+        return None, [error("E102", f"the program nests deeper than {MAX_TREE_DEPTH} levels",
+                            _line_span(file, lines, 1))]
+    statements = _ToAst(file, lines).transform(tree)
+    comments = tuple(
+        ast.Comment(token.value, token.line, token.column)
+        for token in _lark().lex(text, dont_ignore=True) if token.type == "COMMENT"
+    )
+    return ast.Module(statements, comments, file, text), []
+
+
+def _line_span(file: str, lines: list[str], line: int, column: int = 1, width: int = 1) -> Span:
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return Span(file, line, column, line, column + width, text)
+
+
+def _input_problem(text: str, file: str, lines: list[str]) -> Diagnostic | None:
+    """Size, binary content and bracket nesting, checked before the parser sees the text."""
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_BYTES:
+        return error("E102", f"the program is too large ({size / 1e6:.1f} MB; the limit is "
+                     f"{MAX_BYTES / 1e6:.0f} MB)", None)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return error("E102", "the file is binary, not program text", _line_span(file, lines, line))
+    depth = 0
+    line, column = 1, 0
+    for char in text:
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+        elif char in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return error("E102", f"brackets nest deeper than {MAX_NESTING} levels",
+                             _line_span(file, lines, line, column))
+        elif char in ")]}":
+            depth -= 1
+    return None
+
+
+def _tree_depth(tree: Tree) -> int:
+    """Depth of a Lark tree, computed without recursion."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return deepest
+
+
+def _token_names() -> dict[str, str]:
+    """Readable names of the grammar's terminals, for 'expected ...' messages."""
+    readable = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "UNIT": "a unit",
+                "$END": "the end of the file"}
+    for terminal in _lark().terminals:
+        if isinstance(terminal.pattern, PatternStr):
+            readable[terminal.name] = f"'{terminal.pattern.value}'"
+    return readable
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, file: str, lines: list[str]) -> Diagnostic:
+    line = max(1, getattr(exc, "line", 1) or 1)
+    column = max(1, getattr(exc, "column", 1) or 1)
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        line = len(lines)
+        column = len(lines[-1]) + 1
+    width = 1
+    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        width = max(1, len(str(exc.token)))
+    span = _line_span(file, lines, line, column, width)
+    if isinstance(exc, UnexpectedCharacters):
+        char = lines[line - 1][column - 1] if line <= len(lines) and column <= len(lines[line - 1]) else "?"
+        return error("E101", f"unexpected character {char!r}", span)
+    label = exc.match_examples(_lark().parse, SYNTAX_EXAMPLES, use_accepts=True)
+    if label:
+        return error("E101", label, span)
+    names = _token_names()
+    expected = sorted(names.get(name, name.lower()) for name in getattr(exc, "expected", ()) or ())
+    found = "the end of the file" if isinstance(exc, UnexpectedEOF) else repr(str(getattr(exc, "token", "")))
+    message = f"unexpected {found}"
+    return error("E101", message, span, help=f"expected {', '.join(expected)}" if expected else None)
+
+
+def _unquote(token: Token) -> str:
+    return token[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+
+
+def _binary(op: str):
+    """Transformer callback building ``ast.Binary`` with operator ``op``."""
+    def build(self, meta, children):
+        return ast.Binary(op, children[0], children[1], self._span(meta))
+    return build
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Lark tree -> frozen AST nodes with spans; builds nodes and nothing else."""
+
+    def __init__(self, file: str, lines: list[str]):
+        super().__init__()
+        self.file = file
+        self.lines = lines
+
+    def _span(self, meta) -> Span:
+        line = getattr(meta, "line", 1)
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return Span(self.file, line, getattr(meta, "column", 1), getattr(meta, "end_line", line),
+                    getattr(meta, "end_column", 1), text)
+
+    def start(self, meta, children):
+        return tuple(children)
+
+    # ---- statements
+    def import_stmt(self, meta, children):
+        return ast.Import(_unquote(children[0]), self._span(meta))
+
+    def motion_stmt(self, meta, children):
+        options = dict(children[1:])
+        return ast.Header(_unquote(children[0]), options.get("length"), options.get("seeds"),
+                          options.get("model"), self._span(meta))
+
+    def motion_length(self, meta, children):
+        return ("length", children[0])
+
+    def motion_seeds(self, meta, children):
+        token = children[0]
+        return ("seeds", ast.Quantity(float(token), None, self._span(token), str(token)))
+
+    def motion_model(self, meta, children):
+        return ("model", _unquote(children[0]))
+
+    def relax_stmt(self, meta, children):
+        return ast.Relax(tuple(str(c) for c in children), self._span(meta))
+
+    def scene_stmt(self, meta, children):
+        return ast.Scene(tuple(children), self._span(meta))
+
+    def scene_item(self, meta, children):
+        name, kind, args = children
+        call = ast.Call(str(kind), tuple(args or ()), self._span(meta), self._span(kind))
+        return ast.SceneObject(str(name), call, self._span(meta))
+
+    def let_stmt(self, meta, children):
+        return ast.Let(str(children[0]), children[1], self._span(meta))
+
+    def def_stmt(self, meta, children):
+        name, params, body = children
+        return ast.Def(str(name), tuple(params or ()), body, self._span(meta))
+
+    def params(self, meta, children):
+        return tuple(str(c) for c in children)
+
+    def constraint_stmt(self, meta, children):
+        label, strength, time, predicate, when, weight = children
+        return ast.Constraint(label, strength, time, predicate, when, weight, self._span(meta))
+
+    def objective_stmt(self, meta, children):
+        label, time, goal, value, when, weight = children
+        return ast.Objective(label, time, goal, value, when, weight, self._span(meta))
+
+    def label(self, meta, children):
+        return str(children[0])
+
+    def strength(self, meta, children):
+        return str(children[0])
+
+    goal = strength
+
+    def when(self, meta, children):
+        return children[0]
+
+    def weight(self, meta, children):
+        token = children[0]
+        return ast.Quantity(float(token), None, self._span(token), str(token))
+
+    # ---- time
+    def time_at(self, meta, children):
+        return ast.Time("at", tuple(children), None, self._span(meta))
+
+    def time_always(self, meta, children):
+        return ast.Time("always", (), children[0] if children else None, self._span(meta))
+
+    def time_eventually(self, meta, children):
+        return ast.Time("eventually", (), children[0], self._span(meta))
+
+    def during(self, meta, children):
+        return ast.Window("during", children[0], children[1], None, None, self._span(meta))
+
+    def before(self, meta, children):
+        return ast.Window("before", children[0], None, None, None, self._span(meta))
+
+    def after(self, meta, children):
+        return ast.Window("after", children[0], None, None, None, self._span(meta))
+
+    def every(self, meta, children):
+        return ast.Window("every", None, None, children[0], children[1], self._span(meta))
+
+    def instant_start(self, meta, children):
+        return ast.Instant("start", None, self._span(meta))
+
+    def instant_end(self, meta, children):
+        return ast.Instant("end", None, self._span(meta))
+
+    def instant_frame(self, meta, children):
+        token = children[0]
+        quantity = ast.Quantity(float(token), "frames", self._span(token), f"{token} frames")
+        return ast.Instant("frame", quantity, self._span(meta))
+
+    def instant_quantity(self, meta, children):
+        return ast.Instant("quantity", children[0], self._span(meta))
+
+    # ---- expressions
+    def quantity(self, meta, children):
+        number, unit = children
+        text = f"{number} {unit}" if unit else str(number)
+        return ast.Quantity(float(number), str(unit) if unit else None, self._span(meta), text)
+
+    def name(self, meta, children):
+        return ast.Name(str(children[0]), self._span(meta))
+
+    def string(self, meta, children):
+        return ast.String(_unquote(children[0]), self._span(meta))
+
+    def attr(self, meta, children):
+        return ast.Attr(children[0], str(children[1]), self._span(meta))
+
+    def call(self, meta, children):
+        name, args = children
+        return ast.Call(str(name), tuple(args or ()), self._span(meta), self._span(name))
+
+    def args(self, meta, children):
+        return tuple(children)
+
+    def keyword_arg(self, meta, children):
+        return ast.KeywordArg(str(children[0]), children[1], self._span(meta))
+
+    def vector(self, meta, children):
+        return ast.Vector(tuple(children), self._span(meta))
+
+    def neg(self, meta, children):
+        return ast.Unary("neg", children[0], self._span(meta))
+
+    def not_(self, meta, children):
+        return ast.Unary("not", children[0], self._span(meta))
+
+    add, sub, mul, div = _binary("+"), _binary("-"), _binary("*"), _binary("/")
+    and_, or_, implies = _binary("and"), _binary("or"), _binary("implies")
+
+    def compare(self, meta, children):
+        left, op, right = children
+        return ast.Relation(op, left, right, None, self._span(meta))
+
+    region_relation = compare
+
+    def cmp(self, meta, children):
+        return str(children[0])
+
+    region = cmp
+
+    def equal(self, meta, children):
+        return ast.Relation("==", children[0], children[1], children[2], self._span(meta))
+
+    def near(self, meta, children):
+        return ast.Relation("near", children[0], children[1], children[2], self._span(meta))
+
+    def in_range(self, meta, children):
+        return ast.InRange(children[0], children[1], children[2], self._span(meta))

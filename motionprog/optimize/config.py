@@ -1,0 +1,90 @@
+"""The optimizer's one frozen configuration; the CLI fills it in, library code only reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from motionprog.errors import InputError
+
+Method = Literal["fast", "progmogen"]
+
+
+@dataclass(frozen=True)
+class OptimizeConfig:
+    """Settings of one optimisation run.
+
+    Fast method (``method="fast"``, DNO-style):
+        seeds:           seeds optimised together in one batch (None: the program's ``seeds``).
+        seed:            base random seed; seed ``seed + b`` draws the noise of batch row b.
+        steps:           K, DDIM steps decoded (with gradients) at every iteration.
+        final_steps:     DDIM steps of the final decode (None: ``steps``); when larger, the
+                         margins are re-checked and the better of the two decodes is kept.
+        iterations:      the most Adam iterations; the run stops early once every hard margin
+                         of some seed is >= 0.
+        lr:              peak learning rate on z (the gradient is normalised per seed, so a step
+                         moves each seed's z by about ``lr`` in RMS).
+        lr_final:        learning rate reached at the last iteration (cosine decay from ``lr``).
+        warmup:          iterations of linear warm-up to ``lr``.
+        noise_weight:    weight of the penalty that keeps z standard normal (chi-square norm
+                         term plus DNO's decorrelation term).
+        placement_lr:    learning rate of the per-seed yaw (rad) and XZ shift (m) of relaxed goals.
+        checkpoint:      recompute each decode on the backward pass (torch.utils.checkpoint)
+                         to save memory at long lengths and many seeds.
+        guidance:        classifier-free guidance scale (None: the model's default).
+        polish_iterations, polish_lr, polish_smooth_weight, polish_prior_weight: the polish
+                         step in feature space (0 iterations: no polish).
+        polish_tolerance: how much the polish may worsen a naturalness metric, as a fraction of
+                         its value before (plus a small absolute slack), and still be accepted.
+        device:          "auto" (CUDA when available), "cpu" or "cuda".
+
+    Reference method (``method="progmogen"``): ProgMoGen's recipe on the same model, one seed,
+    ``progmogen_steps`` DDIM steps (eta 0) with both guidance passes, plain Adam on the noise at
+    ``progmogen_lr`` for exactly ``progmogen_iterations`` iterations.
+    """
+
+    method: Method = "fast"
+    seeds: int | None = None
+    seed: int = 0
+    steps: int = 6
+    final_steps: int | None = None
+    iterations: int = 150
+    lr: float = 0.1
+    lr_final: float = 0.01
+    warmup: int = 5
+    noise_weight: float = 0.05
+    placement_lr: float = 0.05
+    checkpoint: bool = False
+    guidance: float | None = None
+    polish_iterations: int = 30
+    polish_lr: float = 0.01
+    polish_smooth_weight: float = 1.0
+    polish_prior_weight: float = 0.1
+    polish_tolerance: float = 0.2
+    device: str = "auto"
+    progmogen_steps: int = 100
+    progmogen_iterations: int = 100
+    progmogen_lr: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.method not in ("fast", "progmogen"):
+            raise InputError(f"method must be 'fast' or 'progmogen', got {self.method!r}")
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise InputError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        positive = {
+            "steps": self.steps,
+            "iterations": self.iterations,
+            "progmogen_steps": self.progmogen_steps,
+            "progmogen_iterations": self.progmogen_iterations,
+        }
+        if self.seeds is not None:
+            positive["seeds"] = self.seeds
+        if self.final_steps is not None:
+            positive["final_steps"] = self.final_steps
+        for name, value in positive.items():
+            if value < 1:
+                raise InputError(f"{name} must be at least 1, got {value}")
+        if self.polish_iterations < 0:
+            raise InputError(f"polish_iterations must be >= 0, got {self.polish_iterations}")
+        if not self.lr > 0 or not self.progmogen_lr > 0:
+            raise InputError("learning rates must be positive")

@@ -1,0 +1,52 @@
+"""`motionprog bench --quick` on a tiny model and two programs: both files, expected columns."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from motionprog.cli.app import main
+from motionprog.optimize.bench import COLUMNS, generated_source
+
+PROGRAMS = {
+    "a_band.mprog": 'motion "a person walks" for 32 frames, seeds 2\nat frame 10: pelvis.y in [1.0, 1.02]\n',
+    "b_head.mprog": 'motion "a person walks" for 32 frames, seeds 2\nat end: head.y > 1.4 m\n',
+    "c_unused.mprog": 'motion "a person walks" for 32 frames\nat end: head.y > 0\n',
+}
+
+
+def test_bench_quick_writes_markdown_and_json(tmp_path, tiny_weights, monkeypatch, capsys):
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    for name, source in PROGRAMS.items():
+        (examples / name).write_text(source)
+    out = tmp_path / "bench"
+    monkeypatch.setattr(sys, "argv", [
+        "motionprog", "bench", "--quick", "--examples", str(examples), "--out", str(out), "--model", str(tiny_weights),
+        "--device", "cpu", "--seeds", "2", "--steps", "3", "--iters", "10", "--reference-steps", "6",
+        "--reference-iters", "2",
+    ])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert (stop.value.code or 0) == 0, capsys.readouterr()
+    results = json.loads((out / "bench.json").read_text())
+    assert [(row["task"], row["method"]) for row in results["runs"]] == [
+        ("a_band", "fast"), ("a_band", "progmogen"), ("b_head", "fast"), ("b_head", "progmogen")]
+    assert all(set(COLUMNS) <= set(row) for row in results["runs"])
+    assert [task["task"] for task in results["tasks"]] == ["a_band", "b_head"]
+    assert all(task["speed_ratio"] > 0 for task in results["tasks"])
+    assert results["runs"][1]["iterations"] == 2  # the reference runs its fixed iterations
+    assert {"compile_s", "margins_s", "loss_and_gradient_s"} <= set(results["language"])
+    assert results["machine"]["cpu_count"] >= 1
+    table = (out / "bench.md").read_text()
+    assert "| " + " | ".join(COLUMNS) + " |" in table
+    assert "speed ratio" in table and "compile a 200-constraint program" in table
+
+
+def test_generated_program_has_200_constraints():
+    from motionprog.optimize import load_program
+
+    program = load_program(generated_source(200, 196, 8))
+    assert len(program.constraints) == 200 and program.frames == 196 and program.seeds == 8

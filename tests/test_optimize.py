@@ -1,0 +1,192 @@
+"""The latent optimizer on a tiny random bundled-architecture model (real DDIM sampler, real
+feature decoder, real compiled programs): satisfaction, reports, conflicts, determinism,
+gradients through the sampler, relaxed placement and the reference recipe."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from motionprog.errors import InputError
+from motionprog.optimize import OptimizeConfig, generate, load_program
+from motionprog.optimize.latent import (
+    decode_joints, fast_recipe, learning_rate, noise_penalty, nonfinite_message, normalize_per_seed,
+    optimize_latent, violations,
+)
+from motionprog.optimize.progmogen import reference_recipe
+from motionprog.optimize.selection import choose_best
+
+FAST = OptimizeConfig(steps=4, iterations=40, seeds=4, polish_iterations=10)
+
+REACHABLE = """motion "a person walks" for 40 frames, seeds 4
+pelvis_band: at frame 10: pelvis.y in [1.0, 1.02]
+"""
+
+INFEASIBLE = """motion "a person walks" for 40 frames, seeds 2
+high: at frame 10: head.y > 3 m
+low: at frame 10: head.y < 1 m
+"""
+
+RELAXED = """motion "a person walks" for 40 frames, seeds 2
+relax yaw, xz
+arrive: at end: pelvis.xz == (1.5, -0.5) within 5 cm
+"""
+
+REPORT_KEYS = {
+    "satisfied", "constraints", "metrics", "iterations", "time_s", "peak_memory_mb", "seeds", "history",
+    "violated", "conflicts", "error", "method", "model", "best_seed", "time_to_satisfy_s", "polish", "placement",
+}
+ROW_KEYS = {"name", "source", "hard", "weight", "margin", "unit", "satisfied"}
+
+
+def test_reachable_program_ends_satisfied_with_nonnegative_margins(tiny_model):
+    result = generate(REACHABLE, model=tiny_model, config=FAST)
+    report = result.report
+    assert report["satisfied"] is True
+    (row,) = report["constraints"]
+    assert row["name"] == "pelvis_band" and row["unit"] == "m" and row["satisfied"] is True
+    assert row["margin"] >= 0
+    pelvis_y = float(result.motion.joints[10, 0, 1])
+    assert 1.0 <= pelvis_y <= 1.02
+    assert row["margin"] == pytest.approx(min(pelvis_y - 1.0, 1.02 - pelvis_y), abs=1e-5)
+    assert report["iterations"] < FAST.iterations  # stopped early once a seed satisfied it
+
+
+def test_report_has_every_field_and_is_json(tiny_model):
+    report = generate(REACHABLE, model=tiny_model, config=FAST).report
+    assert REPORT_KEYS <= set(report)
+    assert ROW_KEYS <= set(report["constraints"][0])
+    assert {"foot_skating_ratio", "max_acceleration", "floor_penetration", "bone_length_drift"} <= set(report["metrics"])
+    assert [s["seed"] for s in report["seeds"]] == [0, 1, 2, 3]
+    assert len(report["history"]["margins"]) == report["iterations"] + 1
+    assert report["peak_memory_mb"] >= 0 and report["time_s"] > 0
+    assert json.loads(json.dumps(report)) == report
+
+
+def test_motion_metadata_holds_report_and_scene(tiny_model):
+    result = generate(REACHABLE, model=tiny_model, config=FAST)
+    assert result.motion.metadata["report"] == result.report
+    assert result.motion.metadata["scene"] == []
+    assert result.motion.joints.shape == (40, 22, 3)
+
+
+def test_infeasible_program_names_both_conflicting_constraints(tiny_model):
+    report = generate(INFEASIBLE, model=tiny_model, config=FAST).report
+    assert report["satisfied"] is False
+    assert set(report["violated"]) <= {"high", "low"} and report["violated"]
+    assert {name for pair in report["conflicts"] for name in pair} == {"high", "low"}
+    head_margins = {row["name"]: row["margin"] for row in report["constraints"]}
+    # head.y - 3 and 1 - head.y cannot both be >= 0: their sum is -2 m whatever the motion.
+    assert head_margins["high"] + head_margins["low"] == pytest.approx(-2.0, abs=1e-5)
+
+
+def test_same_seed_gives_identical_joints_on_cpu(tiny_model):
+    first = generate(INFEASIBLE, model=tiny_model, config=FAST).motion.joints
+    second = generate(INFEASIBLE, model=tiny_model, config=FAST).motion.joints
+    assert np.array_equal(first, second)
+    other = generate(INFEASIBLE, model=tiny_model, config=replace(FAST, seed=7)).motion.joints
+    assert not np.array_equal(first, other)
+
+
+def test_gradient_reaches_z_through_the_sampler(tiny_model):
+    """Directional finite difference of pelvis height against the autograd gradient."""
+    z = tiny_model.latents([3], 24).requires_grad_(True)
+
+    def height(noise):
+        return decode_joints(tiny_model, noise, "a person walks", 4, None, False)[1][:, 12, 0, 1].sum()
+
+    (grad,) = torch.autograd.grad(height(z), z)
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    direction = grad / grad.norm()
+    eps = 1e-2
+    with torch.no_grad():
+        numeric = (height(z + eps * direction) - height(z - eps * direction)) / (2 * eps)
+    assert float(numeric) == pytest.approx(float(grad.norm()), rel=0.05)
+
+
+def test_checkpointed_decode_gives_the_same_gradient(tiny_model):
+    z = tiny_model.latents([5], 24).requires_grad_(True)
+    plain = torch.autograd.grad(decode_joints(tiny_model, z, "walk", 3, None, False)[1].sum(), z)[0]
+    saved = torch.autograd.grad(decode_joints(tiny_model, z, "walk", 3, None, True)[1].sum(), z)[0]
+    assert torch.allclose(plain, saved, atol=1e-5)
+
+
+def test_relaxed_goal_is_reached_by_moving_the_motion(tiny_model):
+    result = generate(RELAXED, model=tiny_model, config=FAST)
+    report = result.report
+    assert report["satisfied"] is True
+    shift = report["placement"]["xz_m"]
+    assert math.hypot(*shift) > 1.0  # the tiny model barely walks: the placement did the work
+    end = result.motion.joints[-1, 0]
+    assert math.hypot(end[0] - 1.5, end[2] + 0.5) <= 0.05
+
+
+def test_length_beyond_the_model_is_refused_with_the_limit(tiny_model):
+    source = 'motion "a person walks" for 100 frames\nat end: pelvis.y > 0\n'
+    with pytest.raises(InputError, match="at most 64 frames"):
+        generate(source, model=tiny_model, config=FAST)
+
+
+def test_nonfinite_margin_names_the_constraint():
+    program = load_program(INFEASIBLE)
+    margins = torch.tensor([[0.1, float("nan")], [0.2, 0.3]])
+    message = nonfinite_message(program, margins, 12)
+    assert "'low'" in message and "iteration 12" in message
+    assert nonfinite_message(program, torch.zeros(2, 2), 0) is None
+
+
+def test_reference_recipe_runs_fixed_iterations_on_one_seed(tiny_model):
+    config = OptimizeConfig(method="progmogen", progmogen_steps=10, progmogen_iterations=3)
+    recipe = reference_recipe(config)
+    assert (recipe.seeds, recipe.normalize, recipe.early_stop, recipe.noise_weight) == ((0,), False, False, 0.0)
+    assert {learning_rate(i, recipe) for i in range(3)} == {config.progmogen_lr}
+    solution = optimize_latent(load_program(REACHABLE), tiny_model, recipe)
+    assert solution.iterations == 3 and solution.z.shape[0] == 1
+    report = generate(REACHABLE, model=tiny_model, config=config).report
+    assert report["method"] == "progmogen" and report["iterations"] == 3 and len(report["seeds"]) == 1
+
+
+def test_fast_recipe_stops_at_the_first_satisfying_iteration(tiny_model):
+    solution = optimize_latent(load_program(REACHABLE), tiny_model, fast_recipe(FAST, 4))
+    satisfied = solution.history.satisfied
+    assert int(satisfied[-1]) >= 1 and int(satisfied[:-1].sum()) == 0
+    assert solution.iterations == len(satisfied) - 1
+
+
+def test_learning_rate_schedule_pinned():
+    recipe = fast_recipe(OptimizeConfig(lr=0.1, lr_final=0.01, warmup=5, iterations=105), 1)
+    assert learning_rate(0, recipe) == pytest.approx(0.02)
+    assert learning_rate(4, recipe) == pytest.approx(0.1)
+    assert learning_rate(55, recipe) == pytest.approx(0.055)
+    assert learning_rate(105, recipe) == pytest.approx(0.01)
+
+
+def test_noise_penalty_closed_form():
+    zeros = torch.zeros(2, 16, 3)
+    assert noise_penalty(zeros).tolist() == [1.0, 1.0]  # (mean z^2 - 1)^2 = 1, no correlation
+    ones = torch.ones(1, 8, 1)
+    # norm term 0; lag-1 autocorrelation 1 at scale 8, 2 at scale 4 (pairs sum to 2/sqrt2 each)
+    assert float(noise_penalty(ones)) == pytest.approx(1.0 + 4.0)
+    white = torch.randn(1, 4096, 4, generator=torch.Generator().manual_seed(0))
+    assert float(noise_penalty(white)) < 0.01
+
+
+def test_normalize_per_seed_gives_unit_rms():
+    grad = torch.tensor([[3.0, 4.0], [0.0, 0.0]])
+    assert torch.allclose(normalize_per_seed(grad), torch.tensor([[3.0, 4.0], [0.0, 0.0]]) / math.sqrt(12.5))
+
+
+def test_violations_and_best_seed_order():
+    margins = torch.tensor([[-0.5, 1.0], [-0.1, -0.1], [0.2, 0.3], [-0.2, 0.5]])
+    hard = torch.tensor([True, True])
+    count, total = violations(margins, hard)
+    assert count.tolist() == [1, 2, 0, 1]
+    assert torch.allclose(total, torch.tensor([0.5, 0.2, 0.0, 0.2]))
+    assert choose_best(count, total, torch.tensor([0.0, 0.0, 9.0, 0.0])) == 2
+    assert choose_best(count[[0, 3]], total[[0, 3]], torch.zeros(2)) == 1
+    assert choose_best(torch.tensor([1, 1]), torch.tensor([0.2, 0.2]), torch.tensor([0.5, 0.1])) == 1

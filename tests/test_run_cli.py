@@ -1,0 +1,92 @@
+"""`motionprog run` end to end through the console entry point, on a tiny random model saved as
+a weights file: exit codes 0 / 3 / 2, the written motion and report, the final table."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from motionprog.cli.app import main
+from motionprog.motion import load_npz
+
+FAST = ["--steps", "4", "--iters", "40", "--device", "cpu"]
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Run ``motionprog ARGS`` as the console script does; returns (exit status, stdout + stderr)."""
+
+    def invoke(*args: str) -> tuple[int, str]:
+        monkeypatch.setattr(sys, "argv", ["motionprog", *map(str, args)])
+        with pytest.raises(SystemExit) as stop:
+            main()
+        captured = capsys.readouterr()
+        return stop.value.code or 0, captured.out + captured.err
+
+    return invoke
+
+
+def write(tmp_path, name, source):
+    path = tmp_path / name
+    path.write_text(source)
+    return path
+
+
+def test_satisfied_program_exits_0_and_writes_motion_and_report(tmp_path, tiny_weights, cli):
+    program = write(tmp_path, "band.mprog",
+                    'motion "a person walks" for 40 frames, seeds 4\npelvis_band: at frame 10: pelvis.y in [1.0, 1.02]\n')
+    out, report_path = tmp_path / "out.npz", tmp_path / "report.json"
+    status, output = cli("run", program, "-o", out, "--model", tiny_weights, "--report", report_path, *FAST)
+    assert status == 0, output
+    report = json.loads(report_path.read_text())
+    assert report["satisfied"] is True
+    assert "band.mprog:2" in report["constraints"][0]["source"]
+    motion = load_npz(out)
+    assert motion.metadata["report"] == report
+    assert 1.0 <= float(motion.joints[10, 0, 1]) <= 1.02
+    assert "pelvis_band" in output and "peak memory" in output
+
+
+def test_infeasible_program_exits_3_and_still_writes_the_flagged_motion(tmp_path, tiny_weights, cli):
+    program = write(tmp_path, "head.mprog", 'motion "a person walks" for 40 frames, seeds 2\n'
+                    'high: at frame 10: head.y > 3 m\nlow: at frame 10: head.y < 1 m\n')
+    out = tmp_path / "out.npz"
+    status, output = cli("run", program, "-o", out, "--model", tiny_weights, *FAST)
+    assert status == 3, output
+    assert load_npz(out).metadata["report"]["satisfied"] is False
+    assert "conflict" in output and "'high'" in output and "'low'" in output
+
+
+def test_program_error_exits_2_with_the_diagnostic(tmp_path, tiny_weights, cli):
+    program = write(tmp_path, "bad.mprog", 'motion "walk" for 40 frames\nat end: lefthand.y > 1 m\n')
+    out = tmp_path / "out.npz"
+    status, output = cli("run", program, "-o", out, "--model", tiny_weights, *FAST)
+    assert status == 2
+    assert "bad.mprog:2:" in output and "lefthand" in output and "^" in output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--method", "slow"], "error: method must be 'fast' or 'progmogen'"),
+    (["--device", "tpu"], "error: "),
+    (["--seeds", "0"], "seeds"),
+])
+def test_bad_input_exits_2(tmp_path, tiny_weights, cli, args, message):
+    program = write(tmp_path, "ok.mprog", 'motion "walk" for 40 frames\nat end: pelvis.y > 0\n')
+    status, output = cli("run", program, "-o", tmp_path / "o.npz", "--model", tiny_weights, *FAST, *args)
+    assert status == 2, output
+    assert message in output
+
+
+def test_too_long_program_is_refused_with_the_limit(tmp_path, tiny_weights, cli):
+    program = write(tmp_path, "long.mprog", 'motion "walk" for 100 frames\nat end: pelvis.y > 0\n')
+    status, output = cli("run", program, "-o", tmp_path / "o.npz", "--model", tiny_weights, *FAST)
+    assert status == 2
+    assert "error: the program asks for 100 frames (5 s)" in output and "at most 64 frames" in output
+
+
+def test_missing_program_file_exits_2(tmp_path, tiny_weights, cli):
+    status, output = cli("run", tmp_path / "nope.mprog", "-o", tmp_path / "o.npz", "--model", tiny_weights)
+    assert status == 2 and "nope.mprog" in output
