@@ -4,20 +4,21 @@ A capsule is the set of points within ``radius`` of the segment a-b. Endpoints a
 combinations of joints (most are joints; the head's and the hands' far ends extend the neck and
 the forearm), so ``a = A @ joints`` and ``b = B @ joints`` for constant [K, 22] matrices.
 
-Radii (metres) for HumanML3D's reference body, chosen to cover an average adult without
-overlapping neighbouring limbs in a T-pose:
+Radii (metres) for HumanML3D's reference body, chosen to cover an average adult while staying
+clear of each other in a T-pose and (for pairs more than two bones apart) over most of the
+recorded sample 012314, where arms brushing the chest and thighs brushing each other remain:
 
 | capsule            | from - to                                   | radius |
 |--------------------|---------------------------------------------|--------|
 | pelvis             | left_hip - right_hip                        | 0.09   |
 | abdomen            | pelvis - spine2                             | 0.11   |
-| chest              | spine2 - neck                               | 0.10   |
+| chest              | spine2 - neck                               | 0.09   |
 | neck               | neck - head                                 | 0.05   |
 | head               | head - head + (head - neck)                 | 0.09   |
 | upper arms         | shoulder - elbow                            | 0.05   |
 | forearms           | elbow - wrist                               | 0.04   |
 | hands              | wrist - wrist + 0.35 (wrist - elbow)        | 0.04   |
-| thighs             | hip - knee                                  | 0.07   |
+| thighs             | hip - knee                                  | 0.06   |
 | shanks             | knee - ankle                                | 0.05   |
 | feet               | ankle - foot                                | 0.04   |
 
@@ -65,7 +66,7 @@ def _limbs(side: str) -> tuple[Capsule, ...]:
         Capsule(f"{s}_upper_arm", {f"{s}_shoulder": 1.0}, {f"{s}_elbow": 1.0}, 0.05),
         Capsule(f"{s}_forearm", {f"{s}_elbow": 1.0}, {f"{s}_wrist": 1.0}, 0.04),
         Capsule(f"{s}_hand", {f"{s}_wrist": 1.0}, {f"{s}_wrist": 1.35, f"{s}_elbow": -0.35}, 0.04),
-        Capsule(f"{s}_thigh", {f"{s}_hip": 1.0}, {f"{s}_knee": 1.0}, 0.07),
+        Capsule(f"{s}_thigh", {f"{s}_hip": 1.0}, {f"{s}_knee": 1.0}, 0.06),
         Capsule(f"{s}_shank", {f"{s}_knee": 1.0}, {f"{s}_ankle": 1.0}, 0.05),
         Capsule(f"{s}_foot", {f"{s}_ankle": 1.0}, {f"{s}_foot": 1.0}, 0.04),
     )
@@ -74,7 +75,7 @@ def _limbs(side: str) -> tuple[Capsule, ...]:
 CAPSULES: tuple[Capsule, ...] = (
     Capsule("pelvis", {"left_hip": 1.0}, {"right_hip": 1.0}, 0.09),
     Capsule("abdomen", {"pelvis": 1.0}, {"spine2": 1.0}, 0.11),
-    Capsule("chest", {"spine2": 1.0}, {"neck": 1.0}, 0.10),
+    Capsule("chest", {"spine2": 1.0}, {"neck": 1.0}, 0.09),
     Capsule("neck", {"neck": 1.0}, {"head": 1.0}, 0.05),
     Capsule("head", {"head": 1.0}, {"head": 2.0, "neck": -1.0}, 0.09),
     *_limbs("left"),
@@ -94,13 +95,15 @@ RADII = np.array([c.radius for c in CAPSULES])
 
 
 def _self_pairs() -> np.ndarray:
-    """Capsule pairs [P, 2] whose joints are at least two bones apart (others touch by design)."""
-    adjacent = np.eye(NUM_JOINTS, dtype=bool)
+    """Capsule pairs [P, 2] whose joints are more than two bones apart (closer ones touch by design:
+    a thigh and its shank, the two thighs at the hips, the chest and the neck)."""
+    adjacent = np.eye(NUM_JOINTS, dtype=int)
     for joint, parent in enumerate(PARENTS):
         if parent >= 0:
-            adjacent[joint, parent] = adjacent[parent, joint] = True
-    uses = (START_MATRIX != 0) | (END_MATRIX != 0)  # [K, 22]
-    near = (uses.astype(int) @ adjacent.astype(int) @ uses.T.astype(int)) > 0
+            adjacent[joint, parent] = adjacent[parent, joint] = 1
+    within_two = adjacent @ adjacent
+    uses = ((START_MATRIX != 0) | (END_MATRIX != 0)).astype(int)  # [K, 22]
+    near = (uses @ within_two @ uses.T) > 0
     i, j = np.triu_indices(len(CAPSULES), k=1)
     keep = ~near[i, j]
     return np.stack([i[keep], j[keep]], axis=1)

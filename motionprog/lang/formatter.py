@@ -183,7 +183,7 @@ def format_module(module: ast.Module) -> str:
             emit_before(statement.span.end_line, "  ")
             out.append("}" + trailing(statement.span.end_line))
         else:
-            emit_before(statement.span.end_line + 1) if False else None
+            emit_before(statement.span.end_line)
             out.append(format_statement(statement) + trailing(statement.span.end_line))
         state["last"] = statement.span.end_line
     emit_before(10**9)

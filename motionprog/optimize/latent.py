@@ -3,7 +3,7 @@
 One loop serves both methods; a :class:`Recipe` says which. The fast recipe follows DNO
 (Karunratanakul et al., CVPR 2024): few DDIM steps with gradients, gradients normalised per
 seed, a learning-rate schedule, a penalty keeping z standard normal, and an early stop as soon
-as every hard margin of some seed is >= 0. The reference recipe (``progmogen.py``) is plain Adam
+as some seed satisfies every constraint (programs with objectives run every iteration). The reference recipe (``progmogen.py``) is plain Adam
 at a fixed rate for a fixed number of iterations through a 100-step chain, one seed.
 
 Each iteration evaluates ``z -> model.decode (K steps) -> model.to_joints -> place (relaxed
@@ -40,9 +40,10 @@ class Recipe:
     lr, lr_final, warmup: linear warm-up to ``lr``, then cosine decay to ``lr_final``.
     normalize:    divide each seed's gradient by its RMS before Adam (DNO).
     noise_weight: weight of :func:`noise_penalty`.
-    early_stop:   stop as soon as some seed satisfies every hard constraint.
-    keep_best:    return each seed's best iterate (fewest violations, then smallest total
-                  violation) rather than the last one.
+    early_stop:   stop as soon as some seed satisfies every constraint (hard and soft), unless
+                  the program has objectives (they run every iteration).
+    keep_best:    return each seed's best iterate (fewest violated hard constraints, then
+                  smallest total violation, then lowest loss) rather than the last one.
     """
 
     seeds: tuple[int, ...]
@@ -122,9 +123,22 @@ def violations(margins: Tensor, hard: Tensor) -> tuple[Tensor, Tensor]:
     return (deficit > 0).sum(-1), deficit.sum(-1)
 
 
-def is_better(count: Tensor, total: Tensor, best_count: Tensor, best_total: Tensor) -> Tensor:
-    """[B] bool: (count, total) is lexicographically smaller than (best_count, best_total)."""
-    return (count < best_count) | ((count == best_count) & (total < best_total))
+def is_better(count: Tensor, total: Tensor, best_count: Tensor, best_total: Tensor,
+              loss: Tensor | None = None, best_loss: Tensor | None = None) -> Tensor:
+    """[B] bool: (count, total[, loss]) is lexicographically smaller than the best so far."""
+    better = (count < best_count) | ((count == best_count) & (total < best_total))
+    if loss is None:
+        return better
+    return better | ((count == best_count) & (total == best_total) & (loss < best_loss))
+
+
+def finished(margins: Tensor, program: Any) -> Tensor:
+    """[B] bool: nothing left to improve for a seed: every constraint (hard and soft) holds and
+    the program has no objectives (which could always be pushed further). margins: [B, K]."""
+    kinds = [c.kind for c in program.constraints]
+    if "objective" in kinds:
+        return torch.zeros(margins.shape[0], dtype=torch.bool, device=margins.device)
+    return (margins >= 0).all(-1)
 
 
 def learning_rate(iteration: int, recipe: Recipe) -> float:
@@ -234,33 +248,34 @@ def optimize_latent(
     for iteration in range(recipe.iterations + 1):
         features, joints = decode_joints(model, z, program.text, recipe.steps, recipe.guidance, recipe.checkpoint)
         joints = place_joints(program, joints, yaw, xz)
-        margins = program.margins(joints)
+        with torch.no_grad():
+            margins = program.margins(joints)
         loss = program.loss(joints)
-        error = nonfinite_message(program, margins.detach(), iteration) or (
+        error = nonfinite_message(program, margins, iteration) or (
             None if torch.isfinite(loss).all() else f"the loss became non-finite at iteration {iteration}"
         )
         if error is not None:
             break
-        count, total = violations(margins.detach(), hard)
+        count, total = violations(margins, hard)
         satisfied = count == 0
         record["time_s"].append(torch.tensor(time.perf_counter() - start))
         record["loss"].append(loss.detach())
-        record["margins"].append(margins.detach())
+        record["margins"].append(margins)
         record["satisfied"].append(satisfied.sum())
         current = {
             "z": z.detach(), "yaw": yaw.detach(), "xz": xz.detach(), "features": features.detach(),
-            "joints": joints.detach(), "margins": margins.detach(), "loss": loss.detach(),
+            "joints": joints.detach(), "margins": margins, "loss": loss.detach(),
             "count": count, "total": total,
         }
         if not best or not recipe.keep_best:
             best = {key: value.clone() for key, value in current.items()}
         else:
-            take = is_better(count, total, best["count"], best["total"])
+            take = is_better(count, total, best["count"], best["total"], loss.detach(), best["loss"])
             best = {key: torch.where(take.view(-1, *[1] * (value.dim() - 1)), value, best[key])
                     for key, value in current.items()}
         if callback is not None:
             callback(iteration, float(loss.detach().mean()), int(satisfied.sum()))
-        if iteration == recipe.iterations or (recipe.early_stop and bool(satisfied.any())):
+        if iteration == recipe.iterations or (recipe.early_stop and bool(finished(margins, program).any())):
             break
         objective = loss.sum() + recipe.noise_weight * noise_penalty(z).sum()
         params = [z, yaw, xz] if program.relaxed else [z]

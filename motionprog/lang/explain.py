@@ -1,0 +1,67 @@
+"""Plain-words descriptions of constraints: ``motionprog explain`` and ``ConstraintInfo.description``."""
+
+from __future__ import annotations
+
+from motionprog.body.skeleton import FPS
+from motionprog.lang import ast
+from motionprog.lang.formatter import format_expr
+
+RELATION_WORDS = {
+    "<": "is below", "<=": "is at most", ">": "is above", ">=": "is at least",
+    "inside": "is inside", "outside": "is outside", "above": "is above", "below": "is below",
+}
+
+
+def phrase(node: ast.Expr) -> str:
+    """A predicate in words: ``head.y is below bar.bottom - 10 cm``."""
+    if isinstance(node, ast.Binary) and node.op in ("and", "or", "implies"):
+        if node.op == "implies":
+            return f"if {phrase(node.left)}, then {phrase(node.right)}"
+        return f"{'both' if node.op == 'and' else 'either'} {phrase(node.left)} {node.op} {phrase(node.right)}"
+    if isinstance(node, ast.Unary) and node.op == "not":
+        return f"it is not the case that {phrase(node.operand)}"
+    if isinstance(node, ast.Relation):
+        left, right = format_expr(node.left), format_expr(node.right)
+        if node.op == "==":
+            within = f" within {format_expr(node.extra)}" if node.extra is not None else " (default tolerance)"
+            return f"{left} equals {right}{within}"
+        if node.op == "near":
+            within = format_expr(node.extra) if node.extra is not None else "5 cm"
+            return f"{left} is within {within} of {right}"
+        return f"{left} {RELATION_WORDS[node.op]} {right}"
+    if isinstance(node, ast.InRange):
+        return f"{format_expr(node.value)} is between {format_expr(node.low)} and {format_expr(node.high)}"
+    if isinstance(node, ast.Call) and node.function == "collide":
+        return f"{format_expr(node.args[0])} touches {format_expr(node.args[1])}"
+    return format_expr(node)
+
+
+def window_words(quantifier: str, frames: tuple[int, ...], total: int) -> str:
+    """``at every frame``, ``at some frame from 1.00 s to 3.00 s``, ``at frames 0, 40``."""
+    if not frames:
+        return "at no frame"
+    some = quantifier == "eventually"
+    which = "some frame" if some else "every frame"
+    if quantifier == "mean":
+        which = "the average over the frames"
+    if len(frames) == total:
+        return f"{'over' if quantifier == 'mean' else 'at'} {which} of the motion"
+    step = frames[1] - frames[0] if len(frames) > 1 else 1
+    contiguous = all(b - a == step for a, b in zip(frames, frames[1:]))
+    if len(frames) <= 4 or not contiguous:
+        listed = ", ".join(f"{f} ({f / FPS:.2f} s)" for f in frames[:8]) + (" ..." if len(frames) > 8 else "")
+        return f"at {'one of ' if some else ''}frame{'s' if len(frames) > 1 else ''} {listed}"
+    every = f"every {step} frames" if step > 1 and not some else which
+    return f"{'over' if quantifier == 'mean' else 'at'} {every} from {frames[0] / FPS:.2f} s to {frames[-1] / FPS:.2f} s"
+
+
+def describe(statement: ast.Constraint | ast.Objective, frames: tuple[int, ...], total: int) -> str:
+    """One sentence for a constraint or objective (window already resolved to frames)."""
+    if isinstance(statement, ast.Objective):
+        what = f"{statement.goal} {format_expr(statement.value)}, {window_words('mean', frames, total)}"
+    else:
+        quantifier = statement.time.quantifier if statement.time.quantifier != "at" else "always"
+        what = f"{phrase(statement.predicate)}, {window_words(quantifier, frames, total)}"
+    if statement.when is not None:
+        what += f", whenever {phrase(statement.when)}"
+    return what

@@ -1,0 +1,100 @@
+"""Measure the bundled prior for docs/model-card.md (the numbers there come from this script).
+
+    python scripts/evaluate_bundled.py [WEIGHTS] --data ../shared/data/mdm_samples/mdm_humanml_samples.npz cmu deepmimic
+
+Prints one JSON object: held-out denoising loss, naturalness of samples against the training
+motions, nearest-neighbour label accuracy of samples for every training prompt, and the cost
+of one optimisation iteration (4 seeds x 120 frames, K DDIM steps, forward and backward).
+Uses the same data split as `motionprog train` (every 10th motion held out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+from motionprog.io.datasets import load_training_motions
+from motionprog.metrics import summary
+from motionprog.models.bundled import WEIGHTS_PATH, BundledModel, load_bundled
+from motionprog.models.training import TrainConfig, build_training_set, evaluate
+
+
+def descriptor(features: torch.Tensor) -> torch.Tensor:
+    """A motion's summary for nearest-neighbour matching: mean and std over time of its
+    normalised compact features [N, T, 67] -> [N, 134]."""
+    return torch.cat([features.mean(1), features.std(1)], dim=-1)
+
+
+def label_accuracy(model: BundledModel, motions: list, frames: int, seeds: int) -> dict[str, float]:
+    """Sample every training prompt, match each sample to the nearest training motion by
+    :func:`descriptor`, and count how often that motion carries the prompt's label."""
+    data = build_training_set([m.joints for m in motions], [m.text for m in motions], stats=(model.mean, model.std))
+    references = torch.stack([descriptor(data.features[i : i + 1, :n])[0] for i, n in enumerate(data.lengths.tolist())])
+    prompts = sorted(set(data.labels))
+    hits = 0
+    for prompt in prompts:
+        with torch.no_grad():
+            features = model.decode(model.latents(range(seeds), frames), prompt)
+        nearest = torch.cdist(descriptor(features), references).argmin(dim=1)
+        hits += sum(data.labels[i] == prompt for i in nearest.tolist())
+    return {"accuracy": hits / (len(prompts) * seeds), "prompts": len(prompts), "seeds": seeds,
+            "chance": statistics.mean(data.labels.count(p) / len(data.labels) for p in prompts)}
+
+
+def iteration_cost(model: BundledModel, frames: int = 120, seeds: int = 4, repeats: int = 5) -> dict[str, float]:
+    """Median seconds of one optimisation iteration: decode (default K and guidance), joints,
+    a loss on them, backward to z."""
+    times = []
+    for _ in range(repeats + 1):
+        z = model.latents(range(seeds), frames).requires_grad_(True)
+        start = time.perf_counter()
+        joints = model.to_joints(model.decode(z, "a person walks forward"))
+        joints[..., 0, :].square().mean().backward()
+        times.append(time.perf_counter() - start)
+    return {"seconds": statistics.median(times[1:]), "frames": frames, "seeds": seeds,
+            "steps": model.config.default_steps, "guidance": model.config.default_guidance,
+            "threads": torch.get_num_threads()}
+
+
+def naturalness(model: BundledModel, motions: list, frames: int, seeds: int) -> dict[str, dict[str, float]]:
+    """Metric summaries of samples (every prompt, ``seeds`` each) and of the training motions."""
+    prompts = sorted({m.text for m in motions})
+    with torch.no_grad():
+        samples = torch.cat([model.to_joints(model.decode(model.latents(range(seeds), frames), p)) for p in prompts])
+    training = [summary(torch.as_tensor(m.joints)[None]) for m in motions]
+    return {
+        "samples": summary(samples),
+        "training": {key: statistics.mean(s[key] for s in training) for key in training[0]},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("weights", nargs="?", default=str(WEIGHTS_PATH))
+    parser.add_argument("--data", nargs="+", required=True)
+    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--frames", type=int, default=120)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model = load_bundled(path=args.weights)
+    motions = load_training_motions(args.data)
+    held = [m for i, m in enumerate(motions) if i % 10 == 9]
+    train_motions = [m for i, m in enumerate(motions) if i % 10 != 9]
+    heldout = build_training_set([m.joints for m in held], [m.text for m in held], stats=(model.mean, model.std))
+    result = {
+        "weights": args.weights,
+        "heldout_loss": evaluate(model.denoiser, heldout, TrainConfig(model=model.config)),
+        "naturalness": naturalness(model, train_motions, args.frames, args.seeds),
+        "label_accuracy": label_accuracy(model, train_motions, args.frames, args.seeds),
+        "iteration_cost": iteration_cost(model),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
