@@ -14,7 +14,7 @@ from motionprog.body.kinematics import facing_direction
 from motionprog.errors import InputError
 from motionprog.io import formats
 from motionprog.io.bvh import EXPORT_ORDER, global_positions, read_bvh, read_bvh_skeleton, write_bvh
-from motionprog.io.retarget import resample
+from motionprog.io.retarget import RIGID_DIRECTIONS, RIGID_GROUPS, frame_times, resample, rigid_frame
 from motionprog.motion import Motion, load_npz, save_npz
 from tests.conftest import shared_path
 
@@ -100,9 +100,11 @@ def test_hierarchy_cut_short_and_missing_file(tmp_path):
 
 def test_resample_interpolates_when_the_rate_is_not_a_multiple():
     frames = np.arange(7, dtype=np.float64)[:, None] * np.array([1.0, -2.0])  # value = frame index
-    out = resample(frames, fps=30.0)  # 6/30 s -> frames at 0, 1/20, ..., 4/20 s
-    np.testing.assert_allclose(out[:, 0], [0.0, 1.5, 3.0, 4.5, 6.0])
-    np.testing.assert_allclose(resample(frames, fps=60.0)[:, 0], [0.0, 3.0, 6.0])
+    out = resample(frames, frame_times(7, 30.0))  # 6/30 s -> frames at 0, 1/20, ..., 4/20 s
+    np.testing.assert_allclose(out, np.array([0.0, 1.5, 3.0, 4.5, 6.0])[:, None] * [1.0, -2.0])
+    np.testing.assert_allclose(resample(frames, frame_times(7, 60.0000004))[:, 0], [0.0, 3.0, 6.0])
+    uneven = resample(frames, np.array([0.0, 0.01, 0.05, 0.06, 0.1, 0.11, 0.12]))  # 0, 0.05, 0.1 s
+    np.testing.assert_allclose(uneven[:, 0], [0.0, 2.0, 4.0])
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +184,19 @@ def test_unknown_skeleton_lists_the_joints_it_cannot_map(cmu_01, tmp_path):
     with pytest.raises(InputError, match=r"odd\.bvh: cannot map the skeleton .*no joint found for pelvis, "
                                          r"left_hip, right_hip, left_knee.*\(joints in the file: bone0, bone1"):
         read_bvh(path)
+
+
+def test_humanml3d_joints_export_exactly(humanml3d_dir, tmp_path):
+    """HumanML3D's pelvis and spine3 children move rigidly with the offsets the retargeter uses,
+    so a dataset motion goes to BVH and back through forward kinematics to float precision."""
+    joints = np.load(humanml3d_dir / "012314_joints.npy")
+    for group in RIGID_GROUPS:
+        frames = rigid_frame(joints.astype(np.float64), group)
+        for child in group[1:]:
+            local = np.einsum("tba,tb->ta", frames, joints[:, child] - joints[:, group[0]])
+            local /= np.linalg.norm(local, axis=-1, keepdims=True)
+            np.testing.assert_allclose(local, np.broadcast_to(RIGID_DIRECTIONS[child], local.shape), atol=2e-5)
+    write_bvh(Motion(joints=joints), tmp_path / "012314.bvh")
+    bvh = read_bvh_skeleton(tmp_path / "012314.bvh")
+    positions = global_positions(bvh)[:, [bvh.names.index(n) for n in skeleton.JOINT_NAMES]]
+    assert np.abs(positions - joints).max() < 1e-5

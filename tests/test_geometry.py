@@ -171,12 +171,14 @@ def mesh_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("meshes")
     trimesh.creation.box(extents=(1.0, 0.5, 0.8)).export(folder / "box.obj")
     trimesh.creation.icosphere(subdivisions=3, radius=0.5).export(folder / "ball.stl")
+    trimesh.creation.cylinder(radius=0.3, height=1.0).export(folder / "pillar.glb")
+    trimesh.creation.box(extents=(0.6, 0.6, 0.6)).export(folder / "cube.ply")
     trimesh.PointCloud(np.random.default_rng(0).normal(size=(20, 3))).export(folder / "cloud.ply")
     (folder / "garbage.glb").write_bytes(b"\x00not a mesh\xff" * 10)
     return folder
 
 
-@pytest.mark.parametrize("name", ["box.obj", "ball.stl"])
+@pytest.mark.parametrize("name", ["box.obj", "ball.stl", "pillar.glb", "cube.ply"])
 def test_mesh_sdf_matches_trimesh_within_grid_spacing(mesh_files, name):
     mesh = Mesh(mesh_files / name, resolution=16)
     exact_mesh = trimesh.load(mesh_files / name, force="mesh")
@@ -220,3 +222,24 @@ def test_bad_mesh_files_raise_input_error_naming_the_file(mesh_files, name, mess
     with pytest.raises(InputError, match=message) as error:
         Mesh(mesh_files / name)
     assert name in str(error.value)
+
+
+def test_mesh_load_places_the_file(mesh_files):
+    mesh = Mesh.load(mesh_files / "box.obj", position=(0.0, 0.25, 0.0), rotation=(0.0, 0.0, 0.0), scale=2.0)
+    assert mesh.bottom == pytest.approx(-0.25) and mesh.top == pytest.approx(0.75)
+    assert mesh.center == pytest.approx((0.0, 0.25, 0.0))
+
+
+def test_closest_points_and_remaining_gradchecks():
+    box = Box((0.0, 1.0, 0.0), (2.0, 0.4, 1.0), rotation=30.0)
+    outside = torch.tensor([[3.0, 2.0, 0.5], [-0.2, 0.2, 0.1]], dtype=D)
+    closest = box.closest_point(outside)
+    assert torch.allclose((outside - closest).norm(dim=-1), box.signed_distance(outside))
+    assert torch.allclose(box.signed_distance(closest), torch.zeros(2, dtype=D), atol=1e-12)
+    inside = torch.tensor([[0.1, 1.05, 0.0]], dtype=D)
+    assert torch.equal(box.closest_point(inside), inside)
+    seg = Line((0.0, 0.0, 0.0), (0.0, 2.0, 0.0))
+    assert seg.closest_point(torch.tensor([[1.0, 3.0, 0.0]], dtype=D)).tolist() == [[0.0, 2.0, 0.0]]
+    q = torch.tensor([[0.3, 1.2, -0.1], [1.0, 0.0, 1.0]], dtype=D, requires_grad=True)
+    assert torch.autograd.gradcheck(Point((0.1, 0.2, 0.3)).signed_distance, (q,))
+    assert torch.autograd.gradcheck(Plane((0.0, 1.0, 0.0), (0.2, 1.0, 0.1)).signed_distance, (q,))

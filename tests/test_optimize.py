@@ -172,8 +172,12 @@ def test_noise_penalty_closed_form():
     ones = torch.ones(1, 8, 1)
     # norm term 0; lag-1 autocorrelation 1 at scale 8, 2 at scale 4 (pairs sum to 2/sqrt2 each)
     assert float(noise_penalty(ones)) == pytest.approx(1.0 + 4.0)
-    white = torch.randn(1, 4096, 4, generator=torch.Generator().manual_seed(0))
+    white = torch.randn(1, 120, 67, generator=torch.Generator().manual_seed(0))
+    smooth = (white + white.roll(1, dims=1)) / math.sqrt(2.0)  # same variance, lag-1 correlation 0.5
+    # white noise: each level's squared lag is about 1 / (T_l * 67), under 0.01 in all; noise
+    # with lag-1 correlation 0.5 pays 0.25 at the finest level alone.
     assert float(noise_penalty(white)) < 0.01
+    assert float(noise_penalty(smooth)) > 0.2
 
 
 def test_normalize_per_seed_gives_unit_rms():

@@ -38,6 +38,10 @@ from motionprog.cli import bench  # noqa: E402
 bench.register(app)
 from motionprog.cli import train  # noqa: E402
 train.register(app)
+from motionprog.cli import lang  # noqa: E402
+lang.register(app)
+from motionprog.cli import prompt  # noqa: E402
+prompt.register(app)
 
 
 def main() -> None:

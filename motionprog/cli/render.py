@@ -29,12 +29,14 @@ def render_command(
     trail: Optional[list[str]] = typer.Option(None, "--trail", help="Joint whose path to draw (repeatable); default: the constrained joints."),
     no_trails: bool = typer.Option(False, "--no-trails", help="Draw no trails."),
     fps: Optional[float] = typer.Option(None, help="Video frame rate; default: the motion's (one video frame per frame)."),
+    smpl: Optional[Path] = typer.Option(None, "--smpl", help="SMPL/SMPL-H/SMPL-X model file to draw instead of capsules."),
 ) -> None:
     """Render motions offscreen to a video or an image."""
     from motionprog.render.video import RenderConfig, render_motion
 
     trails = () if no_trails else (tuple(trail) if trail else None)
-    config = RenderConfig(width=width, height=height, camera=camera, trails=trails, fps=fps)
+    config = RenderConfig(width=width, height=height, camera=camera, trails=trails, fps=fps,
+                          body_model=None if smpl is None else str(smpl))
     motions = [load_npz(path) for path in inputs]
     with Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr) as bar:
         task = bar.add_task("render", total=None)

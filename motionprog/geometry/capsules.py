@@ -4,9 +4,9 @@ A capsule is the set of points within ``radius`` of the segment a-b. Endpoints a
 combinations of joints (most are joints; the head's and the hands' far ends extend the neck and
 the forearm), so ``a = A @ joints`` and ``b = B @ joints`` for constant [K, 22] matrices.
 
-Radii (metres) for HumanML3D's reference body, chosen to cover an average adult while staying
-clear of each other in a T-pose and (for pairs more than two bones apart) over most of the
-recorded sample 012314, where arms brushing the chest and thighs brushing each other remain:
+Radii (metres) for HumanML3D's reference body, chosen to cover an average adult while pairs
+more than two bones apart stay clear of each other in a T-pose and over the whole recorded
+sample 012314 (least clearance 4 mm, an upper arm by the chest):
 
 | capsule            | from - to                                   | radius |
 |--------------------|---------------------------------------------|--------|
@@ -30,7 +30,7 @@ Joints ``[..., 22, 3]``, metres, Y up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -143,13 +143,38 @@ def capsule_distances(joints: Tensor, obj: SignedDistance, samples: int = 5) -> 
     return axis_distance - torch.as_tensor(RADII, dtype=joints.dtype, device=joints.device)
 
 
-def penetration_margin(joints: Tensor, obj: SignedDistance, samples: int = 5, temperature: float = 0.0) -> Tensor:
+def capsules_of(joint_indices: Sequence[int]) -> tuple[int, ...]:
+    """Indices of the capsules whose axis ends at (or is built from) any of the given joints.
+
+    E.g. the left wrist (20) -> the left forearm and left hand capsules; all 22 joints -> all.
+    """
+    uses = (START_MATRIX[:, list(joint_indices)] != 0) | (END_MATRIX[:, list(joint_indices)] != 0)
+    return tuple(int(k) for k in np.flatnonzero(uses.any(axis=1)))
+
+
+def penetration_margin(
+    joints: Tensor, obj: SignedDistance, joint_indices: Sequence[int] | None = None, samples: int = 5,
+    temperature: float = 0.0,
+) -> Tensor:
     """Margin of "no body capsule touches the object": the least capsule distance, metres.
 
     joints: [..., 22, 3] -> [...]; positive when the body is clear of the object.
+    joint_indices: only the capsules of these joints (:func:`capsules_of`); None: the whole body.
     temperature: soft minimum over capsules (0: the exact minimum), see :mod:`motionprog.numerics`.
     """
-    return smooth_min(capsule_distances(joints, obj, samples), dim=-1, temperature=temperature)
+    distances = capsule_distances(joints, obj, samples)
+    if joint_indices is not None:
+        distances = distances[..., list(capsules_of(joint_indices))]
+    return smooth_min(distances, dim=-1, temperature=temperature)
+
+
+def capsule_penetration(
+    joints: Tensor, obj: SignedDistance, joint_indices: Sequence[int] | None = None, samples: int = 5,
+    temperature: float = 0.0,
+) -> Tensor:
+    """Margin of "the body (or these joints' capsules) collides with the object": the deepest
+    penetration, ``-penetration_margin``; positive when some capsule overlaps it. [..., 22, 3] -> [...]."""
+    return -penetration_margin(joints, obj, joint_indices, samples, temperature)
 
 
 def self_distance(joints: Tensor, samples: int = 5) -> Tensor:

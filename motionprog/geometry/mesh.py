@@ -75,8 +75,14 @@ class SDFGrid:
 
 
 def _load(path: Path) -> trimesh.Trimesh:
+    """The mesh in a file (shared and cached per file version: callers must not modify it)."""
     if not path.is_file():
         raise InputError(f"mesh file not found: {path}")
+    return _read(str(path), os.stat(path).st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _read(path: str, modified_ns: int) -> trimesh.Trimesh:
     try:
         mesh = trimesh.load(path, force="mesh")
     except Exception as exc:  # trimesh raises many kinds for malformed files
@@ -135,6 +141,12 @@ class Mesh:
             raise InputError(f"mesh padding must be positive, got {self.padding!r}")
         Placement.of(self.position, self.rotation, self.scale)  # validates the scale
         _load(Path(self.path))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, position: Sequence[float] = (0.0, 0.0, 0.0), rotation: Rotation = 0.0,
+             scale: float = 1.0, resolution: int = 32, padding: float = 0.1) -> Mesh:
+        """Read a mesh file and place it; InputError naming the file when it cannot be used."""
+        return cls(str(path), tuple(position), rotation, scale, resolution, padding)  # type: ignore[arg-type]
 
     @property
     def placement(self) -> Placement:

@@ -305,7 +305,8 @@ class Plane:
 
 @dataclass(frozen=True)
 class Box:
-    """A solid box: ``center``, edge lengths ``size`` (x, y, z before rotation), ``rotation``."""
+    """A solid box: ``center``, edge lengths ``size`` (x, y, z before rotation), metres, and
+    ``rotation`` (yaw degrees, Euler XYZ degrees or a 3x3 matrix; stored as the matrix)."""
 
     center: Vec3
     size: Vec3
@@ -405,7 +406,7 @@ class Sphere:
 @dataclass(frozen=True)
 class Cylinder:
     """A solid capped cylinder: ``center`` (middle of the axis), ``radius``, ``height`` along the
-    rotated +Y axis (upright by default), metres."""
+    rotated +Y axis (upright by default), metres; ``rotation`` as for :class:`Box`."""
 
     center: Vec3
     radius: float

@@ -28,7 +28,7 @@ from motionprog.body.kinematics import global_from_local, inverse_kinematics
 from motionprog.body.rotations import quat_to_matrix
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
-from motionprog.io.retarget import RIGID_GROUPS, retarget, rigid_frame
+from motionprog.io.retarget import RIGID_GROUPS, frame_times, retarget, rigid_frame
 from motionprog.motion import Motion
 
 POSITION_CHANNELS = ("Xposition", "Yposition", "Zposition")
@@ -194,9 +194,11 @@ def _parse_joint(lines: _Lines, line: int, name: str, parent: int, out: dict[str
                 raise lines.error(n, f"OFFSET of {name!r} needs 3 values, got {len(tokens) - 1}")
             out["offsets"][index] = np.array(lines.numbers(n, tokens[1:], f"OFFSET of {name!r}"))
         elif key == "CHANNELS":
+            if len(tokens) < 2:
+                raise lines.error(n, f"CHANNELS of {name!r} without a count")
             count = lines.numbers(n, tokens[1:2], f"CHANNELS of {name!r}")
             names = tuple(tokens[2:])
-            if not count or int(count[0]) != len(names):
+            if int(count[0]) != len(names):
                 raise lines.error(n, f"CHANNELS of {name!r} declares {tokens[1]} channels but lists {len(names)}")
             unknown = [c for c in names if c not in POSITION_CHANNELS + ROTATION_CHANNELS]
             if unknown:
@@ -239,6 +241,8 @@ def read_bvh_skeleton(path: str | os.PathLike) -> BvhSkeleton:
     if tokens[:1] != ["Frames:"] or len(tokens) != 2 or not tokens[1].isdigit():
         raise lines.error(n, f"expected 'Frames: <count>', got {' '.join(tokens)!r}")
     frames = int(tokens[1])
+    if frames < 1:
+        raise lines.error(n, "the file declares no frames")
     n, tokens = lines.next("Frame Time:")
     if tokens[:2] != ["Frame", "Time:"] or len(tokens) != 3:
         raise lines.error(n, f"expected 'Frame Time: <seconds>', got {' '.join(tokens)!r}")
@@ -278,7 +282,8 @@ def read_bvh(path: str | os.PathLike) -> Motion:
     """A BVH file of any mapped skeleton as a Motion: 22 joints, metres, Y up, 20 fps,
     facing +Z at the start, feet on the floor (see :mod:`motionprog.io.retarget`)."""
     bvh = read_bvh_skeleton(path)
-    joints = retarget(bvh.names, bvh.parents, bvh.rest_positions(), global_positions(bvh), bvh.fps, str(path))
+    times = frame_times(bvh.num_frames, bvh.fps)
+    joints = retarget(bvh.names, bvh.parents, bvh.rest_positions(), global_positions(bvh), times, str(path))
     return Motion(joints=joints, fps=skeleton.FPS, metadata={"source": Path(path).name})
 
 
@@ -364,7 +369,8 @@ def format_bvh(motion: Motion) -> str:
     angles = matrix_to_euler(local[:, list(EXPORT_ORDER)], EXPORT_AXES)
     values = np.concatenate([motion.joints[:, 0].astype(np.float64), angles.reshape(motion.num_frames, -1)], axis=1)
     body = "\n".join(" ".join(f"{v:.6f}" for v in row) for row in values)
-    header = [*_format_hierarchy(offsets), "MOTION", f"Frames: {motion.num_frames}", f"Frame Time: {1.0 / motion.fps:.8f}"]
+    header = [*_format_hierarchy(offsets), "MOTION", f"Frames: {motion.num_frames}",
+              f"Frame Time: {1.0 / motion.fps:.8f}"]
     return "\n".join(header) + "\n" + body + "\n"
 
 

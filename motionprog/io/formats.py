@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from motionprog.errors import InputError
-from motionprog.io import bvh, humanml3d
+from motionprog.io import bvh, gltf, humanml3d
 from motionprog.motion import Motion, load_npz, save_npz
 
 Reader = Callable[[Path], list[Motion]]
@@ -40,6 +40,8 @@ WRITERS: dict[str, Writer] = {
     ".npz": save_npz,
     ".npy": humanml3d.write_joints,
     ".bvh": bvh.write_bvh,
+    ".glb": gltf.write_gltf,
+    ".gltf": gltf.write_gltf,
 }
 """Writers by output extension; ``.npy`` writes joints float32 ``[T, 22, 3]``."""
 

@@ -55,8 +55,8 @@ RIGID_DIRECTIONS: dict[int, tuple[float, float, float]] = {
 HumanML3D sample 012314 (constant over its frames to 1e-5); times ``BONE_LENGTHS`` it gives
 the child's offset."""
 
-SYNTHESISABLE = frozenset(J[n] for n in ("spine1", "spine2", "neck", "left_collar", "right_collar"))
-"""Joints that may be missing from a source skeleton; they are interpolated."""
+SYNTHESISABLE: tuple[int, ...] = tuple(J[n] for n in ("spine1", "spine2", "neck", "left_collar", "right_collar"))
+"""Joints that may be missing from a source skeleton (they are interpolated), parents first."""
 
 _CHAIN_CHILD = {J["spine1"]: J["spine2"], J["spine2"]: J["spine3"], J["neck"]: J["head"],
                 J["left_collar"]: J["left_shoulder"], J["right_collar"]: J["right_shoulder"]}
@@ -180,15 +180,14 @@ def _map_with(
     def match(joint: int) -> None:
         source[joint] = next((lookup[n] for n in table[joint] if n in lookup and valid(joint, lookup[n])), None)
 
-    optional = (J["spine1"], J["spine2"], J["neck"], J["left_collar"], J["right_collar"])
     for joint in range(skeleton.NUM_JOINTS):
-        if joint not in optional and joint != J["spine3"]:
+        if joint not in SYNTHESISABLE and joint != J["spine3"]:
             match(joint)
     left, right = source[J["left_shoulder"]], source[J["right_shoulder"]]
     if left is not None and right is not None:
         common = [a for a in _ancestors(parents, left) if a in _ancestors(parents, right)]
-        source[J["spine3"]] = common[0]
-    for joint in optional:
+        source[J["spine3"]] = common[0] if common[0] != source[J["pelvis"]] else None
+    for joint in SYNTHESISABLE:
         match(joint)
     return source
 
@@ -219,7 +218,7 @@ def gather_joints(positions: np.ndarray, joint_map: JointMap) -> np.ndarray:
     out = np.zeros((*positions.shape[:-2], skeleton.NUM_JOINTS, 3))
     mapped = [j for j, s in enumerate(joint_map.source) if s is not None]
     out[..., mapped, :] = positions[..., [joint_map.source[j] for j in mapped], :]
-    for joint in (J["spine1"], J["spine2"], J["neck"], J["left_collar"], J["right_collar"]):
+    for joint in SYNTHESISABLE:
         if joint_map.source[joint] is not None:
             continue
         above, below = skeleton.PARENTS[joint], _CHAIN_CHILD[joint]
@@ -234,20 +233,26 @@ def gather_joints(positions: np.ndarray, joint_map: JointMap) -> np.ndarray:
     return out
 
 
-def resample(positions: np.ndarray, fps: float, target_fps: float = skeleton.FPS) -> np.ndarray:
-    """Resample [T, ...] frames from ``fps`` to ``target_fps`` by linear interpolation in time.
+def frame_times(count: int, fps: float) -> np.ndarray:
+    """Times in seconds [count] of ``count`` frames at ``fps``. A rate within 1e-3 of a whole
+    number is taken as that number (BVH frame times are rounded, 0.0083333 s for 120 fps)."""
+    fps = float(round(fps)) if abs(fps - round(fps)) < 1e-3 else float(fps)
+    return np.arange(count) / fps
 
-    Output frame k is at time k / target_fps; the last one is within the source clip.
-    A rate within 1e-3 of a whole number is taken as that number (BVH frame times are
-    rounded, e.g. 0.0083333 s for 120 fps), so 120 fps gives every 6th frame exactly.
-    """
-    fps = float(round(fps)) if abs(fps - round(fps)) < 1e-3 else fps
-    frames = positions.shape[0]
-    count = int(np.floor((frames - 1) * target_fps / fps + 1e-9)) + 1
-    x = np.arange(count) * (fps / target_fps)
-    i0 = np.minimum(np.floor(x + 1e-9).astype(np.int64), frames - 1)
-    i1 = np.minimum(i0 + 1, frames - 1)
-    w = np.clip(x - i0, 0.0, 1.0).reshape(-1, *([1] * (positions.ndim - 1)))
+
+def resample(positions: np.ndarray, times: np.ndarray, target_fps: float = skeleton.FPS) -> np.ndarray:
+    """Resample frames [F, ...] taken at increasing ``times`` [F] (seconds) to ``target_fps``
+    by linear interpolation; output frame k is at ``times[0] + k / target_fps``, the last
+    one within the clip. Frames falling on source frames are copied exactly."""
+    if len(times) == 1:
+        return positions.copy()
+    elapsed = times - times[0]
+    count = int(np.floor(elapsed[-1] * target_fps + 1e-6)) + 1
+    x = np.minimum(np.arange(count) / target_fps, elapsed[-1])
+    i1 = np.clip(np.searchsorted(elapsed, x - 1e-9, side="left"), 1, len(times) - 1)
+    i0 = i1 - 1
+    span = np.maximum(elapsed[i1] - elapsed[i0], 1e-12)
+    w = np.clip((x - elapsed[i0]) / span, 0.0, 1.0).reshape(-1, *([1] * (positions.ndim - 1)))
     return (1.0 - w) * positions[i0] + w * positions[i1]
 
 
@@ -311,21 +316,22 @@ def retarget(
     parents: tuple[int, ...],
     rest: np.ndarray,
     positions: np.ndarray,
-    fps: float,
+    times: np.ndarray,
     where: str,
 ) -> np.ndarray:
     """Retarget a source clip onto the 22-joint body at 20 fps (module docstring, steps 1-5).
 
     names, parents: source hierarchy; rest: [J, 3] rest positions; positions: [F, J, 3]
-    global positions per frame (any unit, Y up); fps: source frame rate; where: the file,
-    for messages. Returns joints [T, 22, 3], metres, Y up, facing +Z at frame 0, feet on
-    the floor, T = floor((F - 1) * 20 / fps) + 1.
+    global positions per frame (any unit, Y up); times: [F] seconds of each frame
+    (:func:`frame_times`); where: the file, for messages. Returns joints [T, 22, 3], metres,
+    Y up, facing +Z at frame 0, feet on the floor, T = floor(duration * 20) + 1.
     """
     joint_map = map_joints(names, parents, rest, where)
     source_leg = leg_length(gather_joints(rest, joint_map))
     if not source_leg > 0:
         raise InputError(f"{where}: the legs of the skeleton have zero length")
-    target_leg = float(skeleton.BONE_LENGTHS[[J["left_knee"], J["left_ankle"], J["right_knee"], J["right_ankle"]]].sum() / 2.0)
-    gathered = resample(gather_joints(positions, joint_map), fps)
+    leg_bones = [J["left_knee"], J["left_ankle"], J["right_knee"], J["right_ankle"]]
+    target_leg = float(skeleton.BONE_LENGTHS[leg_bones].sum() / 2.0)
+    gathered = resample(gather_joints(positions, joint_map), times)
     return place_on_floor(fit_proportions(gathered, target_leg / source_leg))
 

@@ -328,11 +328,7 @@ class Checker:
         path = base / typed.text
         if not path.is_file():
             raise self.fail("E210", f"mesh file not found: {path}", span)
-        try:
-            from motionprog.geometry.mesh import Mesh
-        except ImportError:
-            raise self.fail("E210", "mesh objects need motionprog.geometry.mesh, which is not available", call.span) from None
-        return Mesh.load(path, position=get("position", 3, LENGTH, (0.0, 0.0, 0.0)),
+        return geometry.Mesh.load(path, position=get("position", 3, LENGTH, (0.0, 0.0, 0.0)),
                          rotation=degrees(get("rotation", 3, ANGLE, (0.0, 0.0, 0.0))), scale=get("scale", 1, NONE, 1.0))
 
     # ---- time
@@ -390,7 +386,7 @@ class Checker:
     def _constraint(self, statement: ast.Constraint | ast.Objective) -> ir.Constraint:
         objective = isinstance(statement, ast.Objective)
         quantifier, frames = self._time(statement.time)
-        name = statement.label or format_statement(replace(statement, label=None))
+        name = statement.label or format_statement(replace(statement, label=None, weight=None))
         if statement.label:
             if statement.label in self.labels:
                 raise self.fail("E207", f"a constraint named '{statement.label}' already exists", statement.span)
@@ -597,6 +593,9 @@ class Checker:
             return self._margin(_arith("-", tolerance, self._distance(left, right, node).ir), LENGTH)
         self._need_value(left, node.left.span, f"'{op}'")
         self._need_value(right, node.right.span, f"'{op}'")
+        if op != "==" and max(left.size, right.size) > 1:
+            raise self.fail("E206", f"'{op}' compares numbers; pick a component such as .y, or use '=='",
+                            node.span)
         self._joints(left, right, node.span)
         dim = self._unify(left.dim, right.dim, node.span, f"'{op}'")
         if left.size != right.size:
@@ -608,9 +607,6 @@ class Checker:
             difference = _arith("-", left.ir, right.ir)
             error_size = ir.Fn("norm" if left.size > 1 else "abs", (difference,))
             return self._margin(_arith("-", tolerance, error_size), dim)
-        if left.size != 1:
-            raise self.fail("E206", f"'{op}' compares numbers; pick a component such as .y, or use '=='",
-                            node.span)
         if op in ("<", "<="):
             return self._margin(_arith("-", right.ir, left.ir), dim)
         return self._margin(_arith("-", left.ir, right.ir), dim)

@@ -42,17 +42,16 @@ def window_words(quantifier: str, frames: tuple[int, ...], total: int) -> str:
         return "at no frame"
     some = quantifier == "eventually"
     which = "some frame" if some else "every frame"
-    if quantifier == "mean":
-        which = "the average over the frames"
     if len(frames) == total:
-        return f"{'over' if quantifier == 'mean' else 'at'} {which} of the motion"
+        return "averaged over the whole motion" if quantifier == "mean" else f"at {which} of the motion"
     step = frames[1] - frames[0] if len(frames) > 1 else 1
     contiguous = all(b - a == step for a, b in zip(frames, frames[1:]))
     if len(frames) <= 4 or not contiguous:
         listed = ", ".join(f"{f} ({f / FPS:.2f} s)" for f in frames[:8]) + (" ..." if len(frames) > 8 else "")
         return f"at {'one of ' if some else ''}frame{'s' if len(frames) > 1 else ''} {listed}"
-    every = f"every {step} frames" if step > 1 and not some else which
-    return f"{'over' if quantifier == 'mean' else 'at'} {every} from {frames[0] / FPS:.2f} s to {frames[-1] / FPS:.2f} s"
+    every = f"every {step}th frame" if step > 1 and not some else which
+    span = f"from {frames[0] / FPS:.2f} s to {frames[-1] / FPS:.2f} s"
+    return f"averaged over the frames {span}" if quantifier == "mean" else f"at {every} {span}"
 
 
 def describe(statement: ast.Constraint | ast.Objective, frames: tuple[int, ...], total: int) -> str:

@@ -28,6 +28,8 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
     "expected ':' after the time selector": [
         "always x < 1", "at start x < 1", "at end pelvis.y < 1", "during 1 s .. 2 s x < 1",
         "eventually x < 1", "always during 1 s .. 2 s x < 1", "before 2 s x < 1",
+        "at frame 3 x < 1", "at 2 s x < 1", "at 2 x < 1", "at 50% x < 1", "every 10 frames x < 1",
+        "after 1 x < 1", "during 1 .. 2 x < 1", "at frame 3, 2 s x < 1",
     ],
     "a constraint starts with a time selector, such as 'always:' or 'at end:'": [
         "x.y < 1", "head.y < 1", "x < 1", "pelvis.xz == (0, 0)", "x(1) < 2",
@@ -149,14 +151,50 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, lines: list[str]) -> Dia
     if isinstance(exc, UnexpectedCharacters):
         char = lines[line - 1][column - 1] if line <= len(lines) and column <= len(lines[line - 1]) else "?"
         return error("E101", f"unexpected character {char!r}", span)
-    label = exc.match_examples(_lark().parse, SYNTAX_EXAMPLES, use_accepts=True)
-    if label:
-        return error("E101", label, span)
+    at_end = isinstance(exc, UnexpectedEOF) or exc.token.type == "$END"
     names = _token_names()
     expected = sorted(names.get(name, name.lower()) for name in getattr(exc, "expected", ()) or ())
-    found = "the end of the file" if isinstance(exc, UnexpectedEOF) else repr(str(getattr(exc, "token", "")))
+    unclosed = _unclosed_bracket(lines) if at_end else None
+    label = f"missing '{unclosed}'" if unclosed and f"'{unclosed}'" in expected else _match_examples(exc)
+    if label:
+        return error("E101", label, span)
+    found = "the end of the file" if at_end else repr(str(exc.token))
     message = f"unexpected {found}"
     return error("E101", message, span, help=f"expected {', '.join(expected)}" if expected else None)
+
+
+def _unclosed_bracket(lines: list[str]) -> str | None:
+    """The closing bracket the text still needs at its end (strings and comments skipped)."""
+    closing = {"(": ")", "[": "]", "{": "}"}
+    stack: list[str] = []
+    for line in lines:
+        in_string = False
+        previous = ""
+        for char in line:
+            if in_string:
+                in_string = not (char == '"' and previous != "\\")
+            elif char == '"':
+                in_string = True
+            elif char == "#":
+                break
+            elif char in closing:
+                stack.append(closing[char])
+            elif char in ")]}" and stack and stack[-1] == char:
+                stack.pop()
+            previous = char
+    return stack[-1] if stack else None
+
+
+def _match_examples(exc: UnexpectedInput) -> str | None:
+    """The label of the known-bad snippet failing in the same parser state, if any.
+
+    Lark 1.3 formats a debug message eagerly and fails on some states with
+    ``use_accepts=True``; the comparison by state alone is the fallback.
+    """
+    try:
+        return exc.match_examples(_lark().parse, SYNTAX_EXAMPLES, use_accepts=True)
+    except TypeError:
+        return exc.match_examples(_lark().parse, SYNTAX_EXAMPLES, use_accepts=False)
 
 
 def _unquote(token: Token) -> str:

@@ -151,19 +151,20 @@ def learning_rate(iteration: int, recipe: Recipe) -> float:
 
 
 def noise_penalty(z: Tensor) -> Tensor:
-    """[B] penalty that is 0 for typical standard-normal noise and grows as z drifts from it.
+    """[B] penalty that is near 0 for standard-normal noise and grows as z drifts from it.
 
     z: [B, T, ...] (time first after the batch). Two terms: the chi-square norm term
     ``(mean(z^2) - 1)^2`` and DNO's decorrelation term, the squared lag-1 autocorrelation along
-    time at every scale of a 2x average-pooling pyramid (rescaled by sqrt(2) per level so that
-    white noise keeps unit variance).
+    time (pooled over channels) at every scale of a 2x pooling pyramid (rescaled by sqrt(2) per
+    level so that white noise keeps unit variance). For white noise each level adds about
+    ``1 / (T_l * channels)``.
     """
     per_seed = tuple(range(1, z.dim()))
     penalty = (z.pow(2).mean(per_seed) - 1).pow(2)
     level = z.flatten(2) if z.dim() > 2 else z.unsqueeze(-1)
     while level.shape[1] >= 4:
-        lag = (level[:, 1:] * level[:, :-1]).mean(1)
-        penalty = penalty + lag.pow(2).mean(-1)
+        lag = (level[:, 1:] * level[:, :-1]).mean((1, 2))
+        penalty = penalty + lag.pow(2)
         pairs = level.shape[1] // 2 * 2
         level = (level[:, 0:pairs:2] + level[:, 1:pairs:2]) / math.sqrt(2.0)
     return penalty

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 import trimesh
 from scipy.ndimage import uniform_filter1d
 
@@ -152,6 +153,24 @@ def body_mesh(joints: np.ndarray, sections: int = 12) -> tuple[np.ndarray, np.nd
         ]
     )
     return vertices.astype(np.float32), normals.astype(np.float32), faces.astype(np.int32)
+
+
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted unit vertex normals of meshes sharing one topology.
+
+    vertices: [..., V, 3]; faces: int [F, 3] (counter-clockwise seen from outside). Returns [..., V, 3].
+    """
+    vertices = np.asarray(vertices, dtype=np.float64)
+    corner = vertices[..., faces, :]  # [..., F, 3, 3]
+    face_normals = np.cross(corner[..., 1, :] - corner[..., 0, :], corner[..., 2, :] - corner[..., 0, :])
+    count = vertices.shape[-2]
+    incidence = scipy.sparse.csr_matrix(
+        (np.ones(faces.size), (faces.ravel(), np.repeat(np.arange(len(faces)), 3))), shape=(count, len(faces))
+    )
+    lead = face_normals.shape[:-2]
+    stacked = np.moveaxis(face_normals, -2, 0).reshape(len(faces), -1)  # [F, ...*3]
+    summed = np.moveaxis((incidence @ stacked).reshape(count, *lead, 3), 0, -2)
+    return _normalize(summed, (0.0, 1.0, 0.0)).astype(np.float32)
 
 
 def segments_mesh(a: np.ndarray, b: np.ndarray, radius: float, sides: int = 8) -> tuple[np.ndarray, np.ndarray]:
@@ -424,4 +443,5 @@ __all__ = [
     "scene_objects",
     "segments_mesh",
     "trail_object",
+    "vertex_normals",
 ]

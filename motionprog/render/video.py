@@ -36,6 +36,7 @@ from motionprog.render.scene import (
     motion_bounds,
     scene_objects,
     trail_object,
+    vertex_normals,
 )
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".png")
@@ -62,6 +63,8 @@ class RenderConfig:
     fps:           frames per second of the video; None uses the motion's (one video frame per frame).
     png_frames:    a .png shows this many frames, evenly spaced, one row each.
     yfov_deg:      vertical field of view of the camera, degrees.
+    body_model:    path of an SMPL / SMPL-H / SMPL-X model file: draw that body instead of
+                   capsules (needs ``motionprog[smpl]``; see :mod:`motionprog.io.smpl`).
     """
 
     width: int = 640
@@ -71,6 +74,7 @@ class RenderConfig:
     fps: float | None = None
     png_frames: int = 4
     yfov_deg: float = 45.0
+    body_model: str | None = None
 
     def __post_init__(self) -> None:
         if self.camera not in ("frame", "follow"):
@@ -128,7 +132,7 @@ class _Panel:
     is swapped and the camera moved."""
 
     def __init__(
-        self, pyrender: ModuleType, joints: np.ndarray, statics: Sequence[SceneObject],
+        self, pyrender: ModuleType, surface: tuple[np.ndarray, np.ndarray, np.ndarray], statics: Sequence[SceneObject],
         color: Sequence[float], cameras: np.ndarray, yfov: float, aspect: float,
     ) -> None:
         self.pyrender = pyrender
@@ -136,7 +140,7 @@ class _Panel:
         for obj in statics:
             self.scene.add(pyrender.Mesh.from_trimesh(obj.to_trimesh(), smooth=False))
         self.material = _material(pyrender, color)
-        self.vertices, self.normals, self.faces = body_mesh(joints)  # [T, V, 3], [T, V, 3], [F, 3]
+        self.vertices, self.normals, self.faces = surface  # [T, V, 3], [T, V, 3], [F, 3]
         self.body: Any = None
         self.camera = self.scene.add(pyrender.PerspectiveCamera(yfov=yfov, aspectRatio=aspect), pose=cameras[0])
         self.light = self.scene.add(pyrender.DirectionalLight(intensity=3.0), pose=cameras[0])
@@ -163,6 +167,23 @@ def _statics(
     objects, warnings = scene_objects(items, lo, hi)
     indices = constrained_joints(motion.metadata) if trails is None else tuple(joint_index(n) for n in trails)
     return [floor_grid(lo, hi), *objects, *(trail_object(motion.joints, i) for i in indices)], warnings
+
+
+def body_surfaces(motions: Sequence[Motion], body_model: str | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per motion, the body to draw at every frame: vertices [T, V, 3], normals [T, V, 3], faces [F, 3].
+
+    Capsules (:func:`motionprog.render.scene.body_mesh`), or the SMPL-family model at ``body_model``.
+    """
+    if body_model is None:
+        return [body_mesh(m.joints) for m in motions]
+    from motionprog.io.smpl import load_body_model, posed_meshes
+
+    model = load_body_model(body_model)
+    surfaces = []
+    for motion in motions:
+        vertices, _, faces = posed_meshes(motion, model)
+        surfaces.append((vertices, vertex_normals(vertices, faces), faces.astype(np.int32)))
+    return surfaces
 
 
 def _frames(panels: Sequence[_Panel], renderer: Any, indices: Sequence[int], progress: Progress | None) -> Iterator[np.ndarray]:
@@ -233,6 +254,7 @@ def render_motion(
     yfov = float(np.radians(config.yfov_deg))
     shared = camera_poses(joints, "frame", yfov, width / height) if config.camera == "frame" else None
     warnings: list[str] = []
+    surfaces = body_surfaces(motions, config.body_model)
     pyrender = load_pyrender()
     try:
         renderer = pyrender.OffscreenRenderer(width, height)
@@ -244,7 +266,8 @@ def render_motion(
             statics, missing = _statics(motion, motion.metadata.get("scene", []) if scene is None else scene, config.trails, lo, hi)
             warnings.extend(f"motion {number + 1}: {w}" if len(motions) > 1 else w for w in missing)
             cameras = shared if shared is not None else camera_poses([motion.joints], "follow", yfov, width / height)
-            panels.append(_Panel(pyrender, motion.joints, statics, BODY_COLORS[number % len(BODY_COLORS)], cameras, yfov, width / height))
+            color = BODY_COLORS[number % len(BODY_COLORS)]
+            panels.append(_Panel(pyrender, surfaces[number], statics, color, cameras, yfov, width / height))
         total = max(len(j) for j in joints)
         if path.suffix.lower() == ".png":
             indices = np.unique(np.linspace(0, total - 1, min(config.png_frames, total)).round().astype(int)).tolist()

@@ -1,0 +1,104 @@
+"""`motionprog check`, `motionprog fmt`, `motionprog explain`: the language's commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from motionprog.io.atomic import write_text
+from motionprog.lang.diagnostics import Diagnostic, has_errors, render_json, render_text
+from motionprog.lang.formatter import format_module
+from motionprog.lang.parser import parse
+from motionprog.lang.program import Program, check_text, read_source
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = Console(highlight=False, soft_wrap=True)
+
+EXIT_BAD_INPUT = 2
+
+
+def _show(diagnostics: list[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        stderr.print(render_text(diagnostic), markup=False)
+
+
+def _load(path: Path) -> str:
+    text, diagnostics = read_source(path)
+    if text is None:
+        _show(diagnostics)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return text
+
+
+def check(
+    files: list[Path] = typer.Argument(..., help="Program files (.mprog) to check."),
+    json_output: bool = typer.Option(False, "--json", help="Print diagnostics as JSON on stdout."),
+) -> None:
+    """Check programs: exit 0 when every file is valid, 2 otherwise (diagnostics on stderr)."""
+    failed = False
+    collected: list[Diagnostic] = []
+    for path in files:
+        text, diagnostics = read_source(path)
+        if text is not None:
+            diagnostics = check_text(text, str(path))[1]
+        collected.extend(diagnostics)
+        failed = failed or text is None or has_errors(diagnostics)
+        if not json_output:
+            _show(diagnostics)
+            if not has_errors(diagnostics) and text is not None:
+                stderr.print(f"{path}: ok", markup=False)
+    if json_output:
+        stdout.print(render_json(collected), markup=False)
+    if failed:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def fmt(
+    file: Path = typer.Argument(..., help="Program file (.mprog)."),
+    check_only: bool = typer.Option(False, "--check", help="Exit 1 when the file is not in canonical form."),
+    write: bool = typer.Option(False, "--write", help="Rewrite the file in canonical form."),
+) -> None:
+    """Print a program in canonical form (or check / rewrite it in place)."""
+    text = _load(file)
+    module, diagnostics = parse(text, str(file))
+    if module is None:
+        _show(diagnostics)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    formatted = format_module(module)
+    if check_only:
+        if formatted != text:
+            stderr.print(f"{file}: not in canonical form", markup=False)
+            raise typer.Exit(1)
+        return
+    if write:
+        if formatted != text:
+            write_text(file, formatted)
+        return
+    stdout.out(formatted, end="", highlight=False)
+
+
+def explain(file: Path = typer.Argument(..., help="Program file (.mprog).")) -> None:
+    """Each constraint in plain words, with its window, unit and weight."""
+    text = _load(file)
+    program, diagnostics = check_text(text, str(file))
+    _show(diagnostics)
+    if program is None:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    compiled = Program(program)
+    header = f'"{compiled.text}", {compiled.frames} frames ({compiled.frames / compiled.fps:g} s), {compiled.seeds} seed(s)'
+    if compiled.relaxed:
+        header += ", relaxed: holds up to a turn about Y and a shift along the ground"
+    stdout.print(header, markup=False)
+    for info in compiled.constraints:
+        kind = info.kind if info.kind == "objective" else ("hard" if info.hard else "soft") + " constraint"
+        stdout.print(f"- {info.name}  [{kind}, unit {info.unit}, weight {info.weight:g}, {info.source}]", markup=False)
+        stdout.print(f"    {info.description}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add check, fmt and explain to the app."""
+    app.command("check")(check)
+    app.command("fmt")(fmt)
+    app.command("explain")(explain)

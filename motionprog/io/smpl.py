@@ -1,0 +1,140 @@
+"""SMPL / SMPL-H / SMPL-X bodies driven by a motion's rotations, through the ``smplx`` package.
+
+Optional (``pip install 'motionprog[smpl]'``): the user gives the path of a model file they
+have (``SMPL_NEUTRAL.pkl``, ``SMPLX_NEUTRAL.npz``, ...); nothing is ever downloaded. Official
+SMPL ``.pkl`` files are Python pickles (some need ``chumpy`` to load): only open files you trust.
+
+The 22 joints of a motion are the first 22 joints of every SMPL-family model, in the same
+order. The motion's rotations (:func:`motionprog.io.gltf.node_world_rotations`, from the rest
+pose with the arms down) are re-based on the model's own rest pose (a T-pose) by the shortest
+arc between the two rest directions of each bone, so every bone that continues a chain points
+exactly where the motion's bone points; hands, face and fingers keep their rest pose. Shape
+coefficients are zero (the model's mean shape). Units are metres, Y up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from motionprog.body.rotations import normalize, quat_between, quat_inverse, quat_multiply
+from motionprog.body.skeleton import NUM_JOINTS, PARENTS, RAW_OFFSETS
+from motionprog.errors import InputError
+from motionprog.io.gltf import CONTINUATION, node_world_rotations
+from motionprog.motion import Motion
+
+MODEL_TYPES = ("smpl", "smplh", "smplx")
+"""Model families understood; the type is read from the file name unless given."""
+
+
+@dataclass(frozen=True)
+class BodyModel:
+    """A loaded SMPL-family model at its mean shape.
+
+    v_template [V, 3], shapedirs [V, 3, S], posedirs [P, V*3], J_regressor [J, V],
+    lbs_weights [V, J], parents [J] (long, -1 at the root), faces int [F, 3]; float32 tensors.
+    """
+
+    kind: str
+    v_template: torch.Tensor
+    shapedirs: torch.Tensor
+    posedirs: torch.Tensor
+    J_regressor: torch.Tensor
+    lbs_weights: torch.Tensor
+    parents: torch.Tensor
+    faces: np.ndarray
+
+    @property
+    def rest_joints(self) -> torch.Tensor:
+        """Joint positions of the rest pose, [J, 3] metres."""
+        return self.J_regressor @ self.v_template
+
+
+def load_body_model(path: str | os.PathLike, kind: str | None = None) -> BodyModel:
+    """Load an SMPL-family model file (.pkl or .npz) with ``smplx``; InputError naming the file.
+
+    kind: one of :data:`MODEL_TYPES`; None guesses it from the file name (``smplx`` / ``smplh``
+    in the name, otherwise ``smpl``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such body model file")
+    name = path.name.lower()
+    kind = kind or ("smplx" if "smplx" in name else "smplh" if "smplh" in name else "smpl")
+    if kind not in MODEL_TYPES:
+        raise InputError(f"unknown body model type {kind!r} (use {', '.join(MODEL_TYPES)})")
+    try:
+        import smplx
+    except ImportError as exc:
+        raise InputError("SMPL bodies need the smplx package: pip install 'motionprog[smpl]'") from exc
+    options = {} if kind == "smpl" else {"ext": path.suffix.lstrip(".")}
+    model_class = {"smpl": smplx.SMPL, "smplh": smplx.SMPLH, "smplx": smplx.SMPLX}[kind]
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # smplx prints notes about shape spaces
+            model = model_class(model_path=str(path), **options)
+    except Exception as exc:  # pickle, numpy and smplx raise many kinds on a bad file
+        raise InputError(f"{path}: cannot load the {kind} model ({type(exc).__name__}: {exc})") from exc
+    shapedirs = model.shapedirs
+    if kind == "smplx":
+        shapedirs = torch.cat([model.shapedirs, model.expr_dirs], dim=-1)
+    return BodyModel(
+        kind, model.v_template.float(), shapedirs.float(), model.posedirs.float(), model.J_regressor.float(),
+        model.lbs_weights.float(), model.parents.long(), np.asarray(model.faces, dtype=np.int64),
+    )
+
+
+def _axis_angle(q: torch.Tensor) -> torch.Tensor:
+    """Axis-angle vectors [..., 3] (radians) of unit quaternions [..., 4] (w first)."""
+    q = torch.where(q[..., :1] < 0, -q, q)
+    sin_half = torch.linalg.vector_norm(q[..., 1:], dim=-1, keepdim=True)
+    angle = 2 * torch.atan2(sin_half, q[..., :1])
+    return q[..., 1:] * torch.where(sin_half > 1e-12, angle / sin_half.clamp_min(1e-12), torch.full_like(angle, 2.0))
+
+
+def model_pose(joints: torch.Tensor, model: BodyModel) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's pose for each frame: axis-angle [T, J, 3] (radians; joints past 22 at rest)
+    and the translation [T, 3] (metres) that puts the model's pelvis on the motion's.
+
+    joints: [T, 22, 3] metres (float64 recommended).
+    """
+    rest = model.rest_joints.to(joints.dtype)
+    parents = model.parents.tolist()
+    children = [CONTINUATION[j] for j in range(NUM_JOINTS)]
+    chained = [j for j in range(NUM_JOINTS) if children[j] >= 0]
+    model_dirs = normalize(rest[[children[j] for j in chained]] - rest[chained])
+    ours = torch.as_tensor(RAW_OFFSETS[[children[j] for j in chained]], dtype=joints.dtype)
+    world = node_world_rotations(joints)  # [T, 22, 4]
+    world[:, chained] = quat_multiply(world[:, chained], quat_between(model_dirs, ours))
+    leaves = [j for j in range(1, NUM_JOINTS) if children[j] < 0]
+    world[:, leaves] = world[:, [PARENTS[j] for j in leaves]]
+    local = torch.cat([world[:, :1], quat_multiply(quat_inverse(world[:, list(PARENTS[1:])]), world[:, 1:])], 1)
+    pose = torch.zeros(joints.shape[0], len(parents), 3, dtype=joints.dtype)
+    pose[:, :NUM_JOINTS] = _axis_angle(local)
+    return pose, joints[:, 0] - rest[0]
+
+
+def posed_meshes(motion: Motion, model: BodyModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The model posed at every frame of ``motion`` by linear blend skinning.
+
+    Returns vertices float32 [T, V, 3], the model's joints float32 [T, J, 3] (metres, Y up)
+    and faces int64 [F, 3].
+    """
+    from smplx.lbs import lbs
+
+    joints = torch.as_tensor(motion.joints, dtype=torch.float64)
+    pose, translation = model_pose(joints, model)
+    frames = joints.shape[0]
+    betas = torch.zeros(frames, model.shapedirs.shape[-1])
+    with torch.no_grad():
+        vertices, posed = lbs(
+            betas, pose.reshape(frames, -1).float(), model.v_template, model.shapedirs,
+            model.posedirs, model.J_regressor, model.parents, model.lbs_weights,
+        )
+    shift = translation.float()[:, None]
+    return (vertices + shift).numpy(), (posed + shift).numpy(), model.faces

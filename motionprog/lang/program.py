@@ -1,0 +1,145 @@
+"""``Program``: a compiled constraint program, and ``compile`` (source or path -> Program).
+
+See docs/architecture.md for the contract the optimizer relies on.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from motionprog.errors import InputError
+from motionprog.lang import ir
+from motionprog.lang.checker import check
+from motionprog.lang.compiler import Context, margin
+from motionprog.lang.diagnostics import Diagnostic, ProgramError, error, has_errors
+from motionprog.lang.parser import MAX_BYTES, parse
+from motionprog.numerics import violation
+
+LOSS_TEMPERATURE = 0.01
+"""Smooth min/max temperature and hinge softness of the loss, in each constraint's unit."""
+
+
+@dataclass(frozen=True)
+class ConstraintInfo:
+    """What a report says about a constraint or objective."""
+
+    name: str
+    source: str
+    hard: bool
+    weight: float
+    unit: str
+    kind: str
+    description: str
+
+
+class Program:
+    """A checked, compiled program: margins and loss over joints ``[B, T, 22, 3]``.
+
+    Attributes follow docs/architecture.md: ``text``, ``frames``, ``fps``, ``seeds``, ``model``,
+    ``relaxed``, ``constraints`` (ConstraintInfo), ``scene`` (geometry objects with
+    ``to_dict()``), and ``ir`` (the checked program).
+    """
+
+    def __init__(self, program: ir.Program, diagnostics: tuple[Diagnostic, ...] = ()):
+        self.ir = program
+        self.text = program.prompt
+        self.frames = program.frames
+        self.fps = program.fps
+        self.seeds = program.seeds
+        self.model = program.model
+        self.relaxed = bool(program.relax)
+        self.scene = tuple(obj for _, obj in program.scene)
+        self.diagnostics = diagnostics
+        self.constraints = tuple(
+            ConstraintInfo(c.name, c.source, c.hard, c.weight, c.unit, c.kind, c.description)
+            for c in program.constraints
+        )
+        self._objects = dict(program.scene)
+
+    def _evaluate(self, joints: Tensor, temperature: float) -> tuple[Tensor, Tensor]:
+        if joints.ndim != 4 or joints.shape[2:] != (22, 3):
+            raise InputError(f"joints must have shape [B, T, 22, 3], got {list(joints.shape)}")
+        if joints.shape[1] != self.frames:
+            raise InputError(f"the program is for {self.frames} frames but the joints have {joints.shape[1]}")
+        batch = joints.shape[0]
+        if not self.ir.constraints:
+            empty = joints.new_zeros(batch, 0)
+            return empty, joints.new_zeros(batch, 0, self.frames)
+        totals, frames = [], []
+        for constraint in self.ir.constraints:
+            window = torch.zeros(self.frames, dtype=torch.bool, device=joints.device)
+            window[list(constraint.frames)] = True
+            ctx = Context(joints, self._objects, window, temperature)
+            total, per_frame = margin(constraint, ctx)
+            totals.append(total)
+            frames.append(torch.where(window, per_frame, torch.nan))
+        return torch.stack(totals, dim=1), torch.stack(frames, dim=1)
+
+    def margins(self, joints: Tensor) -> Tensor:
+        """Exact margins [B, K] (positive = satisfied; objectives: value, larger is better)."""
+        return self._evaluate(joints, 0.0)[0]
+
+    def per_frame_margins(self, joints: Tensor) -> Tensor:
+        """Per-frame margins [B, K, T], NaN outside each constraint's window."""
+        return self._evaluate(joints, 0.0)[1]
+
+    def loss(self, joints: Tensor, temperature: float = LOSS_TEMPERATURE) -> Tensor:
+        """[B]: sum of weighted smooth hinges of constraint margins minus weighted objective values."""
+        margins = self._evaluate(joints, temperature)[0]
+        weights = torch.tensor([c.weight for c in self.constraints], dtype=joints.dtype, device=joints.device)
+        objective = torch.tensor([c.kind == "objective" for c in self.constraints], device=joints.device)
+        terms = torch.where(objective, -margins, violation(margins, temperature))
+        return (terms * weights).sum(dim=-1)
+
+
+def read_source(path: str | os.PathLike) -> tuple[str | None, list[Diagnostic]]:
+    """The text of a program file, or a diagnostic (missing, too large, not UTF-8 text)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return None, [error("E102", f"{path} is too large ({size / 1e6:.1f} MB; the limit is "
+                                f"{MAX_BYTES / 1e6:.0f} MB)", None)]
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [error("E102", f"cannot read {path}: {exc.strerror or exc}", None)]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError:
+        return None, [error("E102", f"{path} is not UTF-8 text", None)]
+
+
+def check_text(source: str, filename: str = "<program>", frames: int | None = None
+                 ) -> tuple[ir.Program | None, list[Diagnostic]]:
+    """Parse and check source text: (IR or None, every diagnostic)."""
+    module, diagnostics = parse(source, filename)
+    if module is None:
+        return None, diagnostics
+    return check(module, frames)
+
+
+def compile(source_or_path: str | os.PathLike, *, filename: str | None = None,
+            frames: int | None = None) -> Program:
+    """Compile a program given as source text or as a path to a ``.mprog`` file.
+
+    A ``Path``, or a one-line string ending in ``.mprog``, is read as a file. ``frames``
+    overrides the header's length. Raises ``ProgramError`` (with ``.diagnostics``) on errors.
+    """
+    is_path = isinstance(source_or_path, os.PathLike) or (
+        "\n" not in source_or_path and source_or_path.strip().endswith(".mprog"))
+    if is_path:
+        text, diagnostics = read_source(source_or_path)
+        filename = filename or str(source_or_path)
+        if text is None:
+            raise ProgramError(diagnostics)
+    else:
+        text = source_or_path
+    program, diagnostics = check_text(text, filename or "<program>", frames)
+    if program is None or has_errors(diagnostics):
+        raise ProgramError(diagnostics)
+    return Program(program, tuple(diagnostics))

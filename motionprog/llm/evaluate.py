@@ -1,0 +1,103 @@
+"""The evaluation set: task descriptions run against a configured endpoint.
+
+For each task: did the model produce a valid program (within the repair rounds), and did the
+optimizer (``motionprog.optimize.generate``) then satisfy it? It needs a live endpoint and
+minutes of optimisation, so it runs by hand (``motionprog prompt-eval``), never in CI.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from motionprog.errors import InputError
+from motionprog.lang import compile
+from motionprog.llm.client import LLMConfig
+from motionprog.llm.repair import NoValidProgram, synthesize
+
+EVALSET = "evalset.jsonl"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One description to turn into a program; ``scene`` is a scene block the program must use."""
+
+    id: str
+    text: str
+    scene: str | None = None
+
+
+def load_tasks(path: Path | None = None, limit: int | None = None) -> list[Task]:
+    """The tasks of a JSON-lines file (default: the shipped ``evalset.jsonl``), the first ``limit``."""
+    source = path.read_text(encoding="utf-8") if path else (
+        resources.files("motionprog.llm").joinpath(EVALSET).read_text(encoding="utf-8"))
+    name = str(path or EVALSET)
+    tasks = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            tasks.append(Task(id=str(row["id"]), text=str(row["text"]), scene=row.get("scene")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{name}:{number}: not a task line with 'id' and 'text' ({exc})") from None
+    return tasks[:limit]
+
+
+def evaluate_task(task: Task, config: LLMConfig, rounds: int, solve: Callable[[Any], dict[str, Any]] | None
+                  ) -> dict[str, Any]:
+    """One task's row: id, valid, rounds, source, errors, and (with ``solve``) satisfied and time."""
+    row: dict[str, Any] = {"id": task.id, "valid": False, "rounds": 0, "source": None, "errors": [],
+                           "satisfied": None}
+    start = time.perf_counter()
+    try:
+        synthesis = synthesize(task.text, config, scene=task.scene, rounds=rounds, filename=f"{task.id}.mprog")
+    except NoValidProgram as exc:
+        last = exc.attempts[-1]
+        row.update(rounds=len(exc.attempts), source=last.source,
+                   errors=[d.message for d in last.diagnostics if d.level == "error"])
+        return row | {"time_s": time.perf_counter() - start}
+    except InputError as exc:
+        return row | {"errors": [str(exc)], "time_s": time.perf_counter() - start}
+    row.update(valid=True, rounds=len(synthesis.attempts), source=synthesis.source)
+    if solve is not None:
+        report = solve(compile(synthesis.source, filename=f"{task.id}.mprog"))
+        row["satisfied"] = bool(report["satisfied"])
+        row["violated"] = list(report.get("violated", []))
+    return row | {"time_s": time.perf_counter() - start}
+
+
+def optimizer_solver(model: str = "bundled", device: str = "auto") -> Callable[[Any], dict[str, Any]]:
+    """A ``solve`` for :func:`evaluate`: runs ``motionprog.optimize.generate`` with the default
+    configuration on a model loaded once, and returns the report."""
+    from motionprog.models.registry import load_model
+    from motionprog.optimize import generate
+
+    loaded = load_model(model, device=device)
+    return lambda program: generate(program, model=loaded).report
+
+
+def evaluate(tasks: list[Task], config: LLMConfig, *, rounds: int = 3,
+             solve: Callable[[Any], dict[str, Any]] | None = None,
+             progress: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Run every task; the summary counts valid programs and (with ``solve``) satisfied ones.
+
+    progress: called with (tasks done, the row just finished). The endpoint's key is never part
+    of the result.
+    """
+    rows = []
+    for done, task in enumerate(tasks, start=1):
+        rows.append(evaluate_task(task, config, rounds, solve))
+        if progress is not None:
+            progress(done, rows[-1])
+    return {
+        "model": config.model, "base_url": config.base_url, "rounds": rounds, "tasks": len(rows),
+        "valid": sum(row["valid"] for row in rows),
+        "satisfied": sum(bool(row["satisfied"]) for row in rows) if solve is not None else None,
+        "results": rows,
+    }

@@ -1,0 +1,133 @@
+"""Diagnostics: one snapshot per error code, the syntax-error table, and hostile inputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from motionprog.lang import check_source, render_json, render_text
+from motionprog.lang.parser import SYNTAX_EXAMPLES, parse
+
+SNAPSHOTS = {
+    "E101": ("always head.y < 1", """\
+walk.mprog:1:8: error: expected ':' after the time selector
+1 | always head.y < 1
+           ^^^^"""),
+    "E103": ("", """\
+walk.mprog:1:1: error: the program is empty
+help: start with a header such as: motion "a person walks" for 4 s"""),
+    "E201": ("motion \"walk\" for 2 s\nalways: lefthand.y < 1", """\
+walk.mprog:2:9: error: unknown joint 'lefthand'
+2 | always: lefthand.y < 1
+            ^^^^^^^^
+help: did you mean 'left_hand'?"""),
+    "E202": ("always: distanse(head, pelvis) < 1", """\
+walk.mprog:1:9: error: unknown function 'distanse'
+1 | always: distanse(head, pelvis) < 1
+            ^^^^^^^^
+help: did you mean 'distance'?"""),
+    "E203": ("scene { bar = box((0, 1, 0), (1, 1, 1)) }\nalways: head.y < bar.botom", """\
+walk.mprog:2:18: error: object 'bar' has no property or component '.botom'
+2 | always: head.y < bar.botom
+                     ^^^^^^^^^
+help: did you mean 'bottom'?"""),
+    "E204": ("always: distance(head) < 1", """\
+walk.mprog:1:9: error: distance() takes 2 arguments, got 1
+1 | always: distance(head) < 1
+            ^^^^^^^^^^^^^^
+help: signature: distance(a, b)"""),
+    "E205": ("always: head.y < 2 s", """\
+walk.mprog:1:9: error: unit mismatch in '<': m and s
+1 | always: head.y < 2 s
+            ^^^^^^^^^^^^"""),
+    "E206": ("always: head < 1", """\
+walk.mprog:1:9: error: '<' compares numbers; pick a component such as .y, or use '=='
+1 | always: head < 1
+            ^^^^^^^^"""),
+    "E207": ("let a = 1\nlet a = 2\nalways: head.y < a", """\
+walk.mprog:2:1: error: 'a' is already defined at line 1
+2 | let a = 2
+    ^^^^^^^^^"""),
+    "E208": ("def f(x) = g(x)\ndef g(x) = f(x)\nalways: f(head.y)", """\
+walk.mprog:2:12: error: recursive function 'f' (f -> g -> f)
+2 | def g(x) = f(x)
+               ^^^^
+help: a function cannot call itself, directly or through others"""),
+    "E210": ("scene { b = box(center = (0, 1, 0)) }", """\
+walk.mprog:1:9: error: box() needs 'size'
+1 | scene { b = box(center = (0, 1, 0)) }
+            ^^^^^^^^^^^^^^^^^^^^^^^^^^^"""),
+    "W301": ("motion \"walk\" for 2 s\nat 3 s: head.y > 1", """\
+walk.mprog:2:4: warning: 3 s is outside the motion (frames 0 to 39); using frame 39
+2 | at 3 s: head.y > 1
+       ^^^"""),
+}
+
+
+@pytest.mark.parametrize("code", sorted(SNAPSHOTS))
+def test_each_code_renders_as_its_snapshot(code):
+    source, expected = SNAPSHOTS[code]
+    diagnostics = check_source(source, "walk.mprog")
+    assert [d.code for d in diagnostics] == [code]
+    assert render_text(diagnostics[0]) == expected
+
+
+def test_import_errors_name_the_missing_library():
+    diagnostics = check_source('import "no_such_library"', "walk.mprog")
+    assert [d.code for d in diagnostics] == ["E209"]
+    assert "'no_such_library'" in diagnostics[0].message
+
+
+def test_every_broken_statement_is_reported_in_one_run():
+    source = "always: lefthand.y < 1\nalways: head.y < 2 s\nalways: head.y < 1\nalways: speeed(head) < 1"
+    assert [d.code for d in check_source(source, "w.mprog")] == ["E201", "E205", "E202"]
+
+
+def test_json_rendering_keeps_code_span_and_help():
+    diagnostics = check_source("always: lefthand.y < 1", "walk.mprog")
+    (entry,) = json.loads(render_json(diagnostics))
+    assert entry["code"] == "E201" and entry["help"] == "did you mean 'left_hand'?"
+    assert (entry["span"]["line"], entry["span"]["column"]) == (1, 9)
+
+
+@pytest.mark.parametrize("label", sorted(SYNTAX_EXAMPLES))
+def test_syntax_error_table_gives_plain_messages(label):
+    for snippet in SYNTAX_EXAMPLES[label]:
+        module, diagnostics = parse(snippet, "bad.mprog")
+        assert module is None and [d.message for d in diagnostics] == [label], snippet
+
+
+@pytest.mark.parametrize("snippet, message", [
+    ("at frame 30 head.y > 1", "expected ':' after the time selector"),
+    ("always: head.y < 1 < 2", "relations cannot be chained; write 'a < b and b < c'"),
+    ("always: distance(head, pelvis < 1", "missing ')'"),
+    ("always: head.y < 3 feet", "unknown unit after a number; units are m, cm, mm, s, ms, frames, %, deg, rad, m/s, m/s^2"),
+    ("always: head.y $ 1", "unexpected character '$'"),
+])
+def test_unseen_syntax_errors_get_the_same_messages(snippet, message):
+    _, diagnostics = parse(snippet, "bad.mprog")
+    assert diagnostics[0].code == "E101" and diagnostics[0].message == message
+
+
+@pytest.mark.parametrize("source, code, fragment", [
+    ("\x00\x01\x02binary\xff", "E102", "binary"),
+    ("(" * 5000, "E102", "nest deeper than 64"),
+    ("always: " + " + ".join(["head.y"] * 5000) + " < 1", "E102", "nests deeper"),
+    ("always: " + "not " * 5000 + "head.y < 1", "E102", "nests deeper"),
+    ("#" * 11_000_000, "E102", "too large"),
+    ("   \n\n  # only a comment\n", "E103", "empty"),
+    ("ßüñ 日本 ☃", "E101", "unexpected character"),
+])
+def test_hostile_inputs_give_one_diagnostic_and_no_traceback(source, code, fragment):
+    diagnostics = check_source(source, "evil.mprog")
+    assert [d.code for d in diagnostics] == [code]
+    assert fragment in diagnostics[0].message
+    render_text(diagnostics[0])
+
+
+def test_nothing_is_executed_as_python(tmp_path):
+    marker = tmp_path / "pwned"
+    source = f'always: __import__("os").system("touch {marker}") < 1'
+    assert check_source(source, "evil.mprog")
+    assert not marker.exists()

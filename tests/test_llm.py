@@ -1,0 +1,227 @@
+"""The natural-language front end against a real HTTP server on 127.0.0.1 speaking the
+chat-completions wire format: repair rounds, rejected Python, retries, timeouts, no
+configuration, grammar-tool fallback, and the key never leaving the request header."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from lark import Lark
+from typer.testing import CliRunner
+
+from motionprog.cli.app import app
+from motionprog.errors import InputError
+from motionprog.lang import check_source
+from motionprog.llm import NoValidProgram, configure, from_text, synthesize
+from motionprog.llm.client import Reply
+from motionprog.llm.evaluate import evaluate, load_tasks
+from motionprog.llm.prompt import build_messages, example_programs
+from motionprog.llm.reference import grammar_text, language_reference, tool_grammar
+from motionprog.llm.repair import extract_candidate
+
+KEY = "sk-test-9f8e7d6c5b4a-SECRET"
+VALID = 'motion "a person walks forward" for 2 s, seeds 2\nalways: feet.y >= 0\nat end: pelvis.z > 1 m\n'
+TYPO = 'motion "a person walks forward" for 2 s\nalways: lefthand.y >= 0\n'
+PYTHON = "import os\nfor t in range(120):\n    os.system('touch {marker}')\n"
+
+
+class FakeLLM(BaseHTTPRequestHandler):
+    """Answers POST /v1/chat/completions from the server's ``script``, recording each request."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        server = self.server
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        kind, value = server.script.pop(0) if server.script else ("status", 418)
+        if kind == "hang":
+            server.release.wait(value)
+            return
+        if kind == "status":
+            payload, status = {"error": {"message": "scripted failure", "type": "server_error"}}, value
+        else:
+            message = {"role": "assistant", "content": value}
+            if kind == "tool":
+                message = {"role": "assistant", "content": None, "tool_calls": [
+                    {"id": "call_1", "type": "custom", "custom": {"name": "motionprog_program", "input": value}}]}
+            payload, status = {"id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
+                               "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}, 200
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("retry-after-ms", "5")
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def llm(monkeypatch) -> Iterator[ThreadingHTTPServer]:
+    """A live server on 127.0.0.1 (a free port); set ``server.script`` to [(kind, value), ...]:
+    ("content", text), ("tool", text), ("status", code) or ("hang", seconds)."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
+    server.daemon_threads = True
+    server.script, server.requests, server.release = [], [], threading.Event()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def config(server, **limits):
+    return configure(server.url, KEY, model="test-model", **({"timeout_s": 5.0, "max_retries": 2} | limits))
+
+
+def fenced(source: str) -> str:
+    return f"Here is the program:\n```mprog\n{source}```\nIt keeps the feet above the floor."
+
+
+def test_repair_round_sends_diagnostics_then_accepts_the_fixed_program(llm):
+    llm.script = [("status", 400), ("content", fenced(TYPO)), ("content", fenced(VALID))]
+    synthesis = synthesize("walk forward", config(llm), rounds=3, examples=[])
+    assert synthesis.source == VALID.strip()
+    assert [a.valid for a in synthesis.attempts] == [False, True]
+    first, fallback, repair = (r["body"] for r in llm.requests)
+    assert first["tools"][0]["custom"]["format"]["grammar"]["syntax"] == "lark"   # grammar offered
+    assert "tools" not in fallback and "tools" not in repair                      # rejected: plain chat
+    last = repair["messages"][-1]["content"]
+    assert "unknown joint 'lefthand'" in last and "did you mean 'left_hand'?" in last
+    assert repair["messages"][-2] == {"role": "assistant", "content": TYPO.strip()}
+    assert first["max_completion_tokens"] == 2048 and llm.requests[0]["path"] == "/v1/chat/completions"
+
+
+def test_grammar_tool_call_is_the_candidate(llm):
+    llm.script = [("tool", VALID)]
+    source, program = from_text("walk forward", base_url=llm.url, model="m", rounds=1)
+    assert source == VALID.strip()
+    assert program.frames == 40 and program.seeds == 2 and len(program.constraints) == 2
+    assert llm.requests[0]["body"]["tool_choice"] == {"type": "custom", "custom": {"name": "motionprog_program"}}
+
+
+def test_python_is_rejected_and_never_run(llm, tmp_path):
+    marker = tmp_path / "ran"
+    code = PYTHON.format(marker=marker)
+    llm.script = [("content", f"```python\n{code}```"), ("content", code)]
+    with pytest.raises(NoValidProgram, match="no valid program in 2 rounds") as caught:
+        synthesize("walk", config(llm), rounds=2, examples=[], constrained=False)
+    assert [a.valid for a in caught.value.attempts] == [False, False]
+    assert caught.value.attempts[0].diagnostics[0].code == "E101"
+    assert "Python is not accepted" in llm.requests[1]["body"]["messages"][-1]["content"]
+    assert not marker.exists()
+
+
+def test_500_is_retried_then_succeeds(llm):
+    llm.script = [("status", 500), ("status", 503), ("content", fenced(VALID))]
+    synthesis = synthesize("walk", config(llm, max_retries=2), rounds=1, examples=[], constrained=False)
+    assert synthesis.source == VALID.strip() and len(llm.requests) == 3
+
+
+def test_retries_are_bounded(llm):
+    llm.script = [("status", 500)] * 5
+    with pytest.raises(InputError, match="answered HTTP 500"):
+        synthesize("walk", config(llm, max_retries=1), rounds=3, examples=[], constrained=False)
+    assert len(llm.requests) == 2
+
+
+def test_a_hanging_server_times_out_within_the_configured_seconds(llm):
+    llm.script = [("hang", 30)]
+    start = time.perf_counter()
+    with pytest.raises(InputError, match=r"did not answer within 0.5 s"):
+        synthesize("walk", config(llm, timeout_s=0.5, max_retries=0), rounds=1, examples=[])
+    assert time.perf_counter() - start < 2.5
+
+
+def test_no_configuration_is_a_clear_error(llm):
+    with pytest.raises(InputError, match="no language model configured"):
+        from_text("walk")
+    result = CliRunner().invoke(app, ["prompt", "walk", "-o", "x.mprog"])
+    assert result.exit_code == 2 and not llm.requests
+    assert "no language model configured" in str(result.exception) or "no language model" in result.output
+
+
+def test_cli_writes_the_program_and_never_shows_the_key(llm, tmp_path, monkeypatch):
+    monkeypatch.setenv("MY_LLM_KEY", KEY)
+    out = tmp_path / "walk.mprog"
+    llm.script = [("status", 400), ("content", fenced(TYPO)), ("content", fenced(VALID))]
+    result = CliRunner().invoke(app, ["prompt", "walk forward", "-o", str(out), "--base-url", llm.url,
+                                      "--api-key-env", "MY_LLM_KEY", "--rounds", "2"])
+    assert result.exit_code == 0, result.output
+    assert out.read_text() == VALID.strip() + "\n" and "feet.y >= 0" in result.output
+    assert "1 error(s), asking for a repair" in result.output and "valid program" in result.output
+    assert {r["auth"] for r in llm.requests} == {f"Bearer {KEY}"}
+    llm.script = [("status", 401)]
+    failed = CliRunner().invoke(app, ["prompt", "walk", "-o", str(tmp_path / "no.mprog"), "--base-url", llm.url,
+                                      "--api-key-env", "MY_LLM_KEY"])
+    assert failed.exit_code != 0 and "rejected the API key" in str(failed.exception)
+    written = "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file())
+    assert KEY not in result.output + failed.output + str(failed.exception) + written
+    assert KEY not in repr(config(llm))
+
+
+def test_evaluation_counts_valid_programs(llm, tmp_path):
+    tasks = load_tasks(limit=3)
+    llm.script = [("status", 400), ("content", fenced(VALID)), ("content", "no idea"), ("content", "still none"),
+                  ("content", fenced(VALID))]
+    summary = evaluate(tasks, config(llm, max_retries=0), rounds=2)
+    assert [r["valid"] for r in summary["results"]] == [True, False, True]
+    assert summary["valid"] == 2 and summary["satisfied"] is None and summary["tasks"] == 3
+    assert KEY not in json.dumps(summary)
+
+
+def test_evalset_has_twenty_tasks_with_valid_scenes():
+    tasks = load_tasks()
+    assert len(tasks) == 20 and len({t.id for t in tasks}) == 20
+    for task in (t for t in tasks if t.scene):
+        assert check_source(f'motion "x" for 4 s\n{task.scene}\nalways: feet.y >= 0\n', "t.mprog") == []
+
+
+def test_candidate_extraction():
+    assert extract_candidate(Reply("x", tool_input="  always: feet.y >= 0 \n")) == "always: feet.y >= 0"
+    text = "<think>```mprog\nwrong\n```</think>\n```text\nnote\n```\n```mprog\nalways: feet.y >= 0\n```"
+    assert extract_candidate(Reply(text, None)) == "always: feet.y >= 0"
+    assert extract_candidate(Reply("```\nat end: head.y > 1\n```", None)) == "at end: head.y > 1"
+    assert extract_candidate(Reply(" always: head.y > 1 ", None)) == "always: head.y > 1"
+
+
+def test_reference_is_generated_from_the_language():
+    reference = language_reference()
+    assert grammar_text().strip() in reference
+    for name in ("left_wrist", "left_hand", "distance(a, b)", "cylinder(", "`cm`", "`.xz`", "`com`"):
+        assert name in reference
+    messages = build_messages("sit down", scene="scene {\n  seat = box(center = (0, 0.45, 1), size = (0.5, 0.05, 0.5))\n}",
+                              examples=[("one.mprog", VALID.strip())])
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert "### one.mprog" in messages[0]["content"] and "seat = box(" in messages[1]["content"]
+
+
+def test_examples_in_the_prompt_all_check(tmp_path):
+    (tmp_path / "a.mprog").write_text(VALID)
+    (tmp_path / "b.mprog").write_text(TYPO)
+    (tmp_path / "c.mprog").write_text(VALID.replace("1 m", "2 m"))
+    assert [name for name, _ in example_programs(tmp_path, limit=5)] == ["a.mprog", "c.mprog"]
+    assert example_programs(tmp_path / "missing") == []
+
+
+def test_tool_grammar_has_no_priorities_or_lookarounds_and_accepts_the_language():
+    grammar = tool_grammar()
+    assert ".2:" not in grammar and "(?!" not in grammar and "->" not in grammar and "//" not in grammar
+    parser = Lark(grammar, parser="earley", lexer="dynamic")
+    sources = [VALID, TYPO, *(p.read_text() for p in sorted(Path(__file__).parents[1].glob("examples/*.mprog")))]
+    for source in sources:
+        parser.parse(source)
+    with pytest.raises(Exception):
+        parser.parse(PYTHON.format(marker="x"))
