@@ -158,3 +158,20 @@ def swinging_joints():
     local = torch.cat([torch.cos(half), torch.sin(half) * axes], dim=-1)  # [T, 22, 4]
     root = torch.stack([torch.zeros(frames), torch.full((frames,), 0.93), torch.arange(frames) / 20.0], -1)
     return forward_kinematics(local, root.double()).float().numpy()
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Run ``motionprog ARGS`` as the console script does; returns (exit status, stdout + stderr)."""
+    import sys
+
+    from motionprog.cli.app import main
+
+    def invoke(*args: str) -> tuple[int, str]:
+        monkeypatch.setattr(sys, "argv", ["motionprog", *map(str, args)])
+        with pytest.raises(SystemExit) as stop:
+            main()
+        captured = capsys.readouterr()
+        return stop.value.code or 0, captured.out + captured.err
+
+    return invoke

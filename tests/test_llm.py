@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 from lark import Lark
-from typer.testing import CliRunner
 
-from motionprog.cli.app import app
 from motionprog.errors import InputError
 from motionprog.lang import check_source
 from motionprog.llm import NoValidProgram, configure, from_text, synthesize
@@ -145,31 +143,36 @@ def test_a_hanging_server_times_out_within_the_configured_seconds(llm):
     assert time.perf_counter() - start < 2.5
 
 
-def test_no_configuration_is_a_clear_error(llm):
+def test_no_configuration_is_a_clear_error(llm, cli, tmp_path):
     with pytest.raises(InputError, match="no language model configured"):
         from_text("walk")
-    result = CliRunner().invoke(app, ["prompt", "walk", "-o", "x.mprog"])
-    assert result.exit_code == 2 and not llm.requests
-    assert "no language model configured" in str(result.exception) or "no language model" in result.output
+    status, output = cli("prompt", "walk", "-o", tmp_path / "x.mprog")
+    assert status == 2 and output.startswith("error: no language model configured: pass --base-url URL")
+    assert not llm.requests and not list(tmp_path.iterdir())
 
 
-def test_cli_writes_the_program_and_never_shows_the_key(llm, tmp_path, monkeypatch):
+def test_cli_writes_the_program_and_never_shows_the_key(llm, cli, tmp_path, monkeypatch):
     monkeypatch.setenv("MY_LLM_KEY", KEY)
     out = tmp_path / "walk.mprog"
     llm.script = [("status", 400), ("content", fenced(TYPO)), ("content", fenced(VALID))]
-    result = CliRunner().invoke(app, ["prompt", "walk forward", "-o", str(out), "--base-url", llm.url,
-                                      "--api-key-env", "MY_LLM_KEY", "--rounds", "2"])
-    assert result.exit_code == 0, result.output
-    assert out.read_text() == VALID.strip() + "\n" and "feet.y >= 0" in result.output
-    assert "1 error(s), asking for a repair" in result.output and "valid program" in result.output
+    status, output = cli("prompt", "walk forward", "-o", out, "--base-url", llm.url,
+                         "--api-key-env", "MY_LLM_KEY", "--rounds", "2")
+    assert status == 0, output
+    assert out.read_text() == VALID.strip() + "\n"
+    assert "round (plain chat): 1 error(s), asking for a repair" in output
+    assert "round (plain chat): valid program" in output and "pelvis.z is above 1 m" in output
     assert {r["auth"] for r in llm.requests} == {f"Bearer {KEY}"}
     llm.script = [("status", 401)]
-    failed = CliRunner().invoke(app, ["prompt", "walk", "-o", str(tmp_path / "no.mprog"), "--base-url", llm.url,
-                                      "--api-key-env", "MY_LLM_KEY"])
-    assert failed.exit_code != 0 and "rejected the API key" in str(failed.exception)
+    failed, message = cli("prompt", "walk", "-o", tmp_path / "no.mprog", "--base-url", llm.url,
+                          "--api-key-env", "MY_LLM_KEY")
+    assert failed == 2 and "rejected the API key (HTTP 401)" in message
+    llm.script = [("content", "import os")] * 2
+    failed, invalid = cli("prompt", "walk", "-o", tmp_path / "bad.mprog", "--base-url", llm.url,
+                          "--api-key-env", "MY_LLM_KEY", "--rounds", "2")
+    assert failed == 2 and "error: the language model gave no valid program in 2 rounds" in invalid
     written = "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file())
-    assert KEY not in result.output + failed.output + str(failed.exception) + written
-    assert KEY not in repr(config(llm))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.mprog"]
+    assert KEY not in output + message + invalid + written and KEY not in repr(config(llm))
 
 
 def test_evaluation_counts_valid_programs(llm, tmp_path):

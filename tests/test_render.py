@@ -190,3 +190,19 @@ def test_cli_renders_two_files_side_by_side(motion: Motion, tmp_path: Path) -> N
                 "--width", "80", "--height", "60")
     assert done.returncode == 0, done.stderr
     assert "not drawn" in done.stderr and Image.open(tmp_path / "cmp.png").size == (160, 240)
+
+
+def test_every_geometry_primitive_is_drawn() -> None:
+    primitives = pytest.importorskip("motionprog.geometry.primitives")
+    items = [
+        primitives.Point((0.0, 0.0, 5.0)),
+        primitives.Line((0.0, 0.0, 0.0), (1.0, 0.0, 0.0)),
+        primitives.Plane((0.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
+        primitives.Box((0.0, 1.25, 2.5), (3.0, 0.1, 0.3)),
+        primitives.Sphere((0.0, 1.0, 0.0), 0.3),
+        primitives.Cylinder((1.0, 0.5, 1.0), 0.2, 1.0),
+    ]
+    objects, warnings = scene_objects([p.to_dict() for p in items], np.zeros(3), np.ones(3))
+    assert warnings == () and [o.kind for o in objects] == ["point", "line", "plane", "box", "sphere", "cylinder"]
+    cylinder = objects[-1].vertices
+    assert np.allclose(cylinder.min(0), [0.8, 0.0, 0.8], atol=1e-6) and np.allclose(cylinder.max(0), [1.2, 1.0, 1.2], atol=1e-6)

@@ -262,9 +262,8 @@ def read_bvh_skeleton(path: str | os.PathLike) -> BvhSkeleton:
     try:
         motion = np.array([t for _, t in rows], dtype=np.float64).reshape(frames, width)
     except ValueError:
-        m, t = next((m, t) for m, t in rows if not all(_is_number(x) for x in t))
-        lines.numbers(m, t, "frame")
-        raise
+        line, bad = next((m, x) for m, t in rows for x in t if not _is_number(x))
+        raise lines.error(line, f"non-numeric value {bad!r} in frame") from None
     if not np.isfinite(motion).all():
         m = rows[int(np.argwhere(~np.isfinite(motion))[0, 0])][0]
         raise lines.error(m, "frame contains a non-finite value")

@@ -43,7 +43,7 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
     ],
     "'=' defines a name; compare with '=='": ["always: a = b", "at end: x.y = 1"],
     "missing ')'": ["always: (x < 1", "always: f(x", "always: f(x, y", "at end: (a, b"],
-    "missing ']' after the range": ["always: x in [1, 2", "always: x in [1 2]"],
+    "missing ']'": ["always: x in [1, 2", "always: x in [1 2]"],
     "the prompt must be a quoted string": ["motion walks for 6 s", "motion 3"],
     "unknown unit after a number; units are m, cm, mm, s, ms, frames, %, deg, rad, m/s, m/s^2": [
         "always: x < 2 km", "at end: y > 3 inch", "let a = 2 meters",
@@ -54,7 +54,7 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
     "scene objects are written 'name = kind(...)'": [
         "scene { box(1) }", "scene { a box(1) }", "scene { a = 1 }",
     ],
-    "missing '}' at the end of the scene block": ["scene { a = box(1)", "scene {"],
+    "missing '}'": ["scene { a = box(1)", "scene {"],
 }
 
 
