@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
 
-import pytest
-
-from motionprog.cli.app import main
 from motionprog.optimize.bench import COLUMNS, generated_source
 
 PROGRAMS = {
@@ -17,20 +13,17 @@ PROGRAMS = {
 }
 
 
-def test_bench_quick_writes_markdown_and_json(tmp_path, tiny_weights, monkeypatch, capsys):
+def test_bench_quick_writes_markdown_and_json(tmp_path, tiny_weights, cli):
     examples = tmp_path / "examples"
     examples.mkdir()
     for name, source in PROGRAMS.items():
         (examples / name).write_text(source)
     out = tmp_path / "bench"
-    monkeypatch.setattr(sys, "argv", [
-        "motionprog", "bench", "--quick", "--examples", str(examples), "--out", str(out), "--model", str(tiny_weights),
-        "--device", "cpu", "--seeds", "2", "--steps", "3", "--iters", "10", "--reference-steps", "6",
-        "--reference-iters", "2",
-    ])
-    with pytest.raises(SystemExit) as stop:
-        main()
-    assert (stop.value.code or 0) == 0, capsys.readouterr()
+    status, output = cli(
+        "bench", "--quick", "--examples", examples, "--out", out, "--model", tiny_weights, "--device", "cpu",
+        "--seeds", "2", "--steps", "3", "--iters", "10", "--reference-steps", "6", "--reference-iters", "2",
+    )
+    assert status == 0, output
     results = json.loads((out / "bench.json").read_text())
     assert [(row["task"], row["method"]) for row in results["runs"]] == [
         ("a_band", "fast"), ("a_band", "progmogen"), ("b_head", "fast"), ("b_head", "progmogen")]

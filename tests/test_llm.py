@@ -15,6 +15,7 @@ import pytest
 from lark import Lark
 
 from motionprog.errors import InputError
+from motionprog.motion import load_npz
 from motionprog.lang import check_source
 from motionprog.llm import NoValidProgram, configure, from_text, synthesize
 from motionprog.llm.client import Reply
@@ -228,3 +229,23 @@ def test_tool_grammar_has_no_priorities_or_lookarounds_and_accepts_the_language(
         parser.parse(source)
     with pytest.raises(Exception):
         parser.parse(PYTHON.format(marker="x"))
+
+
+def test_cli_run_optimises_the_written_program(llm, cli, tmp_path, tiny_weights):
+    llm.script = [("content", fenced('motion "a person stands" for 1 s, seeds 1\nalways: head.y > -10 m\n'))]
+    out = tmp_path / "stand.mprog"
+    status, output = cli("prompt", "stand", "-o", out, "--base-url", llm.url, "--run", "--motion-model", tiny_weights)
+    assert status == 0, output
+    assert "satisfied" in output and load_npz(tmp_path / "stand.npz").joints.shape[-3:] == (20, 22, 3)
+
+
+def test_cli_prompt_eval_writes_results(llm, cli, tmp_path):
+    llm.script = [("tool", VALID), ("tool", "always: lefthand.y > 0"), ("tool", "always: lefthand.y > 0")]
+    out = tmp_path / "results.json"
+    status, output = cli("prompt-eval", "-o", out, "--limit", "2", "--no-solve", "--rounds", "2",
+                         "--base-url", llm.url, "--model", "m")
+    assert status == 0, output
+    results = json.loads(out.read_text())
+    assert (results["tasks"], results["valid"], results["satisfied"]) == (2, 1, None)
+    assert results["results"][1]["errors"] == ["unknown joint 'lefthand'"]
+    assert "1/2 valid programs" in output

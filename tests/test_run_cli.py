@@ -1,31 +1,15 @@
 """`motionprog run` end to end through the console entry point, on a tiny random model saved as
-a weights file: exit codes 0 / 3 / 2, the written motion and report, the final table."""
+a weights file (the ``cli`` fixture of conftest.py): exit codes 0 / 3 / 2, the written motion and report, the final table."""
 
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from motionprog.cli.app import main
 from motionprog.motion import load_npz
 
 FAST = ["--steps", "4", "--iters", "40", "--device", "cpu"]
-
-
-@pytest.fixture
-def cli(monkeypatch, capsys):
-    """Run ``motionprog ARGS`` as the console script does; returns (exit status, stdout + stderr)."""
-
-    def invoke(*args: str) -> tuple[int, str]:
-        monkeypatch.setattr(sys, "argv", ["motionprog", *map(str, args)])
-        with pytest.raises(SystemExit) as stop:
-            main()
-        captured = capsys.readouterr()
-        return stop.value.code or 0, captured.out + captured.err
-
-    return invoke
 
 
 def write(tmp_path, name, source):

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Optional
+
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from motionprog.cli.run import load_cli_model, set_threads
 from motionprog.errors import InputError
+from motionprog.io.atomic import write_text
+from motionprog.optimize import OptimizeConfig
+from motionprog.optimize.bench import markdown, run_bench
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -29,15 +36,10 @@ def bench(
     reference_steps: int = typer.Option(100, "--reference-steps", min=1, help="DDIM steps of the reference."),
     reference_iters: int = typer.Option(100, "--reference-iters", min=1, help="Iterations of the reference."),
     language: bool = typer.Option(True, "--language/--no-language", help="Also time the language part."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for torch (default: torch's)."),
 ) -> None:
     """Run every example with both methods on the same model; write Markdown and JSON."""
-    from dataclasses import replace
-
-    from motionprog.io.atomic import write_text
-    from motionprog.cli.run import load_cli_model
-    from motionprog.optimize import OptimizeConfig
-    from motionprog.optimize.bench import markdown, run_bench
-
+    set_threads(threads)
     programs = sorted(examples.glob("*.mprog"))
     if not programs:
         raise InputError(f"{examples}: no .mprog programs to benchmark")

@@ -68,6 +68,7 @@ def prompt(
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the program (.mprog)."),
     scene: Optional[Path] = typer.Option(None, "--scene", help="A file with a `scene { ... }` block the program must use."),
     run_program: bool = typer.Option(False, "--run", help="Then run it like `motionprog run` (motion beside OUT, .npz)."),
+    motion_model: Optional[str] = typer.Option(None, "--motion-model", help="With --run: the motion model (as run's --model)."),
     model: str = typer.Option(DEFAULT_MODEL, "--model", help=ENDPOINT_HELP["model"]),
     base_url: Optional[str] = typer.Option(None, "--base-url", help=ENDPOINT_HELP["base_url"]),
     api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help=ENDPOINT_HELP["api_key_env"]),
@@ -98,7 +99,7 @@ def prompt(
     if run_program:
         from motionprog.cli.run import run
 
-        run(**(run_defaults() | {"program_file": out, "out": out.with_suffix(".npz")}))
+        run(**(run_defaults() | {"program_file": out, "out": out.with_suffix(".npz"), "model": motion_model}))
 
 
 def prompt_eval(

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
+import torch
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,7 +16,10 @@ from rich.table import Table
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
 from motionprog.lang.diagnostics import ProgramError, render_text
+from motionprog.models.bundled import load_bundled
+from motionprog.models.registry import load_model, resolve_device
 from motionprog.motion import save_npz
+from motionprog.optimize import OptimizeConfig, generate, load_program
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False)
@@ -85,15 +89,17 @@ def render_video(motion: Any, path: Path) -> None:
     render_motion(motion, path, scene=motion.metadata.get("scene"))
 
 
+def set_threads(threads: int | None) -> None:
+    """Use ``threads`` CPU threads in torch (None: leave torch's default)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+
+
 def load_cli_model(spec: str, stats: Path | None = None, text_encoder: str | None = None,
                    device: str = "auto") -> Any:
     """A model from a CLI spec: 'bundled', 'mdm:DIR', or a bundled-architecture weights file
     (``.safetensors``, as written by `motionprog train`)."""
-    from motionprog.models.registry import load_model, resolve_device
-
     if spec.endswith(".safetensors"):
-        from motionprog.models.bundled import load_bundled
-
         return load_bundled(resolve_device(device), path=Path(spec).expanduser())
     return load_model(spec, stats=stats, text_encoder=text_encoder, device=device)
 
@@ -116,10 +122,10 @@ def run(
     polish: bool = typer.Option(True, "--polish/--no-polish", help="Polish the chosen seed in feature space."),
     checkpoint: bool = typer.Option(False, "--checkpoint", help="Gradient checkpointing (less memory, slower)."),
     render: Optional[Path] = typer.Option(None, "--render", help="Also render a video (.mp4/.gif)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for torch (default: torch's)."),
 ) -> None:
     """Generate a motion that satisfies PROGRAM_FILE; exit 0 if every hard constraint holds, 3 if not."""
-    from motionprog.optimize import OptimizeConfig, generate, load_program
-
+    set_threads(threads)
     try:
         program = load_program(program_file)
     except ProgramError as exc:

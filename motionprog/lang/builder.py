@@ -32,9 +32,6 @@ from motionprog.lang.program import Program, compile
 SPAN = Span("<builder>", 1, 1, 1, 1, "")
 """Builder nodes have no source text."""
 
-Operand = "Expr | float | int | tuple"
-
-
 def _node(value) -> ast.Expr:
     """An AST node for a builder operand: Expr, number, or tuple of operands (a vector)."""
     if isinstance(value, Expr):

@@ -80,11 +80,33 @@ def parse(text: str, file: str = "<program>") -> tuple[ast.Module | None, list[D
         return None, [error("E102", f"the program nests deeper than {MAX_TREE_DEPTH} levels",
                             _line_span(file, lines, 1))]
     statements = _ToAst(file, lines).transform(tree)
-    comments = tuple(
-        ast.Comment(token.value, token.line, token.column)
-        for token in _lark().lex(text, dont_ignore=True) if token.type == "COMMENT"
-    )
-    return ast.Module(statements, comments, file, text), []
+    return ast.Module(statements, _comments(lines), file, text), []
+
+
+def _comments(lines: list[str]) -> tuple[ast.Comment, ...]:
+    """The ``#`` comments of a text that parsed (a ``#`` inside a string is not one)."""
+    found = []
+    for number, line in enumerate(lines, start=1):
+        column = _split_line(line)[1] if "#" in line else None
+        if column is not None:
+            found.append(ast.Comment(line[column - 1:], number, column))
+    return tuple(found)
+
+
+def _split_line(line: str) -> tuple[str, int | None]:
+    """(the line's code with string contents blanked, 1-based column of its comment or None)."""
+    code, in_string, escaped = [], False, False
+    for column, char in enumerate(line, start=1):
+        if in_string:
+            code.append(" ")
+            in_string = escaped or char != '"'
+            escaped = not escaped and char == "\\"
+        elif char == "#":
+            return "".join(code), column
+        else:
+            in_string = char == '"'
+            code.append(char)
+    return "".join(code), None
 
 
 def _line_span(file: str, lines: list[str], line: int, column: int = 1, width: int = 1) -> Span:
@@ -168,20 +190,11 @@ def _unclosed_bracket(lines: list[str]) -> str | None:
     closing = {"(": ")", "[": "]", "{": "}"}
     stack: list[str] = []
     for line in lines:
-        in_string = False
-        previous = ""
-        for char in line:
-            if in_string:
-                in_string = not (char == '"' and previous != "\\")
-            elif char == '"':
-                in_string = True
-            elif char == "#":
-                break
-            elif char in closing:
+        for char in _split_line(line)[0]:
+            if char in closing:
                 stack.append(closing[char])
             elif char in ")]}" and stack and stack[-1] == char:
                 stack.pop()
-            previous = char
     return stack[-1] if stack else None
 
 

@@ -52,9 +52,9 @@ class TrainConfig:
 
     steps: int = 20000
     frames_per_batch: int = 4096
-    min_frames: int = 40
+    min_frames: int = 16
     max_frames: int = 196
-    lr: float = 5e-4
+    lr: float = 1e-3
     warmup: int = 500
     weight_decay: float = 0.01
     ema_decay: float = 0.999

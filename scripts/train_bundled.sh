@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The exact command that produced motionprog/data/bundled.safetensors (see docs/model-card.md).
+# Data: the 32 MDM samples (path below), the vendored CMU clips and pybullet's DeepMimic clips.
+# It writes checkpoints to $OUT every 500 steps and exports the EMA weights to the package each
+# time; run it again with --resume appended to continue where it stopped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/work/runs/bundled/run2}
+SAMPLES=${SAMPLES:-../shared/data/mdm_samples/mdm_humanml_samples.npz}
+nice -n 10 motionprog train "$SAMPLES" cmu deepmimic -o "$OUT" \
+  --steps 20000 --batch 4096 --seed 0 --device cpu --threads 2 \
+  --export motionprog/data/bundled.safetensors "$@"
