@@ -115,7 +115,7 @@ NUMBERS = st.sampled_from(("0", "1e308", "1e400", "99999999999999999999999", "1e
                            "1.5e10", "3"))
 
 
-@settings(FUZZ, max_examples=60)
+@settings(FUZZ, max_examples=30)
 @given(NUMBERS, NUMBERS, NUMBERS, NUMBERS)
 def test_huge_numbers_give_only_diagnostics(length: str, seeds: str, time: str, value: str):
     text = (f'motion "a person walks" for {length} frames, seeds {seeds}\n'
@@ -147,6 +147,6 @@ def test_deep_nesting_gives_only_diagnostics(depth: int, shape: str):
     'scene { c = mesh("/dev/null") }', 'scene { c = mesh("../tests") }', "def f(x) = f(x)\nalways: f(head)",
     "def f(x) = g(x)\ndef g(x) = f(x)\nalways: f(head)", "__import__('os').system('true')", "always: " + "a" * 100_000,
     "at 1 s" * 10_000, "x" * 1_100_000,
-])
+], ids=lambda text: ascii(text[:24]))
 def test_hostile_snippets_give_only_diagnostics(text: str):
     assert_only_diagnostics(text)

@@ -194,3 +194,18 @@ def test_violations_and_best_seed_order():
     assert choose_best(count, total, torch.tensor([0.0, 0.0, 9.0, 0.0])) == 2
     assert choose_best(count[[0, 3]], total[[0, 3]], torch.zeros(2)) == 1
     assert choose_best(torch.tensor([1, 1]), torch.tensor([0.2, 0.2]), torch.tensor([0.5, 0.1])) == 1
+
+
+def test_polish_reduces_the_residual_violation_and_is_accepted(tiny_model):
+    from motionprog.optimize.polish import polish
+
+    program = load_program('motion "a person walks" for 40 frames\nband: at frame 10: pelvis.y in [1.05, 1.06]\n')
+    solution = optimize_latent(program, tiny_model, fast_recipe(replace(FAST, iterations=1), 1))
+    before = float(solution.margins[0, 0])
+    assert before < 0
+    outcome = polish(program, tiny_model, solution.features, solution.yaw, solution.xz,
+                     replace(FAST, polish_iterations=40))
+    assert outcome.accepted and 0 < outcome.iterations <= 40
+    assert float(outcome.margins[0, 0]) > before + 0.02
+    assert float(outcome.margins[0, 0]) == pytest.approx(
+        float(program.margins(tiny_model.to_joints(outcome.features))[0, 0]), abs=1e-5)

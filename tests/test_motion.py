@@ -1,0 +1,85 @@
+"""The Motion value, its npz file, and atomic writes."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from motionprog.errors import InputError
+from motionprog.io.atomic import atomic_path, write_text
+from motionprog.motion import Motion, load_npz, save_npz
+
+
+def _motion(frames: int = 5) -> Motion:
+    rng = np.random.default_rng(3)
+    return Motion(
+        joints=rng.normal(size=(frames, 22, 3)).astype(np.float32),
+        text="a person walks forward",
+        features=rng.normal(size=(frames, 263)).astype(np.float32),
+        metadata={"report": {"satisfied": True}, "scene": [{"kind": "point", "position": [0, 0, 5]}]},
+    )
+
+
+def test_npz_round_trip_keeps_every_field(tmp_path):
+    motion = _motion()
+    save_npz(motion, tmp_path / "m.npz")
+    back = load_npz(tmp_path / "m.npz")
+    np.testing.assert_array_equal(back.joints, motion.joints)
+    np.testing.assert_array_equal(back.features, motion.features)
+    assert (back.fps, back.text, back.metadata) == (20.0, motion.text, motion.metadata)
+    assert back.duration == pytest.approx(0.25)
+
+
+def test_npz_keys_are_the_documented_ones(tmp_path):
+    save_npz(_motion(), tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as data:
+        assert set(data.files) == {"joints", "fps", "text", "features", "metadata"}
+        assert data["joints"].dtype == np.float32 and data["joints"].shape == (5, 22, 3)
+
+
+@pytest.mark.parametrize(
+    ("joints", "message"),
+    [
+        (np.zeros((4, 21, 3)), r"shape \[T, 22, 3\]"),
+        (np.zeros((0, 22, 3)), "at least one frame"),
+        (np.full((2, 22, 3), np.nan), "NaN"),
+    ],
+)
+def test_bad_joints_are_refused(joints, message):
+    with pytest.raises(InputError, match=message):
+        Motion(joints=joints)
+
+
+def test_corrupt_and_missing_files_name_the_file(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file")
+    with pytest.raises(InputError, match="bad.npz"):
+        load_npz(bad)
+    with pytest.raises(InputError, match="no such file"):
+        load_npz(tmp_path / "absent.npz")
+
+
+def test_failed_write_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "out.npz"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_bytes(b"partial")
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_replaces_and_uses_the_umask(tmp_path):
+    target = tmp_path / "notes.txt"
+    write_text(target, "first")
+    write_text(target, "second")
+    assert target.read_text() == "second"
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    assert mode == 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
