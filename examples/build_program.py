@@ -30,15 +30,12 @@ if __name__ == "__main__":
     from rich.console import Console
     from rich.table import Table
 
-    from motionprog.body.skeleton import REST_OFFSETS, PARENTS
+    from motionprog.body.kinematics import forward_kinematics
 
     compiled = build()
-    rest = torch.tensor(REST_OFFSETS, dtype=torch.float64)
-    pose = torch.zeros_like(rest)
-    for joint, parent in enumerate(PARENTS):
-        pose[joint] = rest[joint] + (pose[parent] if parent >= 0 else 0)
-    pose[:, 1] -= pose[:, 1].min()
-    standing = pose.expand(1, compiled.frames, 22, 3)
+    identity = torch.tensor([1.0, 0.0, 0.0, 0.0]).expand(1, compiled.frames, 22, 4)
+    rest = forward_kinematics(identity, torch.zeros(1, compiled.frames, 3))  # [1, T, 22, 3]
+    standing = rest - rest[..., 1:2].amin(dim=(-2, -1), keepdim=True) * torch.tensor([0.0, 1.0, 0.0])
     margins = compiled.margins(standing)[0]
     table = Table("constraint", "margin", "unit", "satisfied", title="duck_under_bar, built in Python")
     for info, margin in zip(compiled.constraints, margins.tolist()):

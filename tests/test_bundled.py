@@ -21,6 +21,15 @@ from motionprog.models.text_encoder import TEXT_DIM, embed_texts
 TINY = DenoiserConfig(widths=(16, 24, 32), blocks=1, emb_dim=32)
 
 
+def random_denoiser(seed: int) -> Denoiser:
+    """A tiny denoiser with every weight random (the output layers start at zero otherwise)."""
+    torch.manual_seed(seed)
+    model = Denoiser(TINY).eval()
+    for parameter in model.parameters():
+        torch.nn.init.normal_(parameter, std=0.2)
+    return model
+
+
 @pytest.fixture(scope="module")
 def shipped() -> BundledModel:
     return load_bundled()
@@ -70,10 +79,7 @@ def test_lengths_outside_the_model_are_rejected(shipped):
 
 
 def test_safetensors_round_trip_gives_identical_outputs(tmp_path):
-    torch.manual_seed(0)
-    model = Denoiser(TINY).eval()
-    for parameter in model.parameters():  # the zero-initialised output layers too
-        torch.nn.init.normal_(parameter, std=0.2)
+    model = random_denoiser(0)
     mean, std = torch.randn(67), torch.rand(67) + 0.5
     path = tmp_path / "w.safetensors"
     save_weights(path, model, mean, std, {"note": "test"})
@@ -91,10 +97,7 @@ def test_safetensors_round_trip_gives_identical_outputs(tmp_path):
 
 
 def test_unconditional_branch_ignores_the_text():
-    torch.manual_seed(1)
-    model = Denoiser(TINY).eval()
-    for parameter in model.parameters():
-        torch.nn.init.normal_(parameter, std=0.2)
+    model = random_denoiser(1)
     x, t = torch.randn(2, 12, 67), torch.tensor([500, 500])
     text = torch.randn(2, TEXT_DIM)
     with torch.no_grad():
