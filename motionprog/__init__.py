@@ -36,6 +36,10 @@ def __getattr__(name: str):
         from motionprog.lang.program import Program
 
         return Program
+    if name == "batch":
+        from motionprog.batch import batch
+
+        return batch
     if name == "generate":
         from motionprog.optimize import generate
 
@@ -43,4 +47,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'motionprog' has no attribute {name!r}")
 
 
-__all__ = ["Program", "compile", "from_text", "generate"]
+__all__ = ["Program", "batch", "compile", "from_text", "generate"]

@@ -24,6 +24,7 @@ import os
 import re
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -147,12 +148,17 @@ def read_manifest(path: Path) -> tuple[Job, ...]:
     return tuple(jobs)
 
 
-def read_directory(path: Path) -> tuple[Job, ...]:
-    """One job per ``*.mprog`` file in ``path`` (sorted by name), named by the file's stem."""
+def read_programs(paths: Sequence[Path]) -> tuple[Job, ...]:
+    """One job per ``.mprog`` file, named by the file's stem."""
     return tuple(
         Job(name=_check_name(file.stem, str(file)), source=file.read_text(encoding="utf-8"), filename=str(file))
-        for file in sorted(path.glob("*.mprog"))
+        for file in paths
     )
+
+
+def read_directory(path: Path) -> tuple[Job, ...]:
+    """One job per ``*.mprog`` file in ``path``, sorted by name."""
+    return read_programs(sorted(path.glob("*.mprog")))
 
 
 def load_jobs(jobs: str | os.PathLike) -> tuple[Job, ...]:

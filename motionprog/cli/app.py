@@ -42,6 +42,8 @@ from motionprog.cli import lang  # noqa: E402
 lang.register(app)
 from motionprog.cli import prompt  # noqa: E402
 prompt.register(app)
+from motionprog.cli import batch  # noqa: E402
+batch.register(app)
 
 
 def main() -> None:

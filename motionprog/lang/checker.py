@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.resources
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 
 from motionprog import geometry
@@ -410,6 +410,9 @@ class Checker:
             typed = self._predicate(statement.predicate, {})
             body, kind, hard = typed.ir, "constraint", statement.strength != "soft"
         unit = typed.dim.symbol() if typed.dim is not None else ("1" if objective else "mixed")
+        if not _uses_body(body):
+            self.diagnostics.append(warning("W302", "this does not depend on the motion, so the optimizer "
+                                            "cannot change it", statement.span))
         return ir.Constraint(name, kind, hard, weight, unit, quantifier, frames, body, when,
                              source=f"{statement.span.file}:{statement.span.line}",
                              description=describe(statement, frames, self.frames))
@@ -751,6 +754,14 @@ class Checker:
             raise self.fail("E206", "the first argument of collide() is 'body', a group or a joint", node.args[0].span)
         obj = self._need_object(target, node.args[1].span, "collide()")
         return Typed("predicate", ir.Collide(part.indices, obj), dim=LENGTH)
+
+
+def _uses_body(node) -> bool:
+    """Whether an IR node reads the joints (directly or through com, facing, collide)."""
+    if isinstance(node, (ir.Joints, ir.Com, ir.Facing, ir.Collide)):
+        return True
+    children = [getattr(node, f.name) for f in fields(node)] if is_dataclass(node) else []
+    return any(_uses_body(c) for child in children for c in (child if isinstance(child, tuple) else (child,)))
 
 
 def check(module: ast.Module, frames: int | None = None) -> tuple[ir.Program | None, list[Diagnostic]]:

@@ -1,0 +1,93 @@
+"""Program-level behaviour: header, imports, relax, scene and meshes, the catalogue, the docs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+import trimesh
+
+import motionprog
+from motionprog.lang import ProgramError, catalogue, check_source
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "language.md"
+
+
+def test_header_sets_prompt_length_seeds_model_and_relax():
+    program = motionprog.compile('motion "a person jumps" for 150 frames, seeds 3, model "bundled"\n'
+                                 "relax yaw, xz\nat end: pelvis.y > 0.5")
+    assert (program.text, program.frames, program.fps, program.seeds, program.model) == (
+        "a person jumps", 150, 20, 3, "bundled")
+    assert program.relaxed
+    assert motionprog.compile('motion "walk" for 2.5 s\nalways: head.y > 1').frames == 50
+    assert motionprog.compile('motion "walk" for 2.5 s\nalways: head.y > 1', frames=30).frames == 30
+    assert not motionprog.compile("always: head.y > 1").relaxed
+
+
+def test_compile_reads_a_path_and_reports_its_file_and_line(tmp_path):
+    path = tmp_path / "walk.mprog"
+    path.write_text('motion "walk" for 1 s\n\nat end: pelvis.z > 1\n')
+    for source in (path, str(path)):
+        program = motionprog.compile(source)
+        assert program.constraints[0].source == f"{path}:3"
+
+
+def test_imports_resolve_relative_files_once_and_share_definitions(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "contact_extra.mprog").write_text(
+        "def grounded(j) = j.y < 2 cm\nlet clearance = 10 cm\n")
+    (tmp_path / "walk.mprog").write_text(
+        'import "lib/contact_extra.mprog"\nimport "lib/contact_extra.mprog"\n'
+        "always: grounded(left_foot) or head.y > clearance\n")
+    program = motionprog.compile(tmp_path / "walk.mprog", frames=4)
+    joints = torch.zeros(1, 4, 22, 3)
+    joints[..., 15, 1] = 1.0
+    assert program.margins(joints)[0].tolist() == pytest.approx([0.9])
+
+
+def test_import_cycles_and_constraints_in_libraries_are_errors(tmp_path):
+    (tmp_path / "a.mprog").write_text('import "b.mprog"\ndef f(x) = x')
+    (tmp_path / "b.mprog").write_text('import "a.mprog"\nalways: head.y > 1')
+    (tmp_path / "main.mprog").write_text('import "a.mprog"\nalways: head.y > 1')
+    with pytest.raises(ProgramError) as caught:
+        motionprog.compile(tmp_path / "main.mprog")
+    messages = [d.message for d in caught.value.diagnostics]
+    assert any("import cycle" in m for m in messages)
+    assert "an imported file may only contain import, let and def" in messages
+
+
+def test_mesh_objects_load_relative_to_the_program(tmp_path):
+    trimesh.creation.box(extents=(0.5, 0.5, 0.5)).export(tmp_path / "stool.obj")
+    (tmp_path / "sit.mprog").write_text(
+        'motion "sit" for 4 frames\nscene { stool = mesh("stool.obj", position = (0, 0.25, 1), '
+        "rotation = (0, 90 deg, 0)) }\nalways: distance(pelvis, stool) > 0\nat end: pelvis above stool\n")
+    program = motionprog.compile(tmp_path / "sit.mprog")
+    joints = torch.zeros(1, 4, 22, 3, dtype=torch.float64)
+    joints[..., 0, :] = torch.tensor([0.0, 0.6, 1.0], dtype=torch.float64)
+    distance, above = program.margins(joints)[0].tolist()
+    assert distance == pytest.approx(0.1, abs=0.02) and above == pytest.approx(0.1, abs=1e-6)
+    assert program.scene[0].to_dict()["kind"] == "mesh"
+
+
+def test_missing_mesh_file_is_a_diagnostic():
+    (diagnostic,) = check_source('scene { chair = mesh("nowhere.obj") }\nalways: head.y > 1', "sit.mprog")
+    assert diagnostic.code == "E210" and "nowhere.obj" in diagnostic.message
+
+
+def test_catalogue_lists_every_builtin_with_signature_and_doc():
+    entries = catalogue()
+    functions = {f["name"]: f for f in entries["functions"]}
+    assert {"distance", "velocity", "acceleration", "speed", "angle", "collide", "midpoint", "direction"} <= set(functions)
+    assert functions["velocity"]["unit"] == "m/s" and functions["distance"]["signature"] == "distance(a, b)"
+    assert {o["name"] for o in entries["objects"]} == {"point", "line", "plane", "box", "sphere", "cylinder", "mesh"}
+    assert entries["aliases"]["left_hand"] == "left_wrist" and entries["groups"]["feet"] == ["left_foot", "right_foot"]
+
+
+def test_every_program_in_the_language_reference_checks(tmp_path):
+    trimesh.creation.box(extents=(0.5, 0.5, 0.5)).export(tmp_path / "chair.obj")
+    blocks = [b for b in re.findall(r"```\n(.*?)```", DOCS.read_text(), re.S) if b.lstrip().startswith(("#", "motion", "scene"))]
+    assert len(blocks) >= 2
+    for block in blocks:
+        assert check_source(block, str(tmp_path / "doc.mprog")) == [], block
