@@ -76,3 +76,13 @@ def test_explain_states_window_unit_and_weight(tmp_path):
     assert "head.y is below bar.bottom - 10 cm, at every frame of the motion, whenever pelvis.z is between 2 and 3" in result.output
     assert "[soft constraint, unit m, weight 2," in result.output
     assert "pelvis.z is above 4, at frame 119 (5.95 s)" in result.output
+
+
+def test_check_rejects_empty_and_oversized_files_with_exit_2(tmp_path):
+    empty, huge = tmp_path / "empty.mprog", tmp_path / "huge.mprog"
+    empty.write_text("")
+    huge.write_text("# padding\n" * 1_100_000)
+    result = run("check", str(empty), str(huge))
+    assert result.exit_code == 2
+    assert f"{empty}:1:1: error: the program is empty" in result.output
+    assert "huge.mprog is too large (11.0 MB; the limit is 1 MB)" in result.output

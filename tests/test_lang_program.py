@@ -91,3 +91,12 @@ def test_every_program_in_the_language_reference_checks(tmp_path):
     assert len(blocks) >= 2
     for block in blocks:
         assert check_source(block, str(tmp_path / "doc.mprog")) == [], block
+
+
+def test_descriptions_spell_out_user_functions_and_windows():
+    program = motionprog.compile("def grounded(j) = j.y < 2 cm\n"
+                                 "during 1 s .. 2 s: grounded(left_foot) and grounded(right_foot) weight 3")
+    (info,) = program.constraints
+    assert info.description == ("both grounded(left_foot) (left_foot.y is below 2 cm) and grounded(right_foot) "
+                                "(right_foot.y is below 2 cm), at every frame from 1.00 s to 2.00 s")
+    assert (info.weight, info.unit, info.hard, info.kind) == (3.0, "m", True, "constraint")

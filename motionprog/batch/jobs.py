@@ -48,7 +48,7 @@ class Job:
 
     name:      the output file stem (unique within a batch).
     source:    the program text.
-    filename:  where the text came from (for diagnostics), or None for inline source.
+    filename:  where the text came from, for diagnostics (``manifest.jsonl#LINE`` for inline source).
     seeds:     seeds optimised together (None: the config's, else the program's).
     overrides: OptimizeConfig fields for this job only.
     """
@@ -120,7 +120,7 @@ def _manifest_job(entry: Any, manifest: Path, line: int) -> Job:
             raise InputError(f"{where}: program file {path} does not exist")
         source, filename, default_name = path.read_text(encoding="utf-8"), str(path), path.stem
     else:
-        source, filename, default_name = str(entry["source"]), None, f"job{line:04d}"
+        source, filename, default_name = str(entry["source"]), f"{manifest.name}#{line}", f"job{line:04d}"
     seeds = entry.get("seeds")
     if seeds is not None and (not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1):
         raise InputError(f"{where}: seeds must be a positive integer, got {seeds!r}")

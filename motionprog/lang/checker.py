@@ -152,7 +152,7 @@ class Checker:
                     raise self.fail("E210", f"the motion length must be 1 to {MAX_FRAMES} frames",
                                     header.length.span)
             if header.seeds is not None:
-                seeds = int(header.seeds.value)
+                seeds = int(self._finite(header.seeds))
                 if seeds != header.seeds.value or not 1 <= seeds <= MAX_SEEDS:
                     seeds = 1
                     raise self.fail("E210", f"seeds must be a whole number from 1 to {MAX_SEEDS}",
@@ -332,8 +332,15 @@ class Checker:
                          rotation=degrees(get("rotation", 3, ANGLE, (0.0, 0.0, 0.0))), scale=get("scale", 1, NONE, 1.0))
 
     # ---- time
+    def _finite(self, quantity: ast.Quantity, limit: float = 1e12) -> float:
+        """The quantity's number, or E211 when it is not finite or beyond ``limit``."""
+        if not abs(quantity.value) <= limit:
+            raise self.fail("E211", f"the number {quantity.text} is too large", quantity.span)
+        return quantity.value
+
     def _time_quantity(self, quantity: ast.Quantity, allow_percent: bool = True) -> float:
-        """Seconds of a time quantity (bare numbers are seconds)."""
+        """Seconds of a time quantity (bare numbers are seconds), at most 10^6 s."""
+        self._finite(quantity, 1e6 if quantity.unit in (None, "s", "%") else 1e9)
         if quantity.unit == "%" and allow_percent:
             return quantity.value / 100 * (self.frames - 1) / FPS
         dim, factor = UNITS.get(quantity.unit, (TIME, 1.0)) if quantity.unit != "%" else (None, 0.0)
@@ -393,7 +400,7 @@ class Checker:
             self.labels.add(statement.label)
         weight = 1.0
         if statement.weight is not None:
-            weight = statement.weight.value
+            weight = self._finite(statement.weight)
             if not weight > 0 or not math.isfinite(weight):
                 raise self.fail("E210", "a weight must be a positive number", statement.weight.span)
         when = None
@@ -415,7 +422,7 @@ class Checker:
                                             "cannot change it", statement.span))
         return ir.Constraint(name, kind, hard, weight, unit, quantifier, frames, body, when,
                              source=f"{statement.span.file}:{statement.span.line}",
-                             description=describe(statement, frames, self.frames))
+                             description=describe(statement, frames, self.frames, self.defs))
 
     def _predicate(self, node: ast.Expr, env: dict[str, Typed]) -> Typed:
         typed = self.expr(node, env)
@@ -457,11 +464,11 @@ class Checker:
 
     def _expr_quantity(self, node: ast.Quantity, env) -> Typed:
         if node.unit is None:
-            return _const((node.value,), None)
+            return _const((self._finite(node),), None)
         if node.unit == "%":
             raise self.fail("E205", "'%' is only allowed in time instants such as 'at 50 %'", node.span)
         dim, factor = UNITS[node.unit]
-        return _const((node.value * factor,), dim)
+        return _const((self._finite(node) * factor,), dim)
 
     def _expr_string(self, node: ast.String, env) -> Typed:
         return Typed("string", text=node.value)

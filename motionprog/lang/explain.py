@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass, replace
+
 from motionprog.body.skeleton import FPS
 from motionprog.lang import ast
 from motionprog.lang.formatter import format_expr
@@ -12,14 +14,46 @@ RELATION_WORDS = {
 }
 
 
-def phrase(node: ast.Expr) -> str:
-    """A predicate in words: ``head.y is below bar.bottom - 10 cm``."""
-    if isinstance(node, ast.Binary) and node.op in ("and", "or", "implies"):
-        if node.op == "implies":
-            return f"if {phrase(node.left)}, then {phrase(node.right)}"
-        return f"{'both' if node.op == 'and' else 'either'} {phrase(node.left)} {node.op} {phrase(node.right)}"
+MAX_EXPANSION = 3
+"""How many levels of user-function calls a description spells out."""
+
+
+def substitute(node, bindings: dict[str, ast.Expr]):
+    """``node`` with every ``Name`` bound in ``bindings`` replaced (a user function's body at a call)."""
+    if isinstance(node, ast.Name):
+        return bindings.get(node.name, node)
+    if isinstance(node, tuple):
+        return tuple(substitute(item, bindings) for item in node)
+    if not is_dataclass(node):
+        return node
+    changes = {f.name: substitute(getattr(node, f.name), bindings) for f in fields(node) if f.name != "span"}
+    return replace(node, **changes)
+
+
+def _chain(node: ast.Expr, op: str) -> list[ast.Expr]:
+    """The operands of a chain of one logical operator: ``a and b and c`` -> [a, b, c]."""
+    if isinstance(node, ast.Binary) and node.op == op:
+        return _chain(node.left, op) + _chain(node.right, op)
+    return [node]
+
+
+def phrase(node: ast.Expr, defs: dict[str, ast.Def] | None = None, depth: int = 0) -> str:
+    """A predicate in words: ``head.y is below bar.bottom - 10 cm``; calls of user functions
+    (``defs``) are spelled out, ``MAX_EXPANSION`` levels deep."""
+    defs = defs or {}
+    if isinstance(node, ast.Binary) and node.op == "implies":
+        return f"if {phrase(node.left, defs, depth)}, then {phrase(node.right, defs, depth)}"
+    if isinstance(node, ast.Binary) and node.op in ("and", "or"):
+        parts = [phrase(p, defs, depth) for p in _chain(node, node.op)]
+        if len(parts) == 2:
+            return f"{'both' if node.op == 'and' else 'either'} {parts[0]} {node.op} {parts[1]}"
+        return f"{'all' if node.op == 'and' else 'at least one'} of: {'; '.join(parts)}"
     if isinstance(node, ast.Unary) and node.op == "not":
-        return f"it is not the case that {phrase(node.operand)}"
+        return f"it is not the case that {phrase(node.operand, defs, depth)}"
+    if isinstance(node, ast.Call) and node.function in defs and depth < MAX_EXPANSION:
+        definition = defs[node.function]
+        body = substitute(definition.body, dict(zip(definition.params, node.args)))
+        return f"{format_expr(node)} ({phrase(body, defs, depth + 1)})"
     if isinstance(node, ast.Relation):
         left, right = format_expr(node.left), format_expr(node.right)
         if node.op == "==":
@@ -54,13 +88,15 @@ def window_words(quantifier: str, frames: tuple[int, ...], total: int) -> str:
     return f"averaged over the frames {span}" if quantifier == "mean" else f"at {every} {span}"
 
 
-def describe(statement: ast.Constraint | ast.Objective, frames: tuple[int, ...], total: int) -> str:
-    """One sentence for a constraint or objective (window already resolved to frames)."""
+def describe(statement: ast.Constraint | ast.Objective, frames: tuple[int, ...], total: int,
+             defs: dict[str, ast.Def] | None = None) -> str:
+    """One sentence for a constraint or objective (window resolved to frames; ``defs`` the
+    user functions in scope, spelled out in the sentence)."""
     if isinstance(statement, ast.Objective):
         what = f"{statement.goal} {format_expr(statement.value)}, {window_words('mean', frames, total)}"
     else:
         quantifier = statement.time.quantifier if statement.time.quantifier != "at" else "always"
-        what = f"{phrase(statement.predicate)}, {window_words(quantifier, frames, total)}"
+        what = f"{phrase(statement.predicate, defs)}, {window_words(quantifier, frames, total)}"
     if statement.when is not None:
-        what += f", whenever {phrase(statement.when)}"
+        what += f", whenever {phrase(statement.when, defs)}"
     return what

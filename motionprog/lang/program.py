@@ -60,6 +60,9 @@ class Program:
             for c in program.constraints
         )
         self._objects = dict(program.scene)
+        self._windows = torch.zeros(len(program.constraints), max(program.frames, 1), dtype=torch.bool)
+        for k, constraint in enumerate(program.constraints):
+            self._windows[k, list(constraint.frames)] = True
 
     def _evaluate(self, joints: Tensor, temperature: float) -> tuple[Tensor, Tensor]:
         if joints.ndim != 4 or joints.shape[2:] != (22, 3):
@@ -71,9 +74,8 @@ class Program:
             empty = joints.new_zeros(batch, 0)
             return empty, joints.new_zeros(batch, 0, self.frames)
         totals, frames = [], []
-        for constraint in self.ir.constraints:
-            window = torch.zeros(self.frames, dtype=torch.bool, device=joints.device)
-            window[list(constraint.frames)] = True
+        windows = self._windows.to(joints.device)
+        for constraint, window in zip(self.ir.constraints, windows):
             ctx = Context(joints, self._objects, window, temperature)
             total, per_frame = margin(constraint, ctx)
             totals.append(total)
