@@ -255,3 +255,11 @@ def test_compile_errors_raise_program_error_with_diagnostics():
         motionprog.compile("always: lefthand.y < 1")
     assert caught.value.diagnostics[0].code == "E201"
     assert "left_hand" in caught.value.diagnostics[0].help
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_margins_on_cuda_match_cpu():
+    torch.manual_seed(0)
+    program = motionprog.compile(GRADIENT_PROGRAM, frames=4)
+    joints = rest_pose(4) + 0.05 * torch.randn(3, 4, 22, 3, dtype=torch.float64)
+    assert torch.allclose(program.margins(joints.cuda()).cpu(), program.margins(joints), atol=1e-9)
