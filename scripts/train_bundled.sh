@@ -3,10 +3,12 @@
 # Data: the 32 MDM samples (path below), the vendored CMU clips and pybullet's DeepMimic clips.
 # It writes checkpoints to $OUT every 500 steps and exports the EMA weights to the package each
 # time; run it again with --resume appended to continue where it stopped.
+# One thread: on a shared 2-core machine, two OpenMP threads that get descheduled run ten
+# times slower than one (measured: 3-7 s against 0.5 s per step at a load of 6).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/work/runs/bundled/run2}
 SAMPLES=${SAMPLES:-../shared/data/mdm_samples/mdm_humanml_samples.npz}
 nice -n 10 motionprog train "$SAMPLES" cmu deepmimic -o "$OUT" \
-  --steps 20000 --batch 4096 --seed 0 --device cpu --threads 2 \
+  --steps 20000 --batch 4096 --seed 0 --device cpu --threads 1 \
   --export motionprog/data/bundled.safetensors "$@"

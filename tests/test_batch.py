@@ -145,14 +145,14 @@ def killed_then_resumed(tmp_path_factory, tiny_weights):
     Returns (outdir, names done at the kill, their mtimes then, the rerun's Summary, names the
     rerun finished in order)."""
     root = tmp_path_factory.mktemp("resume")
-    slow = {"overrides": {"iterations": 400}}
+    slow = {"overrides": {"iterations": 150, "polish_iterations": 0}}
     manifest = write_manifest(root / "jobs.jsonl", [
         {"name": "a_quick", "source": QUICK}, {"name": "b_broken", "source": BROKEN},
         {"name": "c_slow", "source": SLOW, **slow}, {"name": "d_slow", "source": SLOW, **slow},
     ])
     outdir = root / "out"
     command = [sys.executable, "-m", "motionprog", "batch", str(manifest), "-o", str(outdir), "--workers", "1",
-               "--model", str(tiny_weights), "--steps", "2", "--iters", "30"]
+               "--model", str(tiny_weights), "--steps", "2", "--iters", "30", "--threads", "1"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
     while not is_done(outdir, "a_quick") and process.poll() is None and time.monotonic() < deadline:
@@ -162,7 +162,7 @@ def killed_then_resumed(tmp_path_factory, tiny_weights):
     done_at_kill = {name for name in ("a_quick", "c_slow", "d_slow") if is_done(outdir, name)}
     mtimes = {name: [p.stat().st_mtime_ns for p in outputs(outdir, name)[:2]] for name in done_at_kill}
     finished: list[str] = []
-    summary = batch(manifest, outdir, workers=1, model=str(tiny_weights),
+    summary = batch(manifest, outdir, workers=1, threads=1, model=str(tiny_weights),
                     config=OptimizeConfig(steps=2, iterations=30),
                     callback=lambda outcome, count, total: finished.append(outcome.name))
     return outdir, done_at_kill, mtimes, summary, finished

@@ -127,3 +127,33 @@ def test_loss_falls_and_resume_continues_exactly(data, tmp_path):
 def test_resume_without_checkpoint_names_the_file(data, tmp_path):
     with pytest.raises(InputError, match="checkpoint.pt"):
         train(data, tmp_path, tiny_config(1), resume=True)
+
+
+def test_train_command_writes_weights_and_resumes(tmp_path):
+    from typer.testing import CliRunner
+
+    from motionprog.cli.app import app
+    from motionprog.motion import Motion, save_npz
+
+    save_npz(Motion(joints=synthetic_walk(48, 1.0, 0.2, 0.5), text="a person walks forward"), tmp_path / "walk.npz")
+    runner = CliRunner()
+    args = ["train", str(tmp_path / "walk.npz"), "-o", str(tmp_path / "run"), "--batch", "64",
+            "--holdout-every", "0", "--threads", "1"]
+    first = runner.invoke(app, [*args, "--steps", "2"])
+    assert first.exit_code == 0, first.output
+    assert "2 training motions (0.1 min)" in first.output  # the clip and its mirror image
+    second = runner.invoke(app, [*args, "--steps", "3", "--resume"])
+    assert second.exit_code == 0, second.output
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert steps == [2, 3]
+    assert load_weights(tmp_path / "run" / "bundled.safetensors")[3]["step"] == "3"
+
+
+def test_train_command_rejects_missing_data(tmp_path):
+    from typer.testing import CliRunner
+
+    from motionprog.cli.app import app
+
+    result = CliRunner().invoke(app, ["train", str(tmp_path / "none.npz"), "-o", str(tmp_path / "run")])
+    assert isinstance(result.exception, InputError) and "none.npz" in str(result.exception)
+    assert not (tmp_path / "run").exists()

@@ -71,6 +71,7 @@ def batch(
     callback: Callback | None = None,
     model: ModelSpec | str = "bundled",
     config: OptimizeConfig | None = None,
+    threads: int | None = None,
 ) -> Summary:
     """Run every job of ``jobs`` (a directory of .mprog files, a JSONL manifest, or Job values)
     not yet done in ``outdir``; each writes ``outdir/<job>.npz`` and ``outdir/<job>.json``.
@@ -82,6 +83,8 @@ def batch(
     gpus_per_job: GPUs each Ray actor reserves (fractions share a GPU); 0 runs on CPUs.
     model:        a ModelSpec or model spec string ('bundled', 'mdm:DIR', a .safetensors file).
     config:       the optimizer settings every job starts from (its overrides apply on top).
+    threads:      torch threads per worker (local default: cores / workers; ray: CPUs each
+                  actor reserves, default 1).
     A failed job writes ``<job>.error.json`` and the batch goes on. Raises InputError for bad
     JOBS or settings, MotionprogError when a worker dies (a rerun resumes).
     """
@@ -101,11 +104,12 @@ def batch(
         if executor == "local":
             from motionprog.batch.local import run_local
 
-            results = run_local(pending, spec, config, workers or os.cpu_count() or 1)
+            results = run_local(pending, spec, config, workers or os.cpu_count() or 1, threads)
         else:
             from motionprog.batch.ray_executor import run_ray
 
-            results = run_ray(pending, spec, config, address=address, workers=workers, gpus_per_job=gpus_per_job)
+            results = run_ray(pending, spec, config, address=address, workers=workers, gpus_per_job=gpus_per_job,
+                              cpus_per_job=threads or 1)
         for result in results:
             outcomes.append(record(result, outdir))
             if callback is not None:
@@ -115,9 +119,11 @@ def batch(
 
 def throughput_bench(jobs: str | os.PathLike | Sequence[Job], model: ModelSpec | str = "bundled",
                      config: OptimizeConfig | None = None, worker_counts: Sequence[int] = (1, 2),
+                     threads: int | None = None,
                      callback: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
     """Batch throughput on this machine: every job run afresh (in a temporary folder) with the
-    local executor once per entry of ``worker_counts``; ``callback(workers)`` before each run.
+    local executor once per entry of ``worker_counts`` (``threads`` torch threads per worker);
+    ``callback(workers)`` before each run.
     Returns one row per count: workers, jobs, done, failed, satisfied, time_s, jobs_per_s
     (the time includes starting the workers and loading their models)."""
     rows = []
@@ -125,7 +131,7 @@ def throughput_bench(jobs: str | os.PathLike | Sequence[Job], model: ModelSpec |
         if callback is not None:
             callback(workers)
         with tempfile.TemporaryDirectory(prefix="motionprog-batch-bench-") as outdir:
-            summary = batch(jobs, outdir, workers=workers, model=model, config=config)
+            summary = batch(jobs, outdir, workers=workers, model=model, config=config, threads=threads)
         rows.append({"workers": workers, "jobs": len(summary.outcomes), **summary.to_dict()})
     return rows
 

@@ -49,6 +49,8 @@ def batch(
     steps: int = typer.Option(6, "--steps", min=1, help="DDIM steps per decode while optimising."),
     iters: int = typer.Option(150, "--iters", min=1, help="Most optimisation iterations per job."),
     seed: int = typer.Option(0, "--seed", help="Base random seed of every job (a manifest may override it)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1,
+                                          help="Torch threads per worker (default: cores / workers; ray: 1)."),
 ) -> None:
     """Generate a motion per job into OUTDIR; finished jobs are skipped, failed ones recorded.
 
@@ -74,7 +76,7 @@ def batch(
                             description=f"{outcome.name} {outcome.status}")
 
         summary = run_batch(jobs, outdir, executor=executor, address=address, workers=workers,
-                            gpus_per_job=gpus_per_job, callback=on_job, model=spec, config=config)
+                            gpus_per_job=gpus_per_job, callback=on_job, model=spec, config=config, threads=threads)
     for outcome in failures:
         stderr.print(f"failed: {outcome.name}: {outcome.error}", markup=False)
     stdout.print(summary_table(summary))
@@ -83,16 +85,16 @@ def batch(
         raise typer.Exit(EXIT_JOBS_FAILED)
 
 
-def bench_batch(programs: list[Path], model: str, config: Any, out: Path) -> None:
-    """`motionprog bench --batch`: throughput of ``programs`` with 1 and 2 local workers; writes
-    ``out/batch.md`` and ``out/batch.json`` and prints the table."""
+def bench_batch(programs: list[Path], model: str, config: Any, out: Path, threads: int | None = None) -> None:
+    """`motionprog bench --batch`: throughput of ``programs`` with 1 and 2 local workers (``threads``
+    torch threads each); writes ``out/batch.md`` and ``out/batch.json`` and prints the table."""
     from motionprog.batch.jobs import read_programs
     from motionprog.batch.run import throughput_bench, throughput_markdown
     from motionprog.io.atomic import write_text
 
     jobs = read_programs(programs)
     with stderr.status("batch throughput") as status:
-        rows = throughput_bench(jobs, model=model, config=config,
+        rows = throughput_bench(jobs, model=model, config=config, threads=threads,
                                 callback=lambda workers: status.update(f"batch throughput, {workers} worker(s)"))
     table = throughput_markdown(rows)
     write_text(out / "batch.json", json.dumps(rows, indent=2))

@@ -37,6 +37,7 @@ def bench(
     reference_iters: int = typer.Option(100, "--reference-iters", min=1, help="Iterations of the reference."),
     language: bool = typer.Option(True, "--language/--no-language", help="Also time the language part."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for torch (default: torch's)."),
+    batch_mode: bool = typer.Option(False, "--batch", help="Instead: batch throughput with 1 and 2 local workers."),
 ) -> None:
     """Run every example with both methods on the same model; write Markdown and JSON."""
     set_threads(threads)
@@ -46,6 +47,10 @@ def bench(
     if quick:
         programs = programs[:QUICK_PROGRAMS]
     fast = OptimizeConfig(seeds=seeds, steps=steps, iterations=iters, device=device)
+    if batch_mode:  # motionprog/cli/batch.py (issue 8)
+        from motionprog.cli.batch import bench_batch
+
+        return bench_batch(programs, model, fast, out, threads)
     reference = replace(fast, method="progmogen", progmogen_steps=reference_steps, progmogen_iterations=reference_iters)
     motion_model = load_cli_model(model, device=device)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

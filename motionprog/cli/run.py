@@ -19,6 +19,7 @@ from motionprog.lang.diagnostics import ProgramError, render_text
 from motionprog.models.bundled import load_bundled
 from motionprog.models.registry import load_model, resolve_device
 from motionprog.motion import save_npz
+from motionprog.render.viewer import write_viewer
 from motionprog.optimize import OptimizeConfig, generate, load_program
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -122,6 +123,7 @@ def run(
     polish: bool = typer.Option(True, "--polish/--no-polish", help="Polish the chosen seed in feature space."),
     checkpoint: bool = typer.Option(False, "--checkpoint", help="Gradient checkpointing (less memory, slower)."),
     render: Optional[Path] = typer.Option(None, "--render", help="Also render a video (.mp4/.gif)."),
+    view: Optional[Path] = typer.Option(None, "--view", help="Also write the interactive HTML viewer (.html)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for torch (default: torch's)."),
 ) -> None:
     """Generate a motion that satisfies PROGRAM_FILE; exit 0 if every hard constraint holds, 3 if not."""
@@ -161,6 +163,9 @@ def run(
     if render is not None:
         render_video(result.motion, render)
         stdout.print(f"wrote {render}", markup=False)
+    if view is not None:
+        write_viewer(result.motion, view, scene=result.motion.metadata.get("scene"))
+        stdout.print(f"wrote {view} (open it in a browser)", markup=False)
     if not result.report["satisfied"]:
         raise typer.Exit(EXIT_UNSATISFIED)
 

@@ -172,9 +172,11 @@ def losses(model: Denoiser, x0: torch.Tensor, text: torch.Tensor, data: Training
     return terms
 
 
-def window_frames(config: TrainConfig, generator: torch.Generator) -> int:
-    """The window length of a step: uniform in [min_frames, max_frames], a multiple of 4."""
-    low, high = config.min_frames // 4, config.max_frames // 4
+def window_frames(config: TrainConfig, longest: int, generator: torch.Generator) -> int:
+    """The window length of a step: a multiple of 4, uniform in [min_frames, max_frames],
+    never longer than the ``longest`` training motion."""
+    high = min(config.max_frames, longest) // 4
+    low = min(config.min_frames // 4, high)
     return 4 * int(torch.randint(low, high + 1, (1,), generator=generator))
 
 
@@ -245,7 +247,7 @@ def train(data: TrainingSet, out_dir: str | Path, config: TrainConfig, *, resume
     running: dict[str, float] = {}
     last = config.steps if stop_after is None else min(stop_after, config.steps)
     while step < last:
-        frames = window_frames(config, generator)
+        frames = window_frames(config, int(data.lengths.max()), generator)
         batch = max(4, config.frames_per_batch // frames)
         x0, text = sample_windows(data, batch, frames, generator)
         for group in optimizer.param_groups:
