@@ -37,7 +37,7 @@ def __getattr__(name: str):
 
         return Program
     if name == "batch":
-        from motionprog.batch import batch
+        from motionprog.batching import batch
 
         return batch
     if name == "generate":

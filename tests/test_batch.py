@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motionprog.batch import Job, batch, load_jobs
-from motionprog.batch.jobs import execute, is_done, job_config, outputs, record
-from motionprog.batch.ray_executor import actor_count
+from motionprog.batching import Job, batch, load_jobs
+from motionprog.batching.jobs import execute, is_done, job_config, outputs, record
+from motionprog.batching.ray_executor import actor_count
 from motionprog.errors import InputError
 from motionprog.motion import load_npz
 from motionprog.optimize import OptimizeConfig
@@ -76,6 +76,7 @@ def test_manifest_reads_paths_inline_source_seeds_and_overrides(tmp_path):
     ('{"program": "missing.mprog"}', "jobs.jsonl:1: program file"),
     ('{"source": "x", "overrides": {"device": "cuda"}}', "jobs.jsonl:1: cannot override 'device'"),
     ('{"source": "x", "seeds": 0}', "jobs.jsonl:1: seeds must be a positive integer"),
+    ('{"source": "x", "overrides": {"iterations": 0}}', "jobs.jsonl:1: bad overrides (iterations must be at least 1"),
     ('{"source": "x", "name": "../escape"}', "jobs.jsonl:1: job name '../escape'"),
     ('{"source": "x", "prompt": "walk"}', "jobs.jsonl:1: unknown key 'prompt'"),
     ('{"source": "x", "name": "a"}\n{"source": "y", "name": "a"}', "job name 'a' appears twice"),
@@ -130,9 +131,11 @@ def test_a_recorded_job_round_trips_and_a_failure_is_replaced_on_success(tiny_mo
 
 
 def test_an_unknown_executor_or_misplaced_ray_option_is_rejected(tmp_path):
+    import motionprog
+
     jobs = [Job(name="walk", source=QUICK)]
     with pytest.raises(InputError, match="executor must be 'local' or 'ray'"):
-        batch(jobs, tmp_path, executor="slurm")
+        motionprog.batch(jobs, tmp_path, executor="slurm")
     with pytest.raises(InputError, match="apply to the ray executor"):
         batch(jobs, tmp_path, gpus_per_job=1.0)
 
@@ -219,3 +222,16 @@ def test_ray_runs_a_batch_of_three_programs_through_the_cli(tmp_path, tiny_weigh
     lines = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in result.output.splitlines()
              if line.count("│") == 3}
     assert (lines["done"], lines["failed"], lines["satisfied"]) == ("3", "0", "2/3")
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_ray_shares_one_gpu_between_two_actors(tmp_path, tiny_weights):
+    ray = pytest.importorskip("ray")
+    jobs = [Job(name=f"walk{i}", source=QUICK) for i in range(4)]
+    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        summary = batch(jobs, tmp_path, executor="ray", gpus_per_job=0.5, model=str(tiny_weights), config=BASE)
+    finally:
+        ray.shutdown()
+    assert (summary.done, summary.failed) == (4, 0)
+    assert json.loads((tmp_path / "walk0.json").read_text())["satisfied"] is True

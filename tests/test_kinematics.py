@@ -7,8 +7,8 @@ import math
 import numpy as np
 import torch
 
-from motionprog.body import skeleton
-from motionprog.body.kinematics import facing_direction, forward_kinematics, inverse_kinematics
+from motionprog.body import kinematics, skeleton
+from motionprog.body.kinematics import facing_direction, forward_kinematics, inverse_kinematics, project_to_skeleton
 from motionprog.body.placement import place
 from motionprog.body.rotations import normalize, yaw_quat
 from tests.conftest import shared_path
@@ -73,6 +73,36 @@ def test_fk_gradient_matches_finite_differences() -> None:
     root = torch.randn(2, 3, generator=GEN, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(forward_kinematics, (quats, root))
 
+
+
+def bone_lengths(joints: torch.Tensor) -> torch.Tensor:
+    """[..., 21] length of each bone parent(j) -> j, metres."""
+    return (joints[..., 1:, :] - joints[..., list(skeleton.PARENTS[1:]), :]).norm(dim=-1)
+
+
+def test_projection_restores_rest_bone_lengths_and_keeps_directions() -> None:
+    rigid = random_pose_batch(3, 5)
+    # Stretch every bone by its own factor in [0.7, 1.3], as a network's joints drift.
+    stretch = 0.7 + 0.6 * torch.rand(3, 5, 21, 1, generator=GEN, dtype=torch.float64)
+    bones = (rigid[..., 1:, :] - rigid[..., list(skeleton.PARENTS[1:]), :]) * stretch
+    ancestors = torch.as_tensor(kinematics._ANCESTORS[:, 1:], dtype=torch.float64)
+    drifted = rigid[..., :1, :] + torch.einsum("jk,...kc->...jc", ancestors, bones)
+    projected = project_to_skeleton(drifted)
+    rest = torch.as_tensor(skeleton.BONE_LENGTHS[1:], dtype=torch.float64)
+    assert (bone_lengths(drifted) - rest).abs().max().item() > 0.01
+    assert (bone_lengths(projected) - rest).abs().max().item() < 1e-12
+    assert (projected - rigid).abs().max().item() < 1e-12  # directions kept, so the rigid pose returns
+    assert torch.equal(projected[..., 0, :], drifted[..., 0, :])
+
+
+def test_projection_gradient_is_finite_and_matches_finite_differences() -> None:
+    joints = random_pose_batch(2).detach()
+    joints[1, 4] = joints[1, 1]  # a zero-length bone (left hip -> left knee)
+    probe = joints[:1].clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(project_to_skeleton, (probe,))
+    degenerate = joints.clone().requires_grad_(True)
+    project_to_skeleton(degenerate).pow(2).sum().backward()
+    assert torch.isfinite(degenerate.grad).all()
 
 def test_place_turns_about_the_origin_then_shifts() -> None:
     joints = torch.zeros(2, 3, 22, 3, dtype=torch.float64)

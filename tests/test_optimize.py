@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from motionprog.body.skeleton import BONE_LENGTHS, PARENTS
 from motionprog.errors import InputError
 from motionprog.optimize import OptimizeConfig, generate, load_program
 from motionprog.optimize.latent import (
@@ -19,7 +20,7 @@ from motionprog.optimize.latent import (
     optimize_latent, violations,
 )
 from motionprog.optimize.progmogen import reference_recipe
-from motionprog.optimize.selection import choose_best
+from motionprog.optimize.selection import choose_best, naturalness
 
 FAST = OptimizeConfig(steps=4, iterations=40, seeds=4, polish_iterations=10)
 
@@ -93,12 +94,12 @@ def test_same_seed_gives_identical_joints_on_cpu(tiny_model):
     assert not np.array_equal(first, other)
 
 
-def test_gradient_reaches_z_through_the_sampler(tiny_model):
-    """Directional finite difference of pelvis height against the autograd gradient."""
+def test_gradient_reaches_z_through_the_sampler_and_the_rigid_projection(tiny_model):
+    """Directional finite difference of the head's height (rigid body) against autograd."""
     z = tiny_model.latents([3], 24).requires_grad_(True)
 
     def height(noise):
-        return decode_joints(tiny_model, noise, "a person walks", 4, None, False)[1][:, 12, 0, 1].sum()
+        return decode_joints(tiny_model, noise, "a person walks", 4, None, False, True)[1][:, 12, 15, 1].sum()
 
     (grad,) = torch.autograd.grad(height(z), z)
     assert torch.isfinite(grad).all() and grad.abs().sum() > 0
@@ -111,9 +112,22 @@ def test_gradient_reaches_z_through_the_sampler(tiny_model):
 
 def test_checkpointed_decode_gives_the_same_gradient(tiny_model):
     z = tiny_model.latents([5], 24).requires_grad_(True)
-    plain = torch.autograd.grad(decode_joints(tiny_model, z, "walk", 3, None, False)[1].sum(), z)[0]
-    saved = torch.autograd.grad(decode_joints(tiny_model, z, "walk", 3, None, True)[1].sum(), z)[0]
+    plain = torch.autograd.grad(decode_joints(tiny_model, z, "walk", 3, None, False, True)[1].sum(), z)[0]
+    saved = torch.autograd.grad(decode_joints(tiny_model, z, "walk", 3, None, True, True)[1].sum(), z)[0]
     assert torch.allclose(plain, saved, atol=1e-5)
+
+
+def test_rigid_decode_keeps_bone_lengths_and_the_root(tiny_model):
+    z = tiny_model.latents([0, 1], 24)
+    with torch.no_grad():
+        _, free = decode_joints(tiny_model, z, "walk", 3, None, False, False)
+        _, rigid = decode_joints(tiny_model, z, "walk", 3, None, False, True)
+    drift = naturalness(free)["bone_length_drift"], naturalness(rigid)["bone_length_drift"]
+    assert (drift[0] > 0.01).all() and (drift[1] < 1e-5).all()
+    rest = torch.as_tensor(BONE_LENGTHS[1:], dtype=rigid.dtype)
+    lengths = (rigid[..., 1:, :] - rigid[..., list(PARENTS[1:]), :]).norm(dim=-1)
+    assert (lengths - rest).abs().max() < 1e-5
+    assert torch.equal(rigid[..., 0, :], free[..., 0, :])
 
 
 def test_relaxed_goal_is_reached_by_moving_the_motion(tiny_model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -124,9 +125,13 @@ def test_loss_falls_and_resume_continues_exactly(data, tmp_path):
     assert torch.equal(mean, data.mean) and torch.equal(std, data.std)
 
 
-def test_resume_without_checkpoint_names_the_file(data, tmp_path):
-    with pytest.raises(InputError, match="checkpoint.pt"):
+def test_resume_needs_a_checkpoint_of_the_same_architecture(data, tmp_path):
+    with pytest.raises(InputError, match="checkpoint.pt: no checkpoint"):
         train(data, tmp_path, tiny_config(1), resume=True)
+    train(data, tmp_path, tiny_config(1))
+    wider = replace(tiny_config(2), model=replace(TINY, widths=(16, 32)))
+    with pytest.raises(InputError, match="architecture differs"):
+        train(data, tmp_path, wider, resume=True)
 
 
 def test_train_command_writes_weights_and_resumes(tmp_path):

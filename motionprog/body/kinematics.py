@@ -160,3 +160,15 @@ def inverse_kinematics(joints: Tensor) -> tuple[Tensor, Tensor]:
     heading = quat_between(z_axis, forward)
     global_quats = torch.cat([heading[..., None, :], bone_rotations(joints)[..., 1:, :]], dim=-2)
     return local_from_global(global_quats), joints[..., 0, :]
+
+
+def project_to_skeleton(joints: Tensor, offsets: Tensor | None = None) -> Tensor:
+    """The nearest pose of the rigid skeleton with the same root and bone directions.
+
+    joints:  ``[..., 22, 3]`` metres, Y up, any bone lengths (e.g. a network's output).
+    offsets: rest offsets as in :func:`forward_kinematics` (default ``skeleton.REST_OFFSETS``).
+    Returns ``[..., 22, 3]``: ``forward_kinematics(*inverse_kinematics(joints))``, so every bone
+    keeps its direction and gets its rest length, and the pelvis stays where it was.
+    Differentiable (finite gradients for zero-length and reversed bones).
+    """
+    return forward_kinematics(*inverse_kinematics(joints), offsets)

@@ -56,8 +56,8 @@ def batch(
 
     Exit 0 when every job is done, 1 when some failed (see OUTDIR/<job>.error.json).
     """
-    from motionprog.batch import ModelSpec
-    from motionprog.batch.run import batch as run_batch
+    from motionprog.batching import ModelSpec
+    from motionprog.batching.run import batch as run_batch
     from motionprog.optimize import OptimizeConfig
 
     config = OptimizeConfig(steps=steps, iterations=iters, seed=seed, device=device)
@@ -88,8 +88,8 @@ def batch(
 def bench_batch(programs: list[Path], model: str, config: Any, out: Path, threads: int | None = None) -> None:
     """`motionprog bench --batch`: throughput of ``programs`` with 1 and 2 local workers (``threads``
     torch threads each); writes ``out/batch.md`` and ``out/batch.json`` and prints the table."""
-    from motionprog.batch.jobs import read_programs
-    from motionprog.batch.run import throughput_bench, throughput_markdown
+    from motionprog.batching.jobs import read_programs
+    from motionprog.batching.run import throughput_bench, throughput_markdown
     from motionprog.io.atomic import write_text
 
     jobs = read_programs(programs)

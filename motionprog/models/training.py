@@ -233,10 +233,11 @@ def train(data: TrainingSet, out_dir: str | Path, config: TrainConfig, *, resume
         if not checkpoint_path.is_file():
             raise InputError(f"{checkpoint_path}: no checkpoint to resume from")
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
-        if DenoiserConfig.from_json(state["model_config"]) != config.model:
-            raise InputError(f"{checkpoint_path}: the checkpoint's architecture differs from the requested one")
-        model.load_state_dict(state["model"])
-        ema.load_state_dict(state["ema"])
+        try:
+            model.load_state_dict(state["model"])
+            ema.load_state_dict(state["ema"])
+        except RuntimeError as exc:
+            raise InputError(f"{checkpoint_path}: the checkpoint's architecture differs from the requested one") from exc
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
         step = int(state["step"])

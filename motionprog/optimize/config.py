@@ -36,6 +36,9 @@ class OptimizeConfig:
                          step in feature space (0 iterations: no polish).
         polish_tolerance: how much the polish may worsen a naturalness metric, as a fraction of
                          its value before (plus a small absolute slack), and still be accepted.
+        rigid:           project the decoded joints onto the rigid skeleton (rest bone lengths,
+                         same root and bone directions) before measuring constraints; the
+                         output is that body.
         device:          "auto" (CUDA when available), "cpu" or "cuda".
 
     Reference method (``method="progmogen"``): ProgMoGen's recipe on the same model, one seed,
@@ -61,6 +64,7 @@ class OptimizeConfig:
     polish_smooth_weight: float = 1.0
     polish_prior_weight: float = 0.1
     polish_tolerance: float = 0.2
+    rigid: bool = True
     device: str = "auto"
     progmogen_steps: int = 100
     progmogen_iterations: int = 100

@@ -76,7 +76,7 @@ def generate(
     with peak_memory(model.device) as memory:
         solution = optimize_latent(program, model, recipe, callback)
         if config.final_steps is not None and config.method == "fast":
-            solution = redecode(program, model, solution, config.final_steps, config.guidance)
+            solution = redecode(program, model, solution, config.final_steps, config.guidance, config.rigid)
         metrics = naturalness(solution.joints)
         count, total = violations(solution.margins, hard_mask(program, solution.margins.device))
         best = choose_best(count, total, naturalness_score(metrics))

@@ -3,12 +3,13 @@
 One loop serves both methods; a :class:`Recipe` says which. The fast recipe follows DNO
 (Karunratanakul et al., CVPR 2024): few DDIM steps with gradients, gradients normalised per
 seed, a learning-rate schedule, a penalty keeping z standard normal, and an early stop as soon
-as some seed satisfies every constraint (programs with objectives run every iteration). The reference recipe (``progmogen.py``) is plain Adam
-at a fixed rate for a fixed number of iterations through a 100-step chain, one seed.
+as some seed satisfies every constraint (programs with objectives run every iteration). The
+reference recipe (``progmogen.py``) is plain Adam at a fixed rate for a fixed number of
+iterations through a 100-step chain, one seed.
 
-Each iteration evaluates ``z -> model.decode (K steps) -> model.to_joints -> place (relaxed
-goals) -> program.margins / program.loss``; the margins come with the loss, so checking the
-stop rule, keeping the best iterate and recording the history cost nothing extra.
+Each iteration evaluates ``z -> model.decode (K steps) -> model.to_joints -> rigid skeleton ->
+place (relaxed goals) -> program.margins / program.loss``; the margins come with the loss, so
+checking the stop rule, keeping the best iterate and recording the history cost nothing extra.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import torch
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
+from motionprog.body.kinematics import project_to_skeleton
 from motionprog.body.placement import place
 from motionprog.errors import InputError
 
@@ -40,6 +42,7 @@ class Recipe:
     lr, lr_final, warmup: linear warm-up to ``lr``, then cosine decay to ``lr_final``.
     normalize:    divide each seed's gradient by its RMS before Adam (DNO).
     noise_weight: weight of :func:`noise_penalty`.
+    rigid:        project decoded joints onto the rigid skeleton (:func:`body_joints`).
     early_stop:   stop as soon as some seed satisfies every constraint (hard and soft), unless
                   the program has objectives (they run every iteration).
     keep_best:    return each seed's best iterate (fewest violated hard constraints, then
@@ -59,6 +62,7 @@ class Recipe:
     placement_lr: float
     checkpoint: bool
     guidance: float | None
+    rigid: bool
 
 
 @dataclass(frozen=True)
@@ -185,18 +189,31 @@ def check_length(program: Any, model: Any) -> None:
         )
 
 
+def body_joints(model: Any, features: Tensor, rigid: bool) -> Tensor:
+    """Normalised features [B, T, D] -> joints [B, T, 22, 3] (metres, Y up, unplaced).
+
+    With ``rigid`` the model's joints are projected onto the rigid skeleton
+    (:func:`motionprog.body.kinematics.project_to_skeleton`: same root and bone directions,
+    rest bone lengths), so constraints are measured on, and the output is, a body whose bones
+    keep their length. Differentiable either way.
+    """
+    joints = model.to_joints(features)
+    return project_to_skeleton(joints) if rigid else joints
+
+
 def decode_joints(
-    model: Any, z: Tensor, text: str, steps: int, guidance: float | None, use_checkpoint: bool
+    model: Any, z: Tensor, text: str, steps: int, guidance: float | None, use_checkpoint: bool, rigid: bool
 ) -> tuple[Tensor, Tensor]:
     """z [B, *latent] -> (normalised features [B, T, D], joints [B, T, 22, 3] metres, unplaced).
 
-    With ``use_checkpoint`` the decode keeps no activations for the backward pass and is run
-    again during it (torch.utils.checkpoint), trading time for memory.
+    ``rigid``: see :func:`body_joints`. With ``use_checkpoint`` the decode keeps no activations
+    for the backward pass and is run again during it (torch.utils.checkpoint), trading time
+    for memory.
     """
 
     def run(noise: Tensor) -> tuple[Tensor, Tensor]:
         features = model.decode(noise, text, steps, guidance=guidance)
-        return features, model.to_joints(features)
+        return features, body_joints(model, features, rigid)
 
     if use_checkpoint and torch.is_grad_enabled():
         return checkpoint(run, z, use_reentrant=False)
@@ -247,7 +264,9 @@ def optimize_latent(
     error = None
     updates = 0
     for iteration in range(recipe.iterations + 1):
-        features, joints = decode_joints(model, z, program.text, recipe.steps, recipe.guidance, recipe.checkpoint)
+        features, joints = decode_joints(
+            model, z, program.text, recipe.steps, recipe.guidance, recipe.checkpoint, recipe.rigid
+        )
         joints = place_joints(program, joints, yaw, xz)
         with torch.no_grad():
             margins = program.margins(joints)
@@ -303,12 +322,13 @@ def optimize_latent(
     )
 
 
-def redecode(program: Any, model: Any, solution: Solution, steps: int, guidance: float | None) -> Solution:
+def redecode(program: Any, model: Any, solution: Solution, steps: int, guidance: float | None,
+             rigid: bool = True) -> Solution:
     """Decode ``solution.z`` again with ``steps`` DDIM steps (no gradients) and keep, per seed,
     whichever of the two decodes violates fewer hard constraints (then less in total)."""
     hard = hard_mask(program, model.device)
     with torch.no_grad():
-        features, joints = decode_joints(model, solution.z, program.text, steps, guidance, False)
+        features, joints = decode_joints(model, solution.z, program.text, steps, guidance, False, rigid)
         joints = place_joints(program, joints, solution.yaw, solution.xz)
         margins = program.margins(joints)
         loss = program.loss(joints)
@@ -327,12 +347,11 @@ def redecode(program: Any, model: Any, solution: Solution, steps: int, guidance:
     )
 
 
-
 def fast_recipe(config: Any, seeds: int) -> Recipe:
     """The fast (DNO-style) recipe of an OptimizeConfig for ``seeds`` seeds starting at ``config.seed``."""
     return Recipe(
         seeds=tuple(range(config.seed, config.seed + seeds)), steps=config.steps, iterations=config.iterations,
         lr=config.lr, lr_final=config.lr_final, warmup=config.warmup, normalize=True,
         noise_weight=config.noise_weight, early_stop=True, keep_best=True, placement_lr=config.placement_lr,
-        checkpoint=config.checkpoint, guidance=config.guidance,
+        checkpoint=config.checkpoint, guidance=config.guidance, rigid=config.rigid,
     )

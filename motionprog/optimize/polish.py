@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from motionprog.optimize.config import OptimizeConfig
-from motionprog.optimize.latent import Solution, hard_mask, is_better, place_joints, violations
+from motionprog.optimize.latent import Solution, body_joints, hard_mask, is_better, place_joints, violations
 from motionprog.optimize.selection import naturalness
 
 METRIC_SLACK = {
@@ -67,7 +67,7 @@ def polish(program: Any, model: Any, features: Tensor, yaw: Tensor, xz: Tensor,
     optimizer = torch.optim.Adam([delta], lr=config.polish_lr)
     steps = 0
     for step in range(config.polish_iterations + 1):
-        joints = place_joints(program, model.to_joints(base + delta), yaw, xz)
+        joints = place_joints(program, body_joints(model, base + delta, config.rigid), yaw, xz)
         margins = program.margins(joints)
         loss = program.loss(joints)
         if step == 0:

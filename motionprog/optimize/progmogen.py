@@ -21,5 +21,5 @@ def reference_recipe(config: OptimizeConfig) -> Recipe:
         seeds=(config.seed,), steps=config.progmogen_steps, iterations=config.progmogen_iterations,
         lr=config.progmogen_lr, lr_final=config.progmogen_lr, warmup=0, normalize=False, noise_weight=0.0,
         early_stop=False, keep_best=False, placement_lr=config.placement_lr, checkpoint=config.checkpoint,
-        guidance=config.guidance,
+        guidance=config.guidance, rigid=config.rigid,
     )

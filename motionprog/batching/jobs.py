@@ -130,6 +130,10 @@ def _manifest_job(entry: Any, manifest: Path, line: int) -> Job:
     bad = sorted(set(overrides) - OVERRIDABLE)
     if bad:
         raise InputError(f"{where}: cannot override '{bad[0]}' (overridable: {', '.join(sorted(OVERRIDABLE))})")
+    try:
+        replace(OptimizeConfig(), **overrides)
+    except (InputError, TypeError) as exc:
+        raise InputError(f"{where}: bad overrides ({exc})") from exc
     name = _check_name(entry.get("name", default_name), where)
     return Job(name=name, source=source, filename=filename, seeds=seeds, overrides=dict(overrides))
 

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from motionprog.batch.jobs import Job, JobResult, ModelSpec, error_line, execute
+from motionprog.batching.jobs import Job, JobResult, ModelSpec, error_line, execute
 from motionprog.errors import InputError, MotionprogError
 from motionprog.optimize.config import OptimizeConfig
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from motionprog.batch.jobs import Job, JobResult, ModelSpec, execute
+from motionprog.batching.jobs import Job, JobResult, ModelSpec, execute
 from motionprog.errors import InputError, MotionprogError
 from motionprog.optimize.config import OptimizeConfig
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from motionprog.batch.jobs import Job, JobOutcome, ModelSpec, check_unique, is_done, load_jobs, record
+from motionprog.batching.jobs import Job, JobOutcome, ModelSpec, check_unique, is_done, load_jobs, record
 from motionprog.errors import InputError
 from motionprog.optimize.config import OptimizeConfig
 
@@ -102,11 +102,11 @@ def batch(
     outcomes: list[JobOutcome] = []
     if pending:
         if executor == "local":
-            from motionprog.batch.local import run_local
+            from motionprog.batching.local import run_local
 
             results = run_local(pending, spec, config, workers or os.cpu_count() or 1, threads)
         else:
-            from motionprog.batch.ray_executor import run_ray
+            from motionprog.batching.ray_executor import run_ray
 
             results = run_ray(pending, spec, config, address=address, workers=workers, gpus_per_job=gpus_per_job,
                               cpus_per_job=threads or 1)
