@@ -29,7 +29,13 @@ def descriptor(features: torch.Tensor) -> torch.Tensor:
     return torch.cat([features.mean(1), features.std(1)], dim=-1)
 
 
-def label_accuracy(model: BundledModel, motions: list, frames: int, seeds: int) -> dict[str, float]:
+def samples(model: BundledModel, prompt: str, frames: int, seeds: int, sampling: dict) -> torch.Tensor:
+    """Normalised features [seeds, frames, 67] of one prompt, seeds 0 .. seeds-1, no gradients."""
+    with torch.no_grad():
+        return model.decode(model.latents(range(seeds), frames), prompt, **sampling)
+
+
+def label_accuracy(model: BundledModel, motions: list, frames: int, seeds: int, sampling: dict) -> dict[str, float]:
     """Sample every training prompt, match each sample to the nearest training motion by
     :func:`descriptor`, and count how often that motion carries the prompt's label."""
     data = build_training_set([m.joints for m in motions], [m.text for m in motions], stats=(model.mean, model.std))
@@ -37,37 +43,34 @@ def label_accuracy(model: BundledModel, motions: list, frames: int, seeds: int) 
     prompts = sorted(set(data.labels))
     hits = 0
     for prompt in prompts:
-        with torch.no_grad():
-            features = model.decode(model.latents(range(seeds), frames), prompt)
-        nearest = torch.cdist(descriptor(features), references).argmin(dim=1)
+        nearest = torch.cdist(descriptor(samples(model, prompt, frames, seeds, sampling)), references).argmin(dim=1)
         hits += sum(data.labels[i] == prompt for i in nearest.tolist())
     return {"accuracy": hits / (len(prompts) * seeds), "prompts": len(prompts), "seeds": seeds,
             "chance": statistics.mean(data.labels.count(p) / len(data.labels) for p in prompts)}
 
 
-def iteration_cost(model: BundledModel, frames: int = 120, seeds: int = 4, repeats: int = 5) -> dict[str, float]:
-    """Median seconds of one optimisation iteration: decode (default K and guidance), joints,
-    a loss on them, backward to z."""
+def iteration_cost(model: BundledModel, sampling: dict, frames: int = 120, seeds: int = 4,
+                   repeats: int = 5) -> dict[str, float]:
+    """Median seconds of one optimisation iteration: decode, joints, a loss on them, backward to z."""
     times = []
     for _ in range(repeats + 1):
         z = model.latents(range(seeds), frames).requires_grad_(True)
         start = time.perf_counter()
-        joints = model.to_joints(model.decode(z, "a person walks forward"))
+        joints = model.to_joints(model.decode(z, "a person walks forward", **sampling))
         joints[..., 0, :].square().mean().backward()
         times.append(time.perf_counter() - start)
     return {"seconds": statistics.median(times[1:]), "frames": frames, "seeds": seeds,
-            "steps": model.config.default_steps, "guidance": model.config.default_guidance,
             "threads": torch.get_num_threads()}
 
 
-def naturalness(model: BundledModel, motions: list, frames: int, seeds: int) -> dict[str, dict[str, float]]:
+def naturalness(model: BundledModel, motions: list, frames: int, seeds: int, sampling: dict
+                ) -> dict[str, dict[str, float]]:
     """Metric summaries of samples (every prompt, ``seeds`` each) and of the training motions."""
     prompts = sorted({m.text for m in motions})
-    with torch.no_grad():
-        samples = torch.cat([model.to_joints(model.decode(model.latents(range(seeds), frames), p)) for p in prompts])
+    joints = torch.cat([model.to_joints(samples(model, p, frames, seeds, sampling)) for p in prompts])
     training = [summary(torch.as_tensor(m.joints)[None]) for m in motions]
     return {
-        "samples": summary(samples),
+        "samples": summary(joints),
         "training": {key: statistics.mean(s[key] for s in training) for key in training[0]},
     }
 
@@ -79,19 +82,26 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--frames", type=int, default=120)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=None, help="DDIM steps (default: the model's)")
+    parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the model's)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = load_bundled(path=args.weights)
     motions = load_training_motions(args.data)
     held = [m for i, m in enumerate(motions) if i % 10 == 9]
     train_motions = [m for i, m in enumerate(motions) if i % 10 != 9]
+    sampling = {
+        "steps": model.default_steps if args.steps is None else args.steps,
+        "guidance": model.default_guidance if args.guidance is None else args.guidance,
+    }
     heldout = build_training_set([m.joints for m in held], [m.text for m in held], stats=(model.mean, model.std))
     result = {
         "weights": args.weights,
+        "sampling": sampling,
         "heldout_loss": evaluate(model.denoiser, heldout, TrainConfig(model=model.config)),
-        "naturalness": naturalness(model, train_motions, args.frames, args.seeds),
-        "label_accuracy": label_accuracy(model, train_motions, args.frames, args.seeds),
-        "iteration_cost": iteration_cost(model),
+        "naturalness": naturalness(model, train_motions, args.frames, args.seeds, sampling),
+        "label_accuracy": label_accuracy(model, train_motions, args.frames, args.seeds, sampling),
+        "iteration_cost": iteration_cost(model, sampling),
     }
     print(json.dumps(result, indent=2))
 

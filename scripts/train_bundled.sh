@@ -7,8 +7,8 @@
 # times slower than one (measured: 3-7 s against 0.5 s per step at a load of 6).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-/work/runs/bundled/run2}
+OUT=${OUT:-/work/runs/bundled/run3}
 SAMPLES=${SAMPLES:-../shared/data/mdm_samples/mdm_humanml_samples.npz}
 nice -n 10 motionprog train "$SAMPLES" cmu deepmimic -o "$OUT" \
-  --steps 20000 --batch 4096 --seed 0 --device cpu --threads 1 \
+  --steps 15000 --batch 4096 --seed 0 --device cpu --threads 1 \
   --export motionprog/data/bundled.safetensors "$@"

@@ -175,3 +175,21 @@ def cli(monkeypatch, capsys):
         return stop.value.code or 0, captured.out + captured.err
 
     return invoke
+
+
+CMU_EXCERPT_FRAMES = 60
+"""Frames of the ``cmu_excerpt`` fixture (3 s at 20 fps)."""
+
+
+@pytest.fixture(scope="session")
+def cmu_excerpt(tmp_path_factory) -> Path:
+    """The first 3 s (60 frames, 20 fps) of the vendored CMU clip 01_01 (a person jumping), saved
+    as ``cmu_01_01_3s.npz``: real retargeted motion capture to export and reopen elsewhere."""
+    from dataclasses import replace
+
+    from motionprog.motion import load_npz, save_npz
+
+    motion = load_npz(REPO / "motionprog" / "data" / "cmu_01_01.npz")
+    path = tmp_path_factory.mktemp("cmu") / "cmu_01_01_3s.npz"
+    save_npz(replace(motion, joints=motion.joints[:CMU_EXCERPT_FRAMES]), path)
+    return path

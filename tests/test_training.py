@@ -19,6 +19,7 @@ from motionprog.models.training import (
     build_training_set,
     evaluate,
     learning_rate,
+    losses,
     sample_windows,
     train,
 )
@@ -162,3 +163,23 @@ def test_train_command_rejects_missing_data(tmp_path):
     result = CliRunner().invoke(app, ["train", str(tmp_path / "none.npz"), "-o", str(tmp_path / "run")])
     assert isinstance(result.exception, InputError) and "none.npz" in str(result.exception)
     assert not (tmp_path / "run").exists()
+
+
+def test_loss_terms_of_a_prediction_that_slides_by_a_known_speed():
+    """A standing motion predicted with an extra forward root velocity d (m/frame): the whole
+    body slides rigidly, so the planted-foot term and the velocity term are d^2 exactly and
+    the bone term is zero; a perfect prediction scores zero on every term."""
+    standing = synthetic_walk(24, 0.0, 0.0, 0.0)
+    data = build_training_set([standing, synthetic_walk(24, 1.0, 0.0, 0.5)], ["stand", "walk"])
+    x0 = data.features[:1, :24]
+    d = 0.02
+    shift = torch.zeros(67)
+    shift[2] = d / data.std[2]  # root Z velocity in the body frame, normalised
+    generator = torch.Generator().manual_seed(0)
+    alphas = torch.linspace(0.99, 0.01, 1000)
+    perfect = losses(lambda x_t, t, text, keep: x0, x0, data.text[:1], data, alphas, TrainConfig(), generator)
+    assert all(float(value) == pytest.approx(0.0, abs=1e-10) for value in perfect.values())
+    sliding = losses(lambda x_t, t, text, keep: x0 + shift, x0, data.text[:1], data, alphas, TrainConfig(), generator)
+    assert float(sliding["foot"]) == pytest.approx(d**2, rel=1e-3)
+    assert float(sliding["vel"]) == pytest.approx(d**2, rel=1e-3)
+    assert float(sliding["bone"]) == pytest.approx(0.0, abs=1e-9)

@@ -43,6 +43,12 @@ FEATURE_DIM = 67
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "data" / "bundled.safetensors"
 """The shipped weights."""
 
+DEFAULT_STEPS = 6
+"""DDIM steps of ``decode`` when the caller gives none."""
+
+DEFAULT_GUIDANCE = 2.0
+"""Classifier-free guidance scale of ``decode`` when the caller gives none (1: conditional only)."""
+
 
 @dataclass(frozen=True)
 class DenoiserConfig:
@@ -56,8 +62,6 @@ class DenoiserConfig:
     emb_dim: int = 256
     max_frames: int = 196
     cond_drop: float = 0.1
-    default_steps: int = 8
-    default_guidance: float = 1.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -205,8 +209,8 @@ class BundledModel:
     """The bundled prior behind the MotionModel protocol (docs/architecture.md).
 
     Latent: the DDIM start noise, [T, 67] per sample. ``decode`` runs K DDIM steps of the
-    cosine schedule (default ``config.default_steps``) with classifier-free guidance
-    (``config.default_guidance``; 1 means the conditional pass alone) and returns normalised
+    cosine schedule (default ``default_steps``) with classifier-free guidance
+    (``default_guidance``; 1 means the conditional pass alone) and returns normalised
     features [B, T, 67]; ``to_joints`` de-normalises them and recovers global joints.
     """
 
@@ -214,8 +218,11 @@ class BundledModel:
     fps = FPS
 
     def __init__(self, denoiser: Denoiser, mean: torch.Tensor, std: torch.Tensor,
-                 device: str | torch.device = "cpu") -> None:
+                 device: str | torch.device = "cpu", default_steps: int = DEFAULT_STEPS,
+                 default_guidance: float = DEFAULT_GUIDANCE) -> None:
         self.device = torch.device(device)
+        self.default_steps = default_steps
+        self.default_guidance = default_guidance
         self.dtype = torch.float32
         self.denoiser = denoiser.to(self.device).eval().requires_grad_(False)
         self.config = denoiser.config
@@ -252,8 +259,8 @@ class BundledModel:
         Differentiable in z; sets no gradient mode. ``guidance`` w mixes the conditional and
         unconditional predictions as uncond + w * (cond - uncond), in one batched forward.
         """
-        steps = self.config.default_steps if steps is None else steps
-        guidance = self.config.default_guidance if guidance is None else guidance
+        steps = self.default_steps if steps is None else steps
+        guidance = self.default_guidance if guidance is None else guidance
         batch = z.shape[0]
         text_emb = self.embed(text, batch)
         schedule = respace(self._noise, steps)

@@ -13,6 +13,8 @@ Loss (all terms averaged over the batch):
 - ``foot``: mean squared horizontal velocity of the predicted feet on frames where the
   training motion's foot is planted (slower than ``CONTACT_SPEED`` and lower than
   ``CONTACT_HEIGHT``): the term that keeps samples from sliding.
+- ``bone``: MSE of the decoded bone lengths against the training motion's (m^2): the 67
+  features do not fix bone lengths, so without it limbs stretch and shrink.
 
 A checkpoint (``DIR/checkpoint.pt``: weights, EMA weights, optimizer, step, RNG) is written
 every ``checkpoint_every`` steps; training resumes from it. The EMA weights are exported to
@@ -33,7 +35,7 @@ import numpy as np
 import torch
 
 from motionprog.body.features import features_to_joints, joints_to_features
-from motionprog.body.skeleton import FOOT_JOINTS, FPS
+from motionprog.body.skeleton import FOOT_JOINTS, FPS, PARENTS
 from motionprog.errors import InputError
 from motionprog.io.atomic import atomic_path
 from motionprog.models.bundled import FEATURE_DIM, Denoiser, DenoiserConfig, save_weights
@@ -61,6 +63,7 @@ class TrainConfig:
     pos_weight: float = 1.0
     vel_weight: float = 400.0
     foot_weight: float = 1000.0
+    bone_weight: float = 400.0
     checkpoint_every: int = 500
     holdout_every: int = 10
     seed: int = 0
@@ -112,9 +115,7 @@ def build_training_set(joints: Sequence[np.ndarray], labels: Sequence[str],
         frames = torch.cat(encoded)
         stats = frames.mean(0), frames.std(0).clamp_min(min_std)
     mean, std = stats
-    padded = torch.zeros(len(encoded), int(lengths.max()), FEATURE_DIM)
-    for i, f in enumerate(encoded):
-        padded[i, : f.shape[0]] = (f - mean) / std
+    padded = torch.nn.utils.rnn.pad_sequence([(f - mean) / std for f in encoded], batch_first=True)
     unique = sorted(set(labels))
     embeddings = embed_texts(unique)
     index = torch.tensor([unique.index(label) for label in labels])
@@ -161,14 +162,18 @@ def losses(model: Denoiser, x0: torch.Tensor, text: torch.Tensor, data: Training
     foot_speed = target_vel[:, :, feet][..., [0, 2]].norm(dim=-1) * FPS
     planted = (foot_speed < CONTACT_SPEED) & (target_joints[:, 1:, feet, 1] < CONTACT_HEIGHT)
     foot = (pred_vel[:, :, feet][..., [0, 2]].square().sum(-1) * planted).sum() / planted.sum().clamp_min(1)
+    parents = list(PARENTS[1:])
+    bone = (pred_joints[..., 1:, :] - pred_joints[..., parents, :]).norm(dim=-1)
+    target_bone = (target_joints[..., 1:, :] - target_joints[..., parents, :]).norm(dim=-1)
     terms = {
         "x0": (pred - x0).square().mean(),
         "pos": (pred_joints - target_joints).square().sum(-1).mean(),
         "vel": (pred_vel - target_vel).square().sum(-1).mean(),
         "foot": foot,
+        "bone": (bone - target_bone).square().mean(),
     }
     terms["total"] = (terms["x0"] + config.pos_weight * terms["pos"] + config.vel_weight * terms["vel"]
-                      + config.foot_weight * terms["foot"])
+                      + config.foot_weight * terms["foot"] + config.bone_weight * terms["bone"])
     return terms
 
 

@@ -59,8 +59,8 @@ class OptimizeConfig:
     placement_lr: float = 0.05
     checkpoint: bool = False
     guidance: float | None = None
-    polish_iterations: int = 30
-    polish_lr: float = 0.05
+    polish_iterations: int = 100
+    polish_lr: float = 0.01
     polish_smooth_weight: float = 1.0
     polish_prior_weight: float = 0.1
     polish_tolerance: float = 0.2

@@ -3,9 +3,13 @@ violation the latent search left, while keeping the correction smooth and small.
 
 Objective over a feature correction ``delta`` [1, T, D] (normalised feature units):
 ``program.loss(joints(features + delta)) + smooth_weight * mean((second difference of delta
-over time)^2) + prior_weight * mean(delta^2)``. The first regulariser keeps the correction
-smooth (the model's own high-frequency detail is kept), the second keeps it close to what the
-prior produced. The result is accepted only if it violates less and no naturalness metric
+over time)^2) + prior_weight * mean(delta^2) + guard``. The first regulariser keeps the
+correction smooth (the model's own high-frequency detail is kept), the second keeps it close to
+what the prior produced, and the guard is a hinge on the acceptance rule itself: it grows as
+soon as the maximum acceleration, floor penetration or bone drift comes within
+``GUARD_FRACTION`` of what the rule allows. Every step is checked against the rule, and the
+polish returns its best acceptable iterate (fewest violated hard constraints, then least
+violation): it violates less than the latent search's result, and no naturalness metric
 worsens by more than ``polish_tolerance`` of its value (plus a small absolute slack).
 """
 
@@ -17,6 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from motionprog import metrics
 from motionprog.optimize.config import OptimizeConfig
 from motionprog.optimize.latent import Solution, body_joints, hard_mask, is_better, place_joints, violations
 from motionprog.optimize.selection import naturalness
@@ -28,6 +33,13 @@ METRIC_SLACK = {
     "bone_length_drift": 0.005,
 }
 """Absolute worsening each naturalness metric may always show (ratio, m/s^2, m, m)."""
+
+GUARD_SCALE = {"max_acceleration": 10.0, "floor_penetration": 0.1, "bone_length_drift": 0.1}
+"""Differentiable metrics the guard watches, each with the excess (m/s^2, m, ratio) that costs
+as much as 1 m of constraint violation. (Foot skating is a count of frames: no gradient.)"""
+
+GUARD_FRACTION = 0.8
+"""The guard starts at this fraction of each metric's allowance, so that steps stay acceptable."""
 
 
 @dataclass(frozen=True)
@@ -50,11 +62,24 @@ def second_difference(x: Tensor) -> Tensor:
     return x[:, 2:] - 2 * x[:, 1:-1] + x[:, :-2]
 
 
+def allowance(before: dict[str, Tensor], tolerance: float) -> dict[str, Tensor]:
+    """The most each metric may reach after the polish: ``before * (1 + tolerance) + slack``."""
+    return {name: value * (1 + tolerance) + METRIC_SLACK.get(name, 0.0) for name, value in before.items()}
+
+
 def acceptable(before: dict[str, Tensor], after: dict[str, Tensor], tolerance: float) -> bool:
     """True when no metric of ``after`` exceeds ``before * (1 + tolerance) + slack``."""
-    return all(
-        bool((after[name] <= before[name] * (1 + tolerance) + METRIC_SLACK.get(name, 0.0)).all())
-        for name in before
+    limits = allowance(before, tolerance)
+    return all(bool((after[name] <= limits[name]).all()) for name in before)
+
+
+def guard(joints: Tensor, limits: dict[str, Tensor]) -> Tensor:
+    """[B] hinge penalty, in metres of constraint violation, on metrics of joints [B, T, 22, 3]
+    that pass ``GUARD_FRACTION`` of their limits (``limits``: name -> [B], the metric's unit)."""
+    values = metrics.naturalness(joints)
+    return sum(
+        torch.relu(values[name] - GUARD_FRACTION * limits[name].to(joints)) / scale
+        for name, scale in GUARD_SCALE.items()
     )
 
 
@@ -65,30 +90,35 @@ def polish(program: Any, model: Any, features: Tensor, yaw: Tensor, xz: Tensor,
     base = features.detach()
     delta = torch.zeros_like(base, requires_grad=True)
     optimizer = torch.optim.Adam([delta], lr=config.polish_lr)
-    steps = 0
+    best = start = {}
     for step in range(config.polish_iterations + 1):
         joints = place_joints(program, body_joints(model, base + delta, config.rigid), yaw, xz)
-        margins = program.margins(joints)
+        margins = program.margins(joints).detach()
         loss = program.loss(joints)
-        if step == 0:
-            start = (joints.detach(), margins.detach(), loss.detach())
-        count, _ = violations(margins.detach(), hard)
-        if bool((count == 0).all()) or step == config.polish_iterations or not torch.isfinite(loss).all():
+        if not (torch.isfinite(loss).all() and torch.isfinite(margins).all()):
             break
-        objective = (loss.sum()
+        count, total = violations(margins, hard)
+        if step == 0:
+            before = naturalness(joints.detach())
+            limits = allowance(before, config.polish_tolerance)
+            start = {"delta": delta.detach().clone(), "joints": joints.detach(), "margins": margins,
+                     "loss": loss.detach(), "count": count, "total": total, "step": 0}
+            best = start
+        elif (bool(is_better(count, total, best["count"], best["total"]).all())
+              and acceptable(before, naturalness(joints.detach()), config.polish_tolerance)):
+            best = {"delta": delta.detach().clone(), "joints": joints.detach(), "margins": margins,
+                    "loss": loss.detach(), "count": count, "total": total, "step": step}
+        if bool((count == 0).all()) or step == config.polish_iterations:
+            break
+        objective = (loss.sum() + guard(joints, limits).sum()
                      + config.polish_smooth_weight * second_difference(delta).pow(2).mean()
                      + config.polish_prior_weight * delta.pow(2).mean())
         (delta.grad,) = torch.autograd.grad(objective, [delta])
         optimizer.step()
-        steps += 1
-    improved = bool(torch.isfinite(margins).all()) and bool(
-        is_better(*violations(margins.detach(), hard), *violations(start[1], hard)).all()
-    )
-    accepted = improved and acceptable(naturalness(start[0]), naturalness(joints.detach()), config.polish_tolerance)
-    if not accepted:
-        return PolishOutcome(base, *start, iterations=steps, accepted=False)
-    return PolishOutcome((base + delta).detach(), joints.detach(), margins.detach(), loss.detach(),
-                         iterations=steps, accepted=True)
+    if not best:
+        raise ValueError("polish: the starting motion's loss is not finite")
+    return PolishOutcome((base + best["delta"]).detach(), best["joints"], best["margins"], best["loss"],
+                         iterations=best["step"], accepted=best is not start)
 
 
 def with_polished_seed(solution: Solution, index: int, outcome: PolishOutcome) -> Solution:
