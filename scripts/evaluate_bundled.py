@@ -4,7 +4,8 @@
 
 Prints one JSON object: held-out denoising loss, naturalness of samples against the training
 motions, nearest-neighbour label accuracy of samples for every training prompt, and the cost
-of one optimisation iteration (4 seeds x 120 frames, K DDIM steps, forward and backward).
+of one optimisation iteration (4 seeds x 120 frames, K DDIM steps, forward and backward), and
+how far the pelvis travels for a few probe prompts.
 Uses the same data split as `motionprog train` (every 10th motion held out).
 """
 
@@ -75,6 +76,21 @@ def naturalness(model: BundledModel, motions: list, frames: int, seeds: int, sam
     }
 
 
+PROBES = ("a person walks forward.", "a person starts to walk backwards.", "a person jogs in place",
+          "a person runs forward", "a person does a cartwheel", "a person jumps forward with both feet")
+"""Prompts whose pelvis displacement the card reports (does "walk forward" travel forward?)."""
+
+
+def travel(model: BundledModel, frames: int, seeds: int, sampling: dict) -> dict[str, list[float]]:
+    """Mean pelvis displacement (x, z) in metres from the first to the last frame, per probe prompt
+    (+z is the direction the body faces at the start)."""
+    result = {}
+    for prompt in PROBES:
+        pelvis = model.to_joints(samples(model, prompt, frames, seeds, sampling))[:, :, 0]
+        result[prompt] = [round(v, 2) for v in (pelvis[:, -1] - pelvis[:, 0])[:, [0, 2]].mean(0).tolist()]
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights", nargs="?", default=str(WEIGHTS_PATH))
@@ -101,6 +117,7 @@ def main() -> None:
         "heldout_loss": evaluate(model.denoiser, heldout, TrainConfig(model=model.config)),
         "naturalness": naturalness(model, train_motions, args.frames, args.seeds, sampling),
         "label_accuracy": label_accuracy(model, train_motions, args.frames, args.seeds, sampling),
+        "travel": travel(model, args.frames, args.seeds, sampling),
         "iteration_cost": iteration_cost(model, sampling),
     }
     print(json.dumps(result, indent=2))

@@ -122,13 +122,13 @@ def tiny_model():
     from motionprog.models.bundled import BundledModel, Denoiser, DenoiserConfig
 
     torch.manual_seed(0)
-    config = DenoiserConfig(widths=(16, 32), blocks=1, emb_dim=32, max_frames=TINY_MAX_FRAMES, default_steps=4)
+    config = DenoiserConfig(widths=(16, 32), blocks=1, emb_dim=32, max_frames=TINY_MAX_FRAMES)
     denoiser = Denoiser(config)
     torch.nn.init.normal_(denoiser.out.weight, std=0.2)
     pose = pose_from_offsets(torch.tensor(REST_OFFSETS)) + torch.tensor([0.0, 0.93, 0.0])
     mean = torch.cat([torch.tensor([0.0, 0.0, 0.0, 0.93]), pose[1:].flatten()])
     std = torch.cat([torch.full((3,), 0.01), torch.full((64,), 0.05)])
-    return BundledModel(denoiser, mean, std)
+    return BundledModel(denoiser, mean, std, default_steps=4, default_guidance=1.0)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ import pytest
 
 from motionprog.motion import load_npz
 
-FAST = ["--steps", "4", "--iters", "40", "--device", "cpu"]
+FAST = ["--steps", "4", "--iters", "40", "--device", "cpu", "--natural-weight", "0"]
+"""The tiny model is random, not a prior: no naturalness penalty (tests/test_optimize.py has it)."""
 
 
 def write(tmp_path, name, source):

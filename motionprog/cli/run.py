@@ -121,6 +121,9 @@ def run(
     report_path: Optional[Path] = typer.Option(None, "--report", help="Write the report JSON here."),
     method: str = typer.Option("fast", "--method", help="fast (ours) or progmogen (the reference procedure)."),
     polish: bool = typer.Option(True, "--polish/--no-polish", help="Polish the chosen seed in feature space."),
+    natural_weight: float = typer.Option(
+        OptimizeConfig.natural_weight, "--natural-weight", min=0.0,
+        help="Weight of the penalty on jerks above 50 m/s^2 and joints under the floor (0: off)."),
     checkpoint: bool = typer.Option(False, "--checkpoint", help="Gradient checkpointing (less memory, slower)."),
     render: Optional[Path] = typer.Option(None, "--render", help="Also render a video (.mp4/.gif)."),
     view: Optional[Path] = typer.Option(None, "--view", help="Also write the interactive HTML viewer (.html)."),
@@ -136,7 +139,7 @@ def run(
         raise typer.Exit(EXIT_BAD_INPUT) from exc
     config = OptimizeConfig(
         method=method, seeds=seeds, seed=seed, steps=steps, final_steps=final_steps, iterations=iters,
-        device=device, checkpoint=checkpoint, polish_iterations=OptimizeConfig.polish_iterations if polish else 0,
+        device=device, checkpoint=checkpoint, natural_weight=natural_weight, polish_iterations=OptimizeConfig.polish_iterations if polish else 0,
         progmogen_iterations=iters if method == "progmogen" else OptimizeConfig.progmogen_iterations,
     )
     motion_model = load_cli_model(model or program.model or "bundled", stats, text_encoder, device)

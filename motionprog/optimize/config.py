@@ -28,6 +28,8 @@ class OptimizeConfig:
         warmup:          iterations of linear warm-up to ``lr``.
         noise_weight:    weight of the penalty that keeps z standard normal (chi-square norm
                          term plus DNO's decorrelation term).
+        natural_weight:  weight of the naturalness penalty added to the loss: joint accelerations
+                         above 50 m/s^2 and joints below the floor (see ``naturalness_penalty``).
         placement_lr:    learning rate of the per-seed yaw (rad) and XZ shift (m) of relaxed goals.
         checkpoint:      recompute each decode on the backward pass (torch.utils.checkpoint)
                          to save memory at long lengths and many seeds.
@@ -56,6 +58,7 @@ class OptimizeConfig:
     lr_final: float = 0.01
     warmup: int = 5
     noise_weight: float = 0.05
+    natural_weight: float = 0.1
     placement_lr: float = 0.05
     checkpoint: bool = False
     guidance: float | None = None

@@ -26,6 +26,8 @@ from torch.utils.checkpoint import checkpoint
 
 from motionprog.body.kinematics import project_to_skeleton
 from motionprog.body.placement import place
+from motionprog.body.quantities import acceleration
+from motionprog.numerics import safe_norm
 from motionprog.errors import InputError
 
 Callback = Callable[[int, float, int], None]
@@ -42,6 +44,7 @@ class Recipe:
     lr, lr_final, warmup: linear warm-up to ``lr``, then cosine decay to ``lr_final``.
     normalize:    divide each seed's gradient by its RMS before Adam (DNO).
     noise_weight: weight of :func:`noise_penalty`.
+    natural_weight: weight of :func:`naturalness_penalty` (0: constraints alone).
     rigid:        project decoded joints onto the rigid skeleton (:func:`body_joints`).
     early_stop:   stop as soon as some seed satisfies every constraint (hard and soft), unless
                   the program has objectives (they run every iteration).
@@ -63,6 +66,7 @@ class Recipe:
     checkpoint: bool
     guidance: float | None
     rigid: bool
+    natural_weight: float
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,21 @@ def noise_penalty(z: Tensor) -> Tensor:
     return penalty
 
 
+ACCELERATION_LIMIT = 50.0
+"""m/s^2: joint accelerations above this are penalised by :func:`naturalness_penalty` (the
+prior's own samples stay below it; jerks the search finds to satisfy a program do not)."""
+
+
+def naturalness_penalty(joints: Tensor, fps: float) -> Tensor:
+    """[B] cost, in metres of constraint violation, of joints [B, T, 22, 3] (metres, Y up) that
+    leave what the prior generates: per frame, the largest joint acceleration beyond
+    ``ACCELERATION_LIMIT`` (in units of 100 m/s^2) plus the depth of the lowest joint below the
+    floor (metres), summed over frames."""
+    jerk = torch.relu(safe_norm(acceleration(joints, fps=fps)).amax(-1) - ACCELERATION_LIMIT) / 100.0
+    depth = torch.relu(-joints[..., 1].amin(-1))
+    return (jerk + depth).sum(-1)
+
+
 def normalize_per_seed(grad: Tensor, eps: float = 1e-12) -> Tensor:
     """grad [B, ...] divided by its root-mean-square per seed (zero gradients stay zero)."""
     rms = grad.flatten(1).pow(2).mean(1).sqrt().clamp_min(eps)
@@ -193,12 +212,18 @@ def body_joints(model: Any, features: Tensor, rigid: bool) -> Tensor:
     """Normalised features [B, T, D] -> joints [B, T, 22, 3] (metres, Y up, unplaced).
 
     With ``rigid`` the model's joints are projected onto the rigid skeleton
-    (:func:`motionprog.body.kinematics.project_to_skeleton`: same root and bone directions,
-    rest bone lengths), so constraints are measured on, and the output is, a body whose bones
-    keep their length. Differentiable either way.
+    (:func:`motionprog.body.kinematics.project_to_skeleton`: same bone directions, rest bone
+    lengths) and each frame is then lifted or lowered so that its lowest joint keeps the height
+    the model gave it: constraints are measured on, and the output is, a body whose bones keep
+    their length and whose contacts with the floor stay where the model put them (a plain
+    projection from the pelvis would push longer legs through the floor). Differentiable.
     """
     joints = model.to_joints(features)
-    return project_to_skeleton(joints) if rigid else joints
+    if not rigid:
+        return joints
+    rigid_joints = project_to_skeleton(joints)
+    lift = joints[..., 1].amin(-1) - rigid_joints[..., 1].amin(-1)  # [B, T] metres
+    return rigid_joints + torch.stack([torch.zeros_like(lift), lift, torch.zeros_like(lift)], -1)[..., None, :]
 
 
 def decode_joints(
@@ -297,7 +322,8 @@ def optimize_latent(
             callback(iteration, float(loss.detach().mean()), int(satisfied.sum()))
         if iteration == recipe.iterations or (recipe.early_stop and bool(finished(margins, program).any())):
             break
-        objective = loss.sum() + recipe.noise_weight * noise_penalty(z).sum()
+        objective = (loss.sum() + recipe.noise_weight * noise_penalty(z).sum()
+                     + recipe.natural_weight * naturalness_penalty(joints, model.fps).sum())
         params = [z, yaw, xz] if program.relaxed else [z]
         grads = torch.autograd.grad(objective, params)
         if not all(torch.isfinite(g).all() for g in grads):
@@ -354,4 +380,5 @@ def fast_recipe(config: Any, seeds: int) -> Recipe:
         lr=config.lr, lr_final=config.lr_final, warmup=config.warmup, normalize=True,
         noise_weight=config.noise_weight, early_stop=True, keep_best=True, placement_lr=config.placement_lr,
         checkpoint=config.checkpoint, guidance=config.guidance, rigid=config.rigid,
+        natural_weight=config.natural_weight,
     )

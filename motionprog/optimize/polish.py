@@ -44,7 +44,8 @@ GUARD_FRACTION = 0.8
 
 @dataclass(frozen=True)
 class PolishOutcome:
-    """features [1, T, D] normalised; joints [1, T, 22, 3] m; margins [1, K]; loss [1]."""
+    """features [1, T, D] normalised; joints [1, T, 22, 3] m; margins [1, K]; loss [1];
+    iterations: the polish step whose iterate was kept (0: none was better and acceptable)."""
 
     features: Tensor
     joints: Tensor
@@ -98,17 +99,16 @@ def polish(program: Any, model: Any, features: Tensor, yaw: Tensor, xz: Tensor,
         if not (torch.isfinite(loss).all() and torch.isfinite(margins).all()):
             break
         count, total = violations(margins, hard)
+        current = {"delta": delta.detach().clone(), "joints": joints.detach(), "margins": margins,
+                   "loss": loss.detach(), "count": count, "total": total, "step": step}
         if step == 0:
             before = naturalness(joints.detach())
             limits = allowance(before, config.polish_tolerance)
-            start = {"delta": delta.detach().clone(), "joints": joints.detach(), "margins": margins,
-                     "loss": loss.detach(), "count": count, "total": total, "step": 0}
-            best = start
+            best = start = current
         elif (bool(is_better(count, total, best["count"], best["total"]).all())
               and acceptable(before, naturalness(joints.detach()), config.polish_tolerance)):
-            best = {"delta": delta.detach().clone(), "joints": joints.detach(), "margins": margins,
-                    "loss": loss.detach(), "count": count, "total": total, "step": step}
-        if bool((count == 0).all()) or step == config.polish_iterations:
+            best = current
+        if bool((best["count"] == 0).all()) or step == config.polish_iterations:
             break
         objective = (loss.sum() + guard(joints, limits).sum()
                      + config.polish_smooth_weight * second_difference(delta).pow(2).mean()

@@ -16,10 +16,10 @@ from motionprog.optimize.latent import Recipe
 def reference_recipe(config: OptimizeConfig) -> Recipe:
     """One seed (``config.seed``), ``progmogen_steps`` DDIM steps, plain Adam at the constant rate
     ``progmogen_lr`` for exactly ``progmogen_iterations`` updates: no gradient normalisation, no
-    noise penalty, no early stop, the last iterate kept."""
+    noise or naturalness penalty, no early stop, the last iterate kept."""
     return Recipe(
         seeds=(config.seed,), steps=config.progmogen_steps, iterations=config.progmogen_iterations,
         lr=config.progmogen_lr, lr_final=config.progmogen_lr, warmup=0, normalize=False, noise_weight=0.0,
         early_stop=False, keep_best=False, placement_lr=config.placement_lr, checkpoint=config.checkpoint,
-        guidance=config.guidance, rigid=config.rigid,
+        guidance=config.guidance, rigid=config.rigid, natural_weight=0.0,
     )
