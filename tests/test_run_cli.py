@@ -75,3 +75,14 @@ def test_too_long_program_is_refused_with_the_limit(tmp_path, tiny_weights, cli)
 def test_missing_program_file_exits_2(tmp_path, tiny_weights, cli):
     status, output = cli("run", tmp_path / "nope.mprog", "-o", tmp_path / "o.npz", "--model", tiny_weights)
     assert status == 2 and "nope.mprog" in output
+
+
+def test_view_writes_a_self_contained_viewer_with_the_report(tmp_path, tiny_weights, cli):
+    program = write(tmp_path, "band.mprog",
+                    'motion "a person walks" for 40 frames, seeds 2\npelvis_band: at frame 10: pelvis.y in [1.0, 1.02]\n')
+    out, page = tmp_path / "out.npz", tmp_path / "out.html"
+    status, output = cli("run", program, "-o", out, "--model", tiny_weights, "--view", page, *FAST)
+    assert status == 0, output
+    html = page.read_text()
+    assert "pelvis_band" in html and "<script" in html
+    assert "http://" not in html and "https://" not in html
