@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -116,3 +117,21 @@ def test_a_missing_or_foreign_weights_file_names_the_file(tmp_path):
     save_file({"x": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
     with pytest.raises(InputError, match="other.safetensors"):
         load_weights(tmp_path / "other.safetensors")
+
+
+def test_sample_cli_with_the_default_model_walks_on_a_rigid_skeleton(tmp_path, cli):
+    """The issue's done-when: `motionprog sample "a person walks forward" --frames 120` with the
+    bundled model gives a walk: it travels forward (+Z), keeps its bone lengths, stays on the floor."""
+    from motionprog.body.skeleton import BONE_LENGTHS, PARENTS
+    from motionprog.motion import load_npz
+
+    out = tmp_path / "walk.npz"
+    status, output = cli("sample", "a person walks forward", "-o", out, "--frames", "120")
+    assert status == 0, output
+    motion = load_npz(out)
+    joints = motion.joints
+    assert joints.shape == (120, 22, 3) and motion.features.shape == (120, 263)
+    assert joints[-1, 0, 2] - joints[0, 0, 2] > 1.0  # metres travelled forward in 6 s
+    bones = np.linalg.norm(joints[:, 1:] - joints[:, list(PARENTS[1:])], axis=-1)
+    np.testing.assert_allclose(bones, np.broadcast_to(BONE_LENGTHS[1:], bones.shape), atol=1e-4)
+    assert joints[..., 1].min() > -0.02

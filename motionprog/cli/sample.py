@@ -31,7 +31,9 @@ def sample(
     out: Path = typer.Option(..., "-o", "--out", help="Output motion (.npz)."),
     frames: int = typer.Option(120, "--frames", min=1, help="Length in frames (20 fps)."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the initial noise."),
-    steps: int = typer.Option(50, "--steps", min=1, help="DDIM steps."),
+    steps: Optional[int] = typer.Option(
+        None, "--steps", min=1, help="DDIM steps (default: the model's own, 6 for bundled, 50 for mdm)."),
+    rigid: bool = typer.Option(True, "--rigid/--no-rigid", help="Project onto the rigid skeleton (constant bone lengths)."),
     model: str = typer.Option("bundled", "--model", help="'bundled' or 'mdm:DIR'."),
     stats: Optional[Path] = typer.Option(None, "--stats", help="HumanML3D Mean.npy/Std.npy directory (mdm only)."),
     text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="'clip:PATH' or 'none' (mdm only)."),
@@ -41,14 +43,16 @@ def sample(
     from motionprog.errors import InputError
     from motionprog.models.registry import load_model
     from motionprog.motion import Motion, save_npz
+    from motionprog.optimize.latent import body_joints
 
     motion_model = load_model(model, stats=stats, text_encoder=text_encoder, device=device)
+    steps = steps or motion_model.default_steps
     if frames > motion_model.max_frames:
         raise InputError(f"--frames {frames}: model '{motion_model.name}' generates at most "
                          f"{motion_model.max_frames} frames")
     with stderr.status(f"sampling {frames} frames with {motion_model.name} ({steps} DDIM steps)"), torch.no_grad():
         features = motion_model.decode(motion_model.latents([seed], frames), text, steps)
-        joints = motion_model.to_joints(features)
+        joints = body_joints(motion_model, features, rigid)
         raw = raw_features(motion_model, features, joints)
     motion = Motion(joints=joints[0].float().cpu().numpy(), fps=motion_model.fps, text=text,
                     features=raw[0].float().cpu().numpy(),

@@ -182,6 +182,7 @@ class MDMModel:
     normalizer: Normalizer
     text_encoder: TextEncoder | None
     name: str = "mdm"
+    default_steps: int = 50
     fps: int = FPS
 
     @property

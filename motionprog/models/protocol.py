@@ -19,6 +19,7 @@ class MotionModel(Protocol):
 
     name:       short identifier ("mdm", "bundled").
     max_frames: the longest motion it generates.
+    default_steps: the DDIM steps it is meant to be sampled with when the caller names none.
     fps:        frames per second of its motions (20).
     device:     where its weights live; latents and features are created there.
     dtype:      floating dtype of its latents and features.
@@ -26,6 +27,7 @@ class MotionModel(Protocol):
 
     name: str
     max_frames: int
+    default_steps: int
     fps: int
     device: torch.device
     dtype: torch.dtype
