@@ -258,13 +258,6 @@ class ModelSpec:
 
     def load(self, device: str) -> Any:
         """The model on ``device`` ("auto", "cpu", "cuda" or "cuda:N"); raises InputError."""
-        from motionprog.models.registry import load_model, resolve_device
+        from motionprog.models.registry import load_model
 
-        if self.spec.endswith(".safetensors"):
-            from motionprog.models.bundled import load_bundled
-
-            path = Path(self.spec).expanduser()
-            if not path.is_file():
-                raise InputError(f"{path}: no such model weights file")
-            return load_bundled(resolve_device(device), path=path)
         return load_model(self.spec, stats=self.stats, text_encoder=self.text_encoder, device=device)

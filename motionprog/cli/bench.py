@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from motionprog.cli.run import load_cli_model, set_threads
+from motionprog.cli.run import set_threads
+from motionprog.models.registry import load_model
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
 from motionprog.optimize import OptimizeConfig
@@ -52,7 +53,7 @@ def bench(
 
         return bench_batch(programs, model, fast, out, threads)
     reference = replace(fast, method="progmogen", progmogen_steps=reference_steps, progmogen_iterations=reference_iters)
-    motion_model = load_cli_model(model, device=device)
+    motion_model = load_model(model, device=device)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=stderr, transient=True)
     with progress:

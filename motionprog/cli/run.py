@@ -16,8 +16,7 @@ from rich.table import Table
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
 from motionprog.lang.diagnostics import ProgramError, render_text
-from motionprog.models.bundled import load_bundled
-from motionprog.models.registry import load_model, resolve_device
+from motionprog.models.registry import load_model
 from motionprog.motion import save_npz
 from motionprog.render.viewer import write_viewer
 from motionprog.optimize import OptimizeConfig, generate, load_program
@@ -96,15 +95,6 @@ def set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def load_cli_model(spec: str, stats: Path | None = None, text_encoder: str | None = None,
-                   device: str = "auto") -> Any:
-    """A model from a CLI spec: 'bundled', 'mdm:DIR', or a bundled-architecture weights file
-    (``.safetensors``, as written by `motionprog train`)."""
-    if spec.endswith(".safetensors"):
-        return load_bundled(resolve_device(device), path=Path(spec).expanduser())
-    return load_model(spec, stats=stats, text_encoder=text_encoder, device=device)
-
-
 def run(
     program_file: Path = typer.Argument(..., help="The .mprog program to run."),
     out: Path = typer.Option(..., "-o", "--out", help="Output motion (.npz)."),
@@ -142,7 +132,7 @@ def run(
         device=device, checkpoint=checkpoint, natural_weight=natural_weight, polish_iterations=OptimizeConfig.polish_iterations if polish else 0,
         progmogen_iterations=iters if method == "progmogen" else OptimizeConfig.progmogen_iterations,
     )
-    motion_model = load_cli_model(model or program.model or "bundled", stats, text_encoder, device)
+    motion_model = load_model(model or program.model or "bundled", stats=stats, text_encoder=text_encoder, device=device)
     total = (config.progmogen_iterations if method == "progmogen" else config.iterations) + 1
     batch = 1 if method == "progmogen" else (seeds or program.seeds)
     progress = Progress(

@@ -12,7 +12,7 @@ from motionprog.models.clip_text import CLIP_HOWTO, load_clip_text
 from motionprog.models.mdm import TextEncoder, load_mdm
 from motionprog.models.protocol import MotionModel
 
-MODEL_SPECS = "'bundled' or 'mdm:DIR'"
+MODEL_SPECS = "'bundled', 'mdm:DIR' or a .safetensors file written by motionprog train"
 TEXT_ENCODER_SPECS = "'none' or 'clip:PATH'"
 
 
@@ -45,17 +45,22 @@ def load_model(spec: str = "bundled", *, stats: str | os.PathLike | None = None,
                device: str | torch.device | None = None) -> MotionModel:
     """The model named by ``spec`` on ``device`` (None or "auto": CUDA when available).
 
-    ``stats`` (a directory with HumanML3D Mean.npy / Std.npy) and ``text_encoder`` apply to
-    ``mdm:DIR`` only. Raises InputError for an unknown spec or a missing file.
+    ``spec`` is ``bundled`` (the shipped prior), a ``.safetensors`` file of the bundled
+    architecture (as `motionprog train` exports), or ``mdm:DIR``. ``stats`` (a directory with
+    HumanML3D Mean.npy / Std.npy) and ``text_encoder`` apply to ``mdm:DIR`` only. Raises
+    InputError for an unknown spec or a missing file.
     """
     resolved = resolve_device(device)
-    if spec == "bundled":
+    if spec == "bundled" or spec.endswith(".safetensors"):
         if text_encoder is not None or stats is not None:
             raise InputError("the bundled model has its own text encoder and statistics; "
                              "--text-encoder and --stats apply to mdm:DIR")
-        from motionprog.models.bundled import load_bundled
+        from motionprog.models.bundled import WEIGHTS_PATH, load_bundled
 
-        return load_bundled(resolved)
+        path = WEIGHTS_PATH if spec == "bundled" else Path(spec).expanduser()
+        if not path.is_file():
+            raise InputError(f"{path}: no such model weights file")
+        return load_bundled(resolved, path=path)
     kind, _, directory = spec.partition(":")
     if kind != "mdm" or not directory:
         raise InputError(f"unknown model '{spec}' (use {MODEL_SPECS})")
