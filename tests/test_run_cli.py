@@ -14,6 +14,10 @@ FAST = ["--steps", "4", "--iters", "40", "--device", "cpu", "--natural-weight", 
 """The tiny model is random, not a prior: no naturalness penalty (tests/test_optimize.py has it)."""
 
 
+BAND = 'motion "a person walks" for 40 frames, seeds {seeds}\npelvis_band: at frame 10: pelvis.y in [1.0, 1.02]\n'
+"""A program the tiny model can satisfy: the pelvis height at one frame within a 2 cm band."""
+
+
 def write(tmp_path, name, source):
     path = tmp_path / name
     path.write_text(source)
@@ -21,8 +25,7 @@ def write(tmp_path, name, source):
 
 
 def test_satisfied_program_exits_0_and_writes_motion_and_report(tmp_path, tiny_weights, cli):
-    program = write(tmp_path, "band.mprog",
-                    'motion "a person walks" for 40 frames, seeds 4\npelvis_band: at frame 10: pelvis.y in [1.0, 1.02]\n')
+    program = write(tmp_path, "band.mprog", BAND.format(seeds=4))
     out, report_path = tmp_path / "out.npz", tmp_path / "report.json"
     status, output = cli("run", program, "-o", out, "--model", tiny_weights, "--report", report_path, *FAST)
     assert status == 0, output
@@ -79,8 +82,7 @@ def test_missing_program_file_exits_2(tmp_path, tiny_weights, cli):
 
 
 def test_view_writes_a_self_contained_viewer_with_the_report(tmp_path, tiny_weights, cli):
-    program = write(tmp_path, "band.mprog",
-                    'motion "a person walks" for 40 frames, seeds 2\npelvis_band: at frame 10: pelvis.y in [1.0, 1.02]\n')
+    program = write(tmp_path, "band.mprog", BAND.format(seeds=2))
     out, page = tmp_path / "out.npz", tmp_path / "out.html"
     status, output = cli("run", program, "-o", out, "--model", tiny_weights, "--view", page, *FAST)
     assert status == 0, output
