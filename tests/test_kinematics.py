@@ -8,7 +8,9 @@ import numpy as np
 import torch
 
 from motionprog.body import kinematics, skeleton
-from motionprog.body.kinematics import facing_direction, forward_kinematics, inverse_kinematics, project_to_skeleton
+from motionprog.body.kinematics import (
+    facing_direction, forward_kinematics, inverse_kinematics, project_keeping_contacts, project_to_skeleton,
+)
 from motionprog.body.placement import place
 from motionprog.body.rotations import normalize, yaw_quat
 from tests.conftest import shared_path
@@ -111,3 +113,17 @@ def test_place_turns_about_the_origin_then_shifts() -> None:
     # (1, 0, 0) turned a quarter about +Y is (0, 0, -1); then shifted by (0, 5) in XZ.
     assert torch.allclose(placed[0], torch.tensor([0.0, 0.0, 4.0], dtype=torch.float64).expand(3, 22, 3), atol=1e-15)
     assert torch.allclose(placed[1], torch.tensor([3.0, 0.0, 0.0], dtype=torch.float64).expand(3, 22, 3))
+
+
+def test_projection_keeping_contacts_keeps_each_frames_lowest_joint_height() -> None:
+    """Legs shortened by 20 % (a network's drift) hang lower after a plain projection; keeping
+    the contacts lifts every frame back so its lowest joint stays at the height it had."""
+    joints = random_pose_batch(1)[0].unsqueeze(0).repeat(4, 1, 1)  # [T=4, 22, 3]
+    joints[:, [4, 5, 7, 8, 10, 11]] = joints[:, [1, 2, 4, 5, 7, 8]] + 0.8 * (
+        joints[:, [4, 5, 7, 8, 10, 11]] - joints[:, [1, 2, 4, 5, 7, 8]])
+    kept = project_keeping_contacts(joints)
+    assert torch.allclose(kept[..., 1].amin(-1), joints[..., 1].amin(-1), atol=1e-12)
+    plain = project_to_skeleton(joints)
+    assert torch.allclose(kept - plain, (kept - plain)[:, :1].expand_as(kept), atol=1e-12)  # one shift per frame
+    assert torch.allclose(kept[..., [0, 2]], plain[..., [0, 2]], atol=1e-12)  # vertical only
+

@@ -172,3 +172,17 @@ def project_to_skeleton(joints: Tensor, offsets: Tensor | None = None) -> Tensor
     Differentiable (finite gradients for zero-length and reversed bones).
     """
     return forward_kinematics(*inverse_kinematics(joints), offsets)
+
+
+def project_keeping_contacts(joints: Tensor) -> Tensor:
+    """:func:`project_to_skeleton`, then each frame lifted or lowered so its lowest joint keeps
+    the height it had: joints ``[..., T, 22, 3]`` (metres, Y up) -> the same shape.
+
+    A plain projection hangs the legs from the pelvis, so rest-length legs longer than a
+    network's would push through the floor; keeping the lowest joint's height keeps the
+    contacts with the floor where the network put them. Differentiable.
+    """
+    rigid = project_to_skeleton(joints)
+    lift = joints[..., 1].amin(-1) - rigid[..., 1].amin(-1)  # [..., T] metres
+    return rigid + torch.stack([torch.zeros_like(lift), lift, torch.zeros_like(lift)], -1)[..., None, :]
+

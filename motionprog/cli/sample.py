@@ -43,7 +43,7 @@ def sample(
     from motionprog.errors import InputError
     from motionprog.models.registry import load_model
     from motionprog.motion import Motion, save_npz
-    from motionprog.optimize.latent import body_joints
+    from motionprog.body.kinematics import project_keeping_contacts
 
     motion_model = load_model(model, stats=stats, text_encoder=text_encoder, device=device)
     steps = steps or motion_model.default_steps
@@ -52,7 +52,8 @@ def sample(
                          f"{motion_model.max_frames} frames")
     with stderr.status(f"sampling {frames} frames with {motion_model.name} ({steps} DDIM steps)"), torch.no_grad():
         features = motion_model.decode(motion_model.latents([seed], frames), text, steps)
-        joints = body_joints(motion_model, features, rigid)
+        joints = motion_model.to_joints(features)
+        joints = project_keeping_contacts(joints) if rigid else joints
         raw = raw_features(motion_model, features, joints)
     motion = Motion(joints=joints[0].float().cpu().numpy(), fps=motion_model.fps, text=text,
                     features=raw[0].float().cpu().numpy(),

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
-from motionprog.body.kinematics import project_to_skeleton
+from motionprog.body.kinematics import project_keeping_contacts
 from motionprog.body.placement import place
 from motionprog.body.quantities import acceleration
 from motionprog.numerics import safe_norm
@@ -211,19 +211,13 @@ def check_length(program: Any, model: Any) -> None:
 def body_joints(model: Any, features: Tensor, rigid: bool) -> Tensor:
     """Normalised features [B, T, D] -> joints [B, T, 22, 3] (metres, Y up, unplaced).
 
-    With ``rigid`` the model's joints are projected onto the rigid skeleton
-    (:func:`motionprog.body.kinematics.project_to_skeleton`: same bone directions, rest bone
-    lengths) and each frame is then lifted or lowered so that its lowest joint keeps the height
-    the model gave it: constraints are measured on, and the output is, a body whose bones keep
-    their length and whose contacts with the floor stay where the model put them (a plain
-    projection from the pelvis would push longer legs through the floor). Differentiable.
+    With ``rigid`` the model's joints go through
+    :func:`motionprog.body.kinematics.project_keeping_contacts` (same bone directions, rest bone
+    lengths, floor contacts kept): constraints are measured on, and the output is, a body whose
+    bones keep their length. Differentiable.
     """
     joints = model.to_joints(features)
-    if not rigid:
-        return joints
-    rigid_joints = project_to_skeleton(joints)
-    lift = joints[..., 1].amin(-1) - rigid_joints[..., 1].amin(-1)  # [B, T] metres
-    return rigid_joints + torch.stack([torch.zeros_like(lift), lift, torch.zeros_like(lift)], -1)[..., None, :]
+    return project_keeping_contacts(joints) if rigid else joints
 
 
 def decode_joints(
