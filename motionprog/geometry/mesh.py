@@ -36,7 +36,7 @@ from motionprog.errors import InputError
 from motionprog.geometry.primitives import (
     IDENTITY, Matrix3, Placement, Rotation, Vec3, as_vec3, rotation_matrix,
 )
-from motionprog.numerics import safe_norm
+from motionprog.numerics import kink_clamp, safe_norm
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class SDFGrid:
         values = torch.as_tensor(self.values, dtype=points.dtype, device=points.device)
         shape = torch.tensor(self.values.shape, device=points.device)
         upper = origin + self.spacing * (shape - 1).to(points.dtype)
-        inside = torch.maximum(torch.minimum(points, upper), origin)
+        inside = kink_clamp(points, origin, upper)
         cell = (inside - origin) / self.spacing
         corner = cell.detach().floor().clamp(min=0).minimum((shape - 2).to(points.dtype))
         frac = cell - corner

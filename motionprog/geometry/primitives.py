@@ -29,7 +29,7 @@ import torch
 from torch import Tensor
 
 from motionprog.errors import InputError
-from motionprog.numerics import safe_norm
+from motionprog.numerics import kink_clamp, kink_max, kink_min, safe_norm
 
 Vec3 = tuple[float, float, float]
 Matrix3 = tuple[Vec3, Vec3, Vec3]
@@ -106,7 +106,7 @@ def line_closest_point(points: Tensor, a: Tensor, b: Tensor, segment: bool = Tru
     nonzero = length2 > 0
     t = torch.where(nonzero, ((points - a) * direction).sum(-1, keepdim=True) / torch.where(nonzero, length2, 1.0), 0.0)
     if segment:
-        t = t.clamp(0.0, 1.0)
+        t = kink_clamp(t, 0.0, 1.0)
     return a + t * direction
 
 
@@ -125,6 +125,15 @@ def sphere_signed_distance(points: Tensor, center: Tensor, radius: Tensor | floa
     return safe_norm(points - center) - radius
 
 
+def _excess_distance(excess: Tensor) -> Tensor:
+    """Signed distance from per-axis excesses [..., N] over a convex solid's half extents -> [...].
+
+    Outside: the length of the positive excesses; inside: the largest (least negative) one. On a
+    face (one excess exactly 0) the gradient is that face's normal, from :func:`kink_clamp`.
+    """
+    return safe_norm(kink_max(excess, 0.0)) + kink_min(excess.amax(dim=-1), 0.0)
+
+
 def box_signed_distance(points: Tensor, center: Tensor, half_size: Tensor, rotation: Tensor) -> Tensor:
     """Exact signed distance to an oriented box (faces, edges and corners), metres.
 
@@ -133,15 +142,13 @@ def box_signed_distance(points: Tensor, center: Tensor, half_size: Tensor, rotat
     excess over the half sizes; inside: minus the distance to the nearest face.
     """
     excess = _to_local(points, center, rotation).abs() - half_size
-    outside = safe_norm(excess.clamp(min=0.0))
-    inside = excess.amax(dim=-1).clamp(max=0.0)
-    return outside + inside
+    return _excess_distance(excess)
 
 
 def box_closest_point(points: Tensor, center: Tensor, half_size: Tensor, rotation: Tensor) -> Tensor:
     """Closest point of the solid box to points [..., 3] (a point inside is its own) -> [..., 3]."""
     local = _to_local(points, center, rotation)
-    return _to_world(torch.maximum(torch.minimum(local, half_size), -half_size), center, rotation)
+    return _to_world(kink_clamp(local, -half_size, half_size), center, rotation)
 
 
 def cylinder_signed_distance(
@@ -155,8 +162,7 @@ def cylinder_signed_distance(
     local = _to_local(points, center, rotation)
     radial = safe_norm(local[..., [0, 2]]) - radius
     axial = local[..., 1].abs() - half_height
-    excess = torch.stack([radial, axial], dim=-1)
-    return safe_norm(excess.clamp(min=0.0)) + excess.amax(dim=-1).clamp(max=0.0)
+    return _excess_distance(torch.stack([radial, axial], dim=-1))
 
 
 # -- scene objects ------------------------------------------------------------------------------
@@ -393,7 +399,7 @@ class Sphere:
         """Closest point [..., 3] of the solid ball (points inside are their own)."""
         center = _tensor(self.center, points)
         offset = points - center
-        scale = self.radius / safe_norm(offset, keepdim=True).clamp(min=self.radius)
+        scale = self.radius / kink_max(safe_norm(offset, keepdim=True), self.radius)
         return center + offset * scale
 
     def to_dict(self) -> dict[str, Any]:
