@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +74,6 @@ class Motion:
         """Length in seconds."""
         return self.num_frames / self.fps
 
-    def with_metadata(self, **items: Any) -> Motion:
-        """A copy whose metadata has ``items`` added (or replaced)."""
-        return replace(self, metadata={**self.metadata, **items})
 
 
 def save_npz(motion: Motion, path: str | os.PathLike) -> None:

@@ -9,10 +9,12 @@ import torch
 
 from motionprog.body import kinematics, skeleton
 from motionprog.body.kinematics import (
-    facing_direction, forward_kinematics, inverse_kinematics, project_keeping_contacts, project_to_skeleton,
+    forward_kinematics, inverse_kinematics, project_keeping_contacts, project_to_skeleton,
 )
 from motionprog.body.placement import place
-from motionprog.body.rotations import normalize, yaw_quat
+from motionprog.body.quantities import facing
+from motionprog.body.rotations import yaw_quat
+from motionprog.numerics import safe_normalize
 from tests.conftest import shared_path
 
 GEN = torch.Generator().manual_seed(3)
@@ -21,7 +23,7 @@ IDENTITY = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64)
 
 def random_pose_batch(*shape: int) -> torch.Tensor:
     """Joints [*shape, 22, 3] with the rest bone lengths: FK of random rotations."""
-    quats = normalize(torch.randn(*shape, 22, 4, generator=GEN, dtype=torch.float64))
+    quats = safe_normalize(torch.randn(*shape, 22, 4, generator=GEN, dtype=torch.float64))
     return forward_kinematics(quats, torch.randn(*shape, 3, generator=GEN, dtype=torch.float64))
 
 
@@ -31,7 +33,7 @@ def test_identity_rotations_give_the_rest_pose() -> None:
     lengths = skeleton.BONE_LENGTHS.astype(np.float64)
     expected_y = lengths[[3, 6, 9]].sum() - lengths[[16, 18, 20]].sum()
     assert np.allclose(joints[20].numpy(), [lengths[13], expected_y, 0.0], atol=1e-7)
-    assert torch.allclose(facing_direction(joints), torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64))
+    assert torch.allclose(facing(joints), torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64))
 
 
 def test_root_yaw_turns_the_whole_body() -> None:
@@ -40,7 +42,7 @@ def test_root_yaw_turns_the_whole_body() -> None:
     joints = forward_kinematics(quats, torch.tensor([1.0, 0.9, 2.0], dtype=torch.float64))
     # The left hip sits 0.1031 m along +X at rest; a quarter turn about +Y moves it to -Z.
     assert torch.allclose(joints[1], torch.tensor([1.0, 0.9, 2.0 - 0.1031], dtype=torch.float64), atol=1e-7)
-    assert torch.allclose(facing_direction(joints), torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))
+    assert torch.allclose(facing(joints), torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))
 
 
 def test_fk_of_ik_reproduces_joints_with_rest_bone_lengths() -> None:
@@ -56,7 +58,7 @@ def test_fk_of_ik_reproduces_bone_directions_of_stored_motion() -> None:
     parents = list(skeleton.PARENTS[1:])
 
     def directions(x: torch.Tensor) -> torch.Tensor:
-        return normalize(x[..., 1:, :] - x[..., parents, :])
+        return safe_normalize(x[..., 1:, :] - x[..., parents, :])
 
     assert (directions(rebuilt) - directions(joints)).abs().max().item() < 1e-12
     # Bone lengths of the sample differ from the 4-decimal rest lengths by < 5e-5 m each.
@@ -64,14 +66,14 @@ def test_fk_of_ik_reproduces_bone_directions_of_stored_motion() -> None:
 
 
 def test_fk_accepts_per_motion_offsets() -> None:
-    quats = normalize(torch.randn(4, 22, 4, generator=GEN, dtype=torch.float64))
+    quats = safe_normalize(torch.randn(4, 22, 4, generator=GEN, dtype=torch.float64))
     offsets = torch.as_tensor(skeleton.REST_OFFSETS, dtype=torch.float64) * 2.0
     root = torch.zeros(4, 3, dtype=torch.float64)
     assert torch.allclose(forward_kinematics(quats, root, offsets), 2.0 * forward_kinematics(quats, root), atol=1e-12)
 
 
 def test_fk_gradient_matches_finite_differences() -> None:
-    quats = normalize(torch.randn(2, 22, 4, generator=GEN, dtype=torch.float64)).requires_grad_(True)
+    quats = safe_normalize(torch.randn(2, 22, 4, generator=GEN, dtype=torch.float64)).requires_grad_(True)
     root = torch.randn(2, 3, generator=GEN, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(forward_kinematics, (quats, root))
 

@@ -187,27 +187,6 @@ def glb_bytes(document: dict[str, Any], binary: bytes) -> bytes:
             + struct.pack("<II", len(binary), CHUNK_BIN) + binary)
 
 
-def read_glb(path: str | os.PathLike) -> tuple[dict[str, Any], bytes]:
-    """The JSON document and BIN chunk of a .glb file; InputError naming the file when malformed."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
-    if len(data) < 20 or struct.unpack_from("<I", data)[0] != GLB_MAGIC:
-        raise InputError(f"{path}: not a GLB file")
-    json_length, json_type = struct.unpack_from("<II", data, 12)
-    if json_type != CHUNK_JSON:
-        raise InputError(f"{path}: GLB file does not start with a JSON chunk")
-    document = json.loads(data[20 : 20 + json_length])
-    rest = 20 + json_length
-    binary = b""
-    if rest + 8 <= len(data):
-        bin_length, _ = struct.unpack_from("<II", data, rest)
-        binary = data[rest + 8 : rest + 8 + bin_length]
-    return document, binary
-
-
 def write_gltf(motion: Motion, path: str | os.PathLike) -> None:
     """Write ``motion`` as .glb (binary) or .gltf (JSON with a base64 buffer), atomically."""
     path = Path(path)
