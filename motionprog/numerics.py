@@ -21,6 +21,9 @@ gets the face normal, not zero, on every torch version.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -44,6 +47,16 @@ def safe_normalize(x: Tensor, dim: int = -1, eps: float = 1e-9) -> Tensor:
     norm = safe_norm(x, dim=dim, keepdim=True)
     long_enough = norm > eps
     return torch.where(long_enough, x / torch.where(long_enough, norm, 1.0), 0.0)
+
+
+def unit_array(x: np.ndarray, fallback: Sequence[float] | float = 0.0) -> np.ndarray:
+    """:func:`safe_normalize` for numpy arrays (renderers, importers): unit vectors along the last
+    axis, in float64; vectors shorter than 1e-9 become ``fallback`` (a direction or 0).
+
+    x: [..., D] -> [..., D].
+    """
+    unit = safe_normalize(torch.as_tensor(np.asarray(x, dtype=np.float64))).numpy()
+    return np.where((unit == 0).all(axis=-1, keepdims=True), np.asarray(fallback, dtype=np.float64), unit)
 
 
 def kink_max(x: Tensor, bound: Tensor | float) -> Tensor:

@@ -13,16 +13,11 @@ import pytest
 from motionprog.body.skeleton import JOINT_INDEX
 from motionprog.errors import InputError
 from motionprog.motion import Motion, save_npz
-from motionprog.render.scene import (
-    BONES,
-    body_mesh,
-    camera_poses,
-    constrained_joints,
-    floor_grid,
-    rotation_from_z,
-    scene_objects,
-    segments_mesh,
-)
+from motionprog.body.segments import CAPSULE_RADII, CAPSULES
+from motionprog.render.body import body_mesh, rotation_from_z
+from motionprog.render.camera import camera_poses
+from motionprog.render.objects import floor_grid, scene_objects, segments_mesh
+from motionprog.render.trails import constrained_joints
 
 SCENE = [
     {"kind": "box", "center": [0.0, 1.25, 0.6], "size": [2.0, 0.1, 0.3]},
@@ -41,18 +36,25 @@ def test_rotation_from_z_maps_z_onto_each_direction() -> None:
     assert np.allclose(np.linalg.det(rot), 1.0)
 
 
-def test_body_mesh_cylinders_span_each_bone(swinging_joints) -> None:
+def test_body_mesh_is_the_collision_capsules(swinging_joints) -> None:
+    from motionprog.geometry import body_capsules
+
     vertices, normals, faces = body_mesh(swinging_joints[:3])
     assert vertices.shape[:1] == (3,) and vertices.shape == normals.shape and faces.max() < vertices.shape[1]
     assert np.allclose(np.linalg.norm(normals, axis=-1), 1.0, atol=1e-5)
-    per_bone = (vertices.shape[1] - 22 * 42) // len(BONES)  # icosphere(1) has 42 vertices
-    cylinders = vertices[:, : per_bone * len(BONES)].reshape(3, len(BONES), per_bone, 3)
-    parent = swinging_joints[:3][:, [p for p, _ in BONES]]
-    child = swinging_joints[:3][:, [c for _, c in BONES]]
-    axis = (child - parent) / np.linalg.norm(child - parent, axis=-1, keepdims=True)
-    along = np.einsum("tbvc,tbc->tbv", cylinders - parent[:, :, None], axis)
+    import torch
+
+    start, end, _ = (t.numpy() for t in body_capsules(torch.as_tensor(swinging_joints[:3], dtype=torch.float64)))
+    count = len(CAPSULES)
+    balls = vertices[:, -2 * count * 42 :].reshape(3, count, 2, 42, 3)  # icosphere(1) has 42 vertices
+    # Every end sphere is centred on its capsule's end and has the capsule's radius.
+    assert np.allclose(balls.mean(-2), np.stack([start, end], -2), atol=1e-5)
+    assert np.allclose(np.linalg.norm(balls - balls.mean(-2, keepdims=True), axis=-1).max(-1), CAPSULE_RADII[:, None], atol=1e-5)
+    cylinders = vertices[:, : -2 * count * 42].reshape(3, count, -1, 3)
+    axis = (end - start) / np.linalg.norm(end - start, axis=-1, keepdims=True)
+    along = np.einsum("tkvc,tkc->tkv", cylinders - start[:, :, None], axis)
     assert np.allclose(along.min(-1), 0.0, atol=1e-5)
-    assert np.allclose(along.max(-1), np.linalg.norm(child - parent, axis=-1), atol=1e-5)
+    assert np.allclose(along.max(-1), np.linalg.norm(end - start, axis=-1), atol=1e-5)
 
 
 def test_segments_and_floor_have_the_expected_size() -> None:
@@ -98,10 +100,10 @@ def test_camera_keeps_the_body_in_view(swinging_joints, mode: str) -> None:
 def _renderer_or_skip() -> None:
     pytest.importorskip("pyrender", exc_type=ImportError)
     from motionprog.errors import MotionprogError
-    from motionprog.render.video import load_pyrender
+    from motionprog.render.video import load_pyrender, offscreen_renderer
 
     try:
-        load_pyrender().OffscreenRenderer(16, 16).delete()
+        offscreen_renderer(load_pyrender(), 16, 16).delete()
     except (MotionprogError, Exception) as exc:  # no EGL/OSMesa on this machine
         pytest.skip(f"offscreen OpenGL unavailable: {exc}")
 
@@ -130,8 +132,9 @@ def test_png_shows_the_body_side_by_side(motion: Motion, tmp_path: Path) -> None
     assert (bluish[:, 1] < 5).all() and (orange[:, 0] < 5).all()
 
 
-def test_video_has_one_frame_per_motion_frame(motion: Motion, tmp_path: Path) -> None:
+def test_video_has_one_frame_per_motion_frame(motion: Motion, tmp_path: Path, monkeypatch) -> None:
     _renderer_or_skip()
+    monkeypatch.delenv("PYOPENGL_PLATFORM", raising=False)
     import imageio_ffmpeg
     from PIL import Image
 
@@ -146,6 +149,7 @@ def test_video_has_one_frame_per_motion_frame(motion: Motion, tmp_path: Path) ->
     assert np.std(frames[0]) > 10
     gif = render_motion(motion, tmp_path / "m.gif", config=config)
     assert Image.open(gif.path).n_frames == 8
+    assert "PYOPENGL_PLATFORM" not in os.environ  # chosen for the context only, then restored
 
 
 def test_bad_extension_writes_nothing(motion: Motion, tmp_path: Path) -> None:

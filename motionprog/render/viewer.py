@@ -21,16 +21,10 @@ import numpy as np
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
 from motionprog.motion import Motion
-from motionprog.render.scene import (
-    BODY_COLORS,
-    BONE_RADII,
-    BONES,
-    JOINT_RADIUS,
-    constrained_joints,
-    motion_bounds,
-    scene_objects,
-    trail_object,
-)
+from motionprog.render.body import BODY_COLORS, capsule_landmarks
+from motionprog.render.camera import motion_bounds
+from motionprog.render.objects import scene_objects
+from motionprog.render.trails import constrained_joints, trail_object
 
 _STYLE = """
 body { margin: 0; display: flex; height: 100vh; font: 13px system-ui, sans-serif; color: #222; }
@@ -111,9 +105,7 @@ def viewer_data(
     return {
         "fps": float(motions[0].fps),
         "bounds": [lo.round(4).tolist(), hi.round(4).tolist()],
-        "bones": [list(bone) for bone in BONES],
-        "bone_radii": BONE_RADII.round(4).tolist(),
-        "joint_radius": JOINT_RADIUS,
+        "capsules": capsule_landmarks(),
         "motions": [
             {
                 "frames": m.num_frames,
