@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -160,40 +159,42 @@ def test_bad_extension_writes_nothing(motion: Motion, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "motionprog", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=120)
+def test_cli_bad_inputs_exit_2_without_output(motion: Motion, tmp_path: Path, cli, monkeypatch) -> None:
+    from motionprog.errors import MotionprogError
+    from motionprog.render.video import load_pyrender
 
-
-def test_cli_bad_inputs_exit_2_without_output(motion: Motion, tmp_path: Path) -> None:
+    with contextlib.suppress(MotionprogError):
+        load_pyrender()  # PyOpenGL fixes its platform at its first import; the bad one below then fails at the context
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(b"PK\x03\x04 not a zip")
     good = tmp_path / "good.npz"
     save_npz(motion, good)
     out = tmp_path / "out.mp4"
     cases = [
-        ((str(tmp_path / "missing.npz"), "-o", str(out)), None, "missing.npz: no such file"),
-        ((str(corrupt), "-o", str(out)), None, "corrupt.npz: cannot read motion file"),
-        ((str(good), "-o", str(tmp_path / "out.webm")), None, "unknown output extension '.webm'"),
-        ((str(good), "-o", str(out)), {"PYOPENGL_PLATFORM": "no-such-platform"}, "apt-get install libegl1"),
+        ((tmp_path / "missing.npz", "-o", out), None, "missing.npz: no such file"),
+        ((corrupt, "-o", out), None, "corrupt.npz: cannot read motion file"),
+        ((good, "-o", tmp_path / "out.webm"), None, "unknown output extension '.webm'"),
+        ((good, "-o", out), "no-such-platform", "apt-get install libegl1"),
     ]
-    for args, env, message in cases:
-        done = _cli("render", *args, env=env)
-        assert done.returncode == 2, done.stderr
-        assert message in done.stderr
+    for args, platform, message in cases:
+        if platform is not None:
+            monkeypatch.setenv("PYOPENGL_PLATFORM", platform)
+        status, output = cli("render", *args)
+        assert status == 2, output
+        assert message in output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.npz", "good.npz"]
 
 
-def test_cli_renders_two_files_side_by_side(motion: Motion, tmp_path: Path) -> None:
+def test_cli_renders_two_files_side_by_side(motion: Motion, tmp_path: Path, cli) -> None:
     _renderer_or_skip()
     from PIL import Image
 
     save_npz(motion, tmp_path / "a.npz")
     save_npz(motion, tmp_path / "b.npz")
-    done = _cli("render", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "-o", str(tmp_path / "cmp.png"),
-                "--width", "80", "--height", "60")
-    assert done.returncode == 0, done.stderr
-    assert "not drawn" in done.stderr and Image.open(tmp_path / "cmp.png").size == (160, 240)
+    status, output = cli("render", tmp_path / "a.npz", tmp_path / "b.npz", "-o", tmp_path / "cmp.png",
+                         "--width", "80", "--height", "60")
+    assert status == 0, output
+    assert "not drawn" in output and Image.open(tmp_path / "cmp.png").size == (160, 240)
 
 
 def test_every_geometry_primitive_is_drawn() -> None:
