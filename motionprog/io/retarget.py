@@ -34,6 +34,7 @@ from motionprog.body import skeleton
 from motionprog.body.quantities import facing
 from motionprog.body.rotations import rotate_yaw
 from motionprog.errors import InputError
+from motionprog.numerics import unit_array
 
 J = skeleton.JOINT_INDEX
 
@@ -256,10 +257,6 @@ def resample(positions: np.ndarray, times: np.ndarray, target_fps: float = skele
     return (1.0 - w) * positions[i0] + w * positions[i1]
 
 
-def _normalise(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
-
-
 def rigid_frame(joints: np.ndarray, group: tuple[int, int, int, int]) -> np.ndarray:
     """Orientation of a joint with several children, from the children's positions.
 
@@ -269,9 +266,9 @@ def rigid_frame(joints: np.ndarray, group: tuple[int, int, int, int]) -> np.ndar
     and forward (left x up) directions.
     """
     origin, left, right, upper = group
-    x = _normalise(joints[..., left, :] - joints[..., right, :])
+    x = unit_array(joints[..., left, :] - joints[..., right, :])
     y = joints[..., upper, :] - joints[..., origin, :]
-    y = _normalise(y - (y * x).sum(-1, keepdims=True) * x)
+    y = unit_array(y - (y * x).sum(-1, keepdims=True) * x)
     return np.stack([x, y, np.cross(x, y)], axis=-1)
 
 
@@ -287,9 +284,9 @@ def fit_proportions(joints: np.ndarray, root_scale: float) -> np.ndarray:
     for joint in range(1, skeleton.NUM_JOINTS):
         parent = skeleton.PARENTS[joint]
         if joint in RIGID_DIRECTIONS:
-            direction = frames[parent] @ _normalise(np.asarray(RIGID_DIRECTIONS[joint]))
+            direction = frames[parent] @ unit_array(np.asarray(RIGID_DIRECTIONS[joint]))
         else:
-            direction = _normalise(joints[..., joint, :] - joints[..., parent, :])
+            direction = unit_array(joints[..., joint, :] - joints[..., parent, :])
         out[..., joint, :] = out[..., parent, :] + skeleton.BONE_LENGTHS[joint] * direction
     return out
 
