@@ -34,7 +34,7 @@ from torch import Tensor
 
 from motionprog.errors import InputError
 from motionprog.geometry.primitives import (
-    IDENTITY, Matrix3, Placement, Rotation, Vec3, as_vec3, rotation_matrix,
+    IDENTITY, Bounded, Matrix3, Placement, Rotation, Vec3, as_vec3, rotation_matrix,
 )
 from motionprog.numerics import kink_clamp, safe_norm
 
@@ -115,7 +115,7 @@ def _sdf_grid(path: str, modified_ns: int, placement: Placement, resolution: int
 
 
 @dataclass(frozen=True)
-class Mesh:
+class Mesh(Bounded):
     """A mesh file placed in the scene; ``signed_distance`` uses a cached SDF grid.
 
     path: the mesh file; position (metres), rotation (yaw degrees, Euler XYZ degrees or a
@@ -161,34 +161,20 @@ class Mesh:
     def watertight(self) -> bool:
         return self.grid.watertight
 
+    def hull_points(self) -> np.ndarray:
+        """The placed vertices [V, 3], metres."""
+        vertices = np.asarray(_load(Path(self.path)).vertices) * self.scale @ np.asarray(self.rotation).T
+        return vertices + np.asarray(self.position)
+
     @property
     def bounds(self) -> tuple[Vec3, Vec3]:
         """(min, max) corners of the placed mesh's world-axis-aligned bounds, metres."""
-        vertices = np.asarray(_load(Path(self.path)).vertices) * self.scale @ np.asarray(self.rotation).T
-        vertices = vertices + np.asarray(self.position)
-        return as_vec3(vertices.min(0), "min"), as_vec3(vertices.max(0), "max")
-
-    @property
-    def min(self) -> Vec3:
-        return self.bounds[0]
-
-    @property
-    def max(self) -> Vec3:
-        return self.bounds[1]
+        return self.min, self.max
 
     @property
     def center(self) -> Vec3:
         """Centre of the bounds."""
-        low, high = self.bounds
-        return as_vec3((np.asarray(low) + np.asarray(high)) / 2, "center")
-
-    @property
-    def top(self) -> float:
-        return self.max[1]
-
-    @property
-    def bottom(self) -> float:
-        return self.min[1]
+        return as_vec3((np.asarray(self.min) + np.asarray(self.max)) / 2, "center")
 
     def signed_distance(self, points: Tensor) -> Tensor:
         """Signed distance [...] (metres, negative inside; within about one grid cell of exact)

@@ -194,6 +194,34 @@ class Placement:
         return _matrix(np.asarray(self.rotation) @ np.asarray(rotation))
 
 
+class Bounded:
+    """World-axis-aligned bounds of a solid from the points that span it (``hull_points``)."""
+
+    def hull_points(self) -> np.ndarray:
+        """Points [N, 3] (world, metres) whose bounds are the solid's."""
+        raise NotImplementedError
+
+    @property
+    def min(self) -> Vec3:
+        """Lower corner of the world-axis-aligned bounds."""
+        return as_vec3(self.hull_points().min(axis=0), "min")
+
+    @property
+    def max(self) -> Vec3:
+        """Upper corner of the world-axis-aligned bounds."""
+        return as_vec3(self.hull_points().max(axis=0), "max")
+
+    @property
+    def top(self) -> float:
+        """Highest y, metres."""
+        return self.max[1]
+
+    @property
+    def bottom(self) -> float:
+        """Lowest y, metres."""
+        return self.min[1]
+
+
 @dataclass(frozen=True)
 class Point:
     """A point in space, metres."""
@@ -310,7 +338,7 @@ class Plane:
 
 
 @dataclass(frozen=True)
-class Box:
+class Box(Bounded):
     """A solid box: ``center``, edge lengths ``size`` (x, y, z before rotation), metres, and
     ``rotation`` (yaw degrees, Euler XYZ degrees or a 3x3 matrix; stored as the matrix)."""
 
@@ -335,25 +363,8 @@ class Box:
         signs = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=np.float64)
         return np.asarray(self.center) + (signs * np.asarray(self.size) / 2) @ np.asarray(self.rotation).T
 
-    @property
-    def min(self) -> Vec3:
-        """Lower corner of the world-axis-aligned bounds."""
-        return as_vec3(self.corners.min(axis=0), "min")
-
-    @property
-    def max(self) -> Vec3:
-        """Upper corner of the world-axis-aligned bounds."""
-        return as_vec3(self.corners.max(axis=0), "max")
-
-    @property
-    def top(self) -> float:
-        """Highest y of the box, metres."""
-        return self.max[1]
-
-    @property
-    def bottom(self) -> float:
-        """Lowest y of the box, metres."""
-        return self.min[1]
+    def hull_points(self) -> np.ndarray:
+        return self.corners
 
     def signed_distance(self, points: Tensor) -> Tensor:
         """Exact signed distance [...] (metres, negative inside) from points [..., 3]."""
