@@ -1,4 +1,4 @@
-"""Rotations in torch: unit quaternions, rotation matrices, the continuous 6D form, yaw.
+"""Rotations in torch: unit quaternions, rotation matrices, the continuous 6D form, axis-angle, yaw.
 
 Conventions (every function here):
 - quaternions are ``[..., 4]`` with the real part first, ``(w, x, y, z)``, unit length;
@@ -9,7 +9,7 @@ Conventions (every function here):
 
 All functions are pure, batched over any leading dimensions (which broadcast) and
 differentiable, with finite gradients at their singular points (zero-length vectors,
-opposite vectors, rotations by pi).
+opposite vectors, the identity).
 """
 
 from __future__ import annotations
@@ -83,44 +83,9 @@ def quat_to_matrix(q: Tensor) -> Tensor:
     return torch.stack([torch.stack(row, dim=-1) for row in rows], dim=-2)
 
 
-def matrix_to_quat(m: Tensor) -> Tensor:
-    """Unit quaternions ``[..., 4]`` (w >= 0) of rotation matrices ``[..., 3, 3]``.
-
-    Shepperd's method: ``K = 4 q q^T`` is written from the matrix entries; the row of ``K``
-    with the largest diagonal entry is proportional to ``q`` and well conditioned.
-    """
-    m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
-    m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
-    m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
-    k = torch.stack(
-        [
-            torch.stack([1 + m00 + m11 + m22, m21 - m12, m02 - m20, m10 - m01], dim=-1),
-            torch.stack([m21 - m12, 1 + m00 - m11 - m22, m01 + m10, m02 + m20], dim=-1),
-            torch.stack([m02 - m20, m01 + m10, 1 - m00 + m11 - m22, m12 + m21], dim=-1),
-            torch.stack([m10 - m01, m02 + m20, m12 + m21, 1 - m00 - m11 + m22], dim=-1),
-        ],
-        dim=-2,
-    )
-    best = k.diagonal(dim1=-2, dim2=-1).argmax(dim=-1)
-    row = torch.take_along_dim(k, best[..., None, None].expand(*best.shape, 1, 4), dim=-2)[..., 0, :]
-    return quat_canonical(safe_normalize(row))
-
-
 def matrix_to_cont6d(m: Tensor) -> Tensor:
     """Continuous 6D form ``[..., 6]``: the first two columns of ``m [..., 3, 3]``."""
     return torch.cat([m[..., :, 0], m[..., :, 1]], dim=-1)
-
-
-def cont6d_to_matrix(d6: Tensor) -> Tensor:
-    """Rotation matrices ``[..., 3, 3]`` from 6D ``[..., 6]`` by Gram-Schmidt.
-
-    Column 0 is the normalised first half; column 2 is normalise(col0 x second half);
-    column 1 completes the right-handed frame. Any 6 numbers give a rotation.
-    """
-    x = safe_normalize(d6[..., :3])
-    z = safe_normalize(torch.linalg.cross(x, d6[..., 3:], dim=-1))
-    y = torch.linalg.cross(z, x, dim=-1)
-    return torch.stack([x, y, z], dim=-1)
 
 
 def quat_to_cont6d(q: Tensor) -> Tensor:
