@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from motionprog.numerics import (
-    always, eventually, kink_clamp, kink_max, kink_min, safe_atan2, safe_norm, safe_normalize, smooth_max, smooth_min, violation,
+    always, eventually, kink_clamp, kink_max, kink_min, safe_atan2, safe_norm, safe_normalize, smooth_max,
+    smooth_min, violation,
 )
 
 D = torch.float64

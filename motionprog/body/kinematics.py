@@ -26,7 +26,9 @@ from torch import Tensor
 
 from motionprog.body import skeleton
 from motionprog.body.quantities import heading
-from motionprog.body.rotations import quat_between, quat_identity_like, quat_inverse, quat_multiply, quat_rotate, yaw_quat
+from motionprog.body.rotations import (
+    quat_between, quat_identity_like, quat_inverse, quat_multiply, quat_rotate, yaw_quat,
+)
 from motionprog.numerics import safe_normalize
 
 
