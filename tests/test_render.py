@@ -197,17 +197,34 @@ def test_cli_renders_two_files_side_by_side(motion: Motion, tmp_path: Path, cli)
     assert "not drawn" in output and Image.open(tmp_path / "cmp.png").size == (160, 240)
 
 
-def test_every_geometry_primitive_is_drawn() -> None:
-    primitives = pytest.importorskip("motionprog.geometry.primitives")
+def test_every_geometry_object_is_drawn_where_the_geometry_puts_it(tmp_path: Path) -> None:
+    import trimesh
+
+    from motionprog.geometry import Box, Cylinder, Line, Mesh, Plane, Point, Sphere
+
+    trimesh.creation.box((1.0, 2.0, 1.0)).export(tmp_path / "crate.stl")
     items = [
-        primitives.Point((0.0, 0.0, 5.0)),
-        primitives.Line((0.0, 0.0, 0.0), (1.0, 0.0, 0.0)),
-        primitives.Plane((0.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
-        primitives.Box((0.0, 1.25, 2.5), (3.0, 0.1, 0.3)),
-        primitives.Sphere((0.0, 1.0, 0.0), 0.3),
-        primitives.Cylinder((1.0, 0.5, 1.0), 0.2, 1.0),
+        Point((0.0, 0.0, 5.0)),
+        Line((0.0, 0.0, 0.0), (1.0, 0.0, 0.0)),
+        Plane((0.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
+        Box((0.0, 1.25, 2.5), (3.0, 0.1, 0.3), rotation=30.0),
+        Sphere((0.0, 1.0, 0.0), 0.3),
+        Cylinder((1.0, 0.5, 1.0), 0.2, 1.0),
+        Mesh.load(tmp_path / "crate.stl", position=(2.0, 1.0, 0.0), rotation=90.0, scale=0.5),
     ]
     objects, warnings = scene_objects([p.to_dict() for p in items], np.zeros(3), np.ones(3))
-    assert warnings == () and [o.kind for o in objects] == ["point", "line", "plane", "box", "sphere", "cylinder"]
-    cylinder = objects[-1].vertices
+    assert warnings == () and [o.kind for o in objects] == ["point", "line", "plane", "box", "sphere", "cylinder", "mesh"]
+    for item, drawn in zip(items, objects):
+        if hasattr(item, "min"):  # the drawn box, cylinder and mesh fill the geometry's own bounds
+            assert np.allclose(drawn.vertices.min(0), item.min, atol=1e-5), item
+            assert np.allclose(drawn.vertices.max(0), item.max, atol=1e-5), item
+    cylinder = objects[5].vertices  # upright: the rotated +Y axis
     assert np.allclose(cylinder.min(0), [0.8, 0.0, 0.8], atol=1e-6) and np.allclose(cylinder.max(0), [1.2, 1.0, 1.2], atol=1e-6)
+
+
+def test_a_scene_dict_the_geometry_refuses_is_a_warning() -> None:
+    objects, warnings = scene_objects([{"kind": "sphere", "center": [0, 1, 0], "radius": -0.2},
+                                       {"kind": "box", "center": [0, 1, 0]}], np.zeros(3), np.ones(3))
+    assert objects == ()
+    assert warnings[0] == "scene object 'sphere' not drawn: sphere radius must be a positive number of metres, got -0.2"
+    assert warnings[1].startswith("scene object 'box' not drawn:") and "size" in warnings[1]
