@@ -1,6 +1,6 @@
 """Offscreen rendering of motions to .mp4, .gif or .png with pyrender (EGL, or OSMesa).
 
-The body is drawn as shaded capsules (a cylinder per bone, a sphere per joint) on a checkered
+The body is drawn as its collision capsules (:mod:`motionprog.render.body`) on a checkered
 floor, with the program's scene objects and the trails of the constrained joints. Meshes are
 built once; each frame only moves the body's nodes and the camera. Several motions render side
 by side, one panel each, with the same camera when it frames the whole motion.
