@@ -31,7 +31,7 @@ import bpy
 
 kind, source, out, request = sys.argv[sys.argv.index("--") + 1:]
 request = json.loads(request)
-sys.path.append(request["numpy_dir"])  # Debian's blender wants python3-numpy; else borrow ours
+sys.path.insert(0, request["numpy_dir"])  # ours first: Debian's numpy 1.24 lacks the np.bool its glTF importer uses
 import io_anim_bvh.import_bvh
 
 # Debian's Blender 3.4 runs on Python 3.11, which rejects the importer's open(path, "rU").
