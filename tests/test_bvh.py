@@ -10,11 +10,12 @@ import pytest
 import torch
 
 from motionprog.body import skeleton
-from motionprog.body.kinematics import facing_direction
+from motionprog.body.kinematics import facing_direction, rigid_frame
 from motionprog.errors import InputError
 from motionprog.io import formats
 from motionprog.io.bvh import EXPORT_ORDER, global_positions, read_bvh, read_bvh_skeleton, write_bvh
-from motionprog.io.retarget import RIGID_DIRECTIONS, RIGID_GROUPS, frame_times, resample, rigid_frame
+from motionprog.body.skeleton import RIGID_DIRECTIONS, RIGID_GROUPS
+from motionprog.io.retarget import frame_times, resample
 from motionprog.motion import Motion, load_npz, save_npz
 from tests.conftest import shared_path
 
