@@ -193,3 +193,17 @@ def cmu_excerpt(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("cmu") / "cmu_01_01_3s.npz"
     save_npz(replace(motion, joints=motion.joints[:CMU_EXCERPT_FRAMES]), path)
     return path
+
+
+@pytest.fixture(scope="session")
+def optimised_npz(tiny_model, tmp_path_factory) -> Path:
+    """An engine output, not mocap: ``generate`` on the tiny model (a pelvis-height band at frame
+    10, 40 frames, 2 seeds, 10 iterations), saved as ``optimised.npz``."""
+    from motionprog.motion import save_npz
+    from motionprog.optimize import OptimizeConfig, generate
+
+    program = 'motion "a person walks" for 40 frames, seeds 2\nband: at frame 10: pelvis.y in [1.0, 1.02]\n'
+    config = OptimizeConfig(steps=4, iterations=10, seeds=2, polish_iterations=0, natural_weight=0.0)
+    path = tmp_path_factory.mktemp("optimised") / "optimised.npz"
+    save_npz(generate(program, model=tiny_model, config=config).motion, path)
+    return path

@@ -167,3 +167,17 @@ def test_humanml3d_sample_replays_within_a_millimetre(tmp_path: Path) -> None:
     write_gltf(Motion(joints), tmp_path / "s.glb")
     error = np.linalg.norm(replay(*read_glb(tmp_path / "s.glb")) - joints, axis=-1)
     assert error.max() < 1e-3  # measured 1.3e-4 m: the dataset's pelvis and chest are within that of the rig's
+
+
+def test_optimised_motion_replays_within_a_millimetre(optimised_npz: Path, tmp_path: Path) -> None:
+    import torch
+
+    from motionprog.body.kinematics import project_to_skeleton
+    from motionprog.motion import load_npz
+
+    motion = load_npz(optimised_npz)
+    joints = torch.as_tensor(motion.joints, dtype=torch.float64)
+    assert (project_to_skeleton(joints) - joints).abs().max() < 1e-5  # the engine's output is a rig pose
+    write_gltf(motion, tmp_path / "o.glb")
+    error = np.linalg.norm(replay(*read_glb(tmp_path / "o.glb")) - motion.joints, axis=-1)
+    assert error.max() < 1e-5, f"worst joint {error.max() * 1000:.4f} mm"
