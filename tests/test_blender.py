@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from motionprog.body.skeleton import JOINT_NAMES, RIG_REST_POSITIONS
-from motionprog.motion import load_npz
+from motionprog.motion import Motion, load_npz
 
 BLENDER = shutil.which("blender")
 Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -95,23 +95,26 @@ def blender_joints(kind: str, source: Path, frames: list[int], tmp_path: Path) -
     return result
 
 
-def assert_one_armature(result: dict, frames: int, first: int) -> None:
-    """One armature of 22 bones and one action keyed at every frame, from scene frame ``first``."""
+def exported_and_imported(cli, npz: Path, suffix: str, tmp_path: Path) -> tuple[Motion, dict]:
+    """``motionprog convert`` the motion to ``clip<suffix>``, import it in Blender at every frame,
+    check the importer made one armature of 22 bones bound in the rig's T-pose with one action
+    keyed at every frame; returns the motion and :func:`blender_joints`'s result."""
+    assert cli("convert", npz, tmp_path / f"clip{suffix}")[0] == 0
+    motion = load_npz(npz)
+    first = 1 if suffix == ".bvh" else 0  # BVH keys from scene frame 1; glTF time f / 20 s is frame f
+    frames = [first + f for f in range(motion.num_frames)]
+    result = blender_joints(suffix[1:].replace("glb", "gltf"), tmp_path / f"clip{suffix}", frames, tmp_path)
     assert result["armatures"] == 1 and result["bones"] == 22 and result["actions"] == 1
-    assert result["frame_range"] == [float(first), float(first + frames - 1)] and result["keys"] == [frames]
+    assert result["frame_range"] == [float(frames[0]), float(frames[-1])] and result["keys"] == [len(frames)]
+    assert np.allclose(result["rest"], RIG_REST_POSITIONS, atol=1e-5)  # T-pose, feet on the floor
+    return motion, result
 
 
 @pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
 @pytest.mark.parametrize("source", ["cmu_excerpt", "optimised_npz"])
 def test_blender_bvh_importer_poses_the_motion(cli, source: str, tmp_path: Path, request) -> None:
-    npz = request.getfixturevalue(source)
-    assert cli("convert", npz, tmp_path / "clip.bvh")[0] == 0
-    motion = load_npz(npz)
-    frames = list(range(motion.num_frames))
-    result = blender_joints("bvh", tmp_path / "clip.bvh", [1 + f for f in frames], tmp_path)  # scene frames from 1
+    motion, result = exported_and_imported(cli, request.getfixturevalue(source), ".bvh", tmp_path)
     assert result["fps"] == 20.0  # the importer set the scene to the file's Frame Time
-    assert_one_armature(result, motion.num_frames, 1)
-    assert np.allclose(result["rest"], RIG_REST_POSITIONS, atol=1e-5)  # T-pose, feet on the floor
     error = np.linalg.norm(result["positions"] - motion.joints, axis=-1)
     assert error.max() < 2e-5, f"worst joint {error.max() * 1000:.4f} mm"  # the file keeps 6 decimals
 
@@ -119,14 +122,8 @@ def test_blender_bvh_importer_poses_the_motion(cli, source: str, tmp_path: Path,
 @pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
 @pytest.mark.parametrize("source", ["cmu_excerpt", "optimised_npz"])
 def test_blender_gltf_importer_gives_one_skinned_armature(cli, source: str, tmp_path: Path, request) -> None:
-    npz = request.getfixturevalue(source)
-    assert cli("convert", npz, tmp_path / "clip.glb")[0] == 0
-    motion = load_npz(npz)
-    frames = list(range(motion.num_frames))
-    result = blender_joints("gltf", tmp_path / "clip.glb", frames, tmp_path)  # time f / 20 s is frame f
-    assert_one_armature(result, motion.num_frames, 0)
+    motion, result = exported_and_imported(cli, request.getfixturevalue(source), ".glb", tmp_path)
     assert result["skinned"] == ["body"]
     assert result["extras"] == {"text": motion.text, "fps": 20, "frames": motion.num_frames}
-    assert np.allclose(result["rest"], RIG_REST_POSITIONS, atol=1e-5)  # bound in the T-pose
     error = np.linalg.norm(result["positions"] - motion.joints, axis=-1)
     assert error.max() < 1e-5, f"worst joint {error.max() * 1000:.4f} mm"  # float32 file
