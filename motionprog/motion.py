@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from motionprog.body.kinematics import rig_rotations, rigid_frame
+from motionprog.body.kinematics import rig_joints, rig_rotations, rigid_frame
+from motionprog.body.rotations import quat_slerp
 from motionprog.body.skeleton import FPS, JOINT_NAMES, NUM_JOINTS, RIGID_GROUPS
 from motionprog.errors import InputError
 from motionprog.io.atomic import atomic_path
@@ -109,6 +110,30 @@ class Motion:
     def with_metadata(self, **items: Any) -> Motion:
         """A copy whose metadata has ``items`` added (or replaced)."""
         return replace(self, metadata={**self.metadata, **items})
+
+
+def retime(motion: Motion, fps: float) -> Motion:
+    """``motion`` resampled to ``fps`` frames per second, as a pose of the rig at each new frame.
+
+    New frame k is at time k / fps (the first frame stays, the last is at or before the
+    original end). The rig's local rotations (:meth:`Motion.rig_rotations`) are interpolated by
+    slerp and the pelvis position linearly between the two nearest original frames; features
+    (defined at 20 fps) are dropped, text and metadata kept.
+    """
+    if fps == motion.fps:
+        return motion
+    count = int(np.floor((motion.num_frames - 1) * fps / motion.fps + 1e-9)) + 1
+    source = torch.arange(count, dtype=torch.float64) * (motion.fps / fps)
+    before = source.floor().long().clamp(max=motion.num_frames - 1)
+    after = (before + 1).clamp(max=motion.num_frames - 1)
+    weight = source - before
+    local = torch.as_tensor(motion.rig_rotations(), dtype=torch.float64)
+    rotations = quat_slerp(local[before], local[after], weight[:, None].expand(count, NUM_JOINTS))
+    root = torch.as_tensor(motion.joints[:, 0], dtype=torch.float64)
+    root = torch.lerp(root[before], root[after], weight[:, None])
+    joints = rig_joints(rotations, root)
+    return Motion(joints=joints.numpy(), fps=fps, text=motion.text, metadata=motion.metadata,
+                  rotations=rotations.numpy())
 
 
 def save_npz(motion: Motion, path: str | os.PathLike) -> None:

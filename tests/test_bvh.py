@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -222,3 +223,18 @@ def test_export_rest_pose_is_a_t_pose_standing_on_the_floor(swinging_joints, tmp
     assert abs(rest[:, 1].min()) < 1e-6 and rest[0, 1] == pytest.approx(0.910, abs=1e-3)  # feet on the floor
     arm = [skeleton.JOINT_INDEX[n] for n in ("left_shoulder", "left_elbow", "left_wrist")]
     assert np.ptp(ours[arm, 1]) < 1e-6 and ours[arm[-1], 0] > 0.7  # the left arm straight out along +X
+
+@pytest.mark.parametrize("fps", [24, 30, 60])
+def test_convert_resamples_to_the_chosen_frame_rate(cli, optimised_npz, tmp_path, fps):
+    """``--fps`` slerps the rig's rotations: frames at times the motion has land on its joints,
+    and the body stays the rig in between."""
+    motion = load_npz(optimised_npz)
+    assert cli("convert", optimised_npz, tmp_path / "o.bvh", "--fps", str(fps))[0] == 0
+    bvh = read_bvh_skeleton(tmp_path / "o.bvh")
+    assert bvh.fps == pytest.approx(fps) and bvh.num_frames == (motion.num_frames - 1) * fps // 20 + 1
+    positions = global_positions(bvh)[:, [bvh.names.index(n) for n in skeleton.JOINT_NAMES]]
+    shared = np.arange(0, bvh.num_frames, fps // math.gcd(fps, 20))  # frames at times the motion has
+    source = shared * 20 // fps
+    assert np.linalg.norm(positions[shared] - motion.joints[source], axis=-1).max() < 2e-5
+    lengths = np.linalg.norm(positions[:, 1:] - positions[:, list(skeleton.PARENTS[1:])], axis=-1)
+    assert np.abs(lengths - skeleton.BONE_LENGTHS[1:]).max() < 2e-5

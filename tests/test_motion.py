@@ -40,6 +40,26 @@ def test_npz_keys_are_the_documented_ones(tmp_path):
         assert data["joints"].dtype == np.float32 and data["joints"].shape == (5, 22, 3)
 
 
+def test_stored_rotations_round_trip_and_pose_the_joints(swinging_joints, tmp_path):
+    """An engine output carries its rig rotations; ``rig_joints(rotations, joints[:, 0])`` is the
+    motion, and a file with them is exported without fitting again."""
+    import torch
+
+    from motionprog.body.kinematics import rig_joints
+
+    fitted = Motion(swinging_joints).rig_rotations()
+    save_npz(Motion(swinging_joints, rotations=fitted), tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as data:
+        assert data["rotations"].dtype == np.float32 and data["rotations"].shape == (24, 22, 4)
+    back = load_npz(tmp_path / "m.npz")
+    np.testing.assert_array_equal(back.rotations, fitted)
+    assert back.rig_rotations() is back.rotations
+    posed = rig_joints(torch.as_tensor(back.rotations, dtype=torch.float64), torch.as_tensor(back.joints[:, 0]).double())
+    assert np.abs(posed.numpy() - swinging_joints).max() < 1e-5
+    with pytest.raises(InputError, match=r"rotations must be finite with shape \[24, 22, 4\], got \[23, 22, 4\]"):
+        Motion(swinging_joints, rotations=fitted[1:])
+
+
 @pytest.mark.parametrize(
     ("joints", "message"),
     [
