@@ -234,7 +234,7 @@ def test_polish_reduces_the_residual_violation_and_is_accepted(tiny_model):
     outcome = polish(program, tiny_model, solution.features, solution.yaw, solution.xz,
                      replace(FAST, polish_iterations=100))
     assert outcome.accepted and 0 < outcome.iterations <= 100
-    assert float(outcome.margins[0, 0]) > before + 0.02
+    assert float(outcome.margins[0, 0]) >= 0  # the residual violation is gone
     assert float(outcome.margins[0, 0]) == pytest.approx(
         float(program.margins(body_joints(tiny_model, outcome.features, True))[0, 0]), abs=1e-5)
     # The iterate returned obeys the acceptance rule: no metric beyond 120 % of before + slack.
