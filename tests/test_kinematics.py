@@ -142,7 +142,8 @@ def test_rig_rotations_of_the_bind_pose_are_identity_and_stay_in_one_hemisphere(
     assert wrist[0] > 0.7 and wrist[1] == shoulder[1]  # a T-pose: the left arm straight out along +X
     # A full turn about +Y in 40 frames: canonical (w >= 0) quaternions would jump at 180 degrees.
     turns = yaw_quat(torch.linspace(0, 2 * math.pi, 40, dtype=torch.float64))
-    spinning = rig_joints(torch.cat([turns[:, None], IDENTITY.expand(40, 21, 4)], 1), torch.zeros(40, 3, dtype=torch.float64))
+    local = torch.cat([turns[:, None], IDENTITY.expand(40, 21, 4)], 1)
+    spinning = rig_joints(local, torch.zeros(40, 3, dtype=torch.float64))
     local = rig_rotations(spinning)
     assert ((local[1:] * local[:-1]).sum(-1) > 0.99).all()
 

@@ -54,7 +54,8 @@ def test_stored_rotations_round_trip_and_pose_the_joints(swinging_joints, tmp_pa
     back = load_npz(tmp_path / "m.npz")
     np.testing.assert_array_equal(back.rotations, fitted)
     assert back.rig_rotations() is back.rotations
-    posed = rig_joints(torch.as_tensor(back.rotations, dtype=torch.float64), torch.as_tensor(back.joints[:, 0]).double())
+    rotations, root = (torch.as_tensor(x, dtype=torch.float64) for x in (back.rotations, back.joints[:, 0]))
+    posed = rig_joints(rotations, root)
     assert np.abs(posed.numpy() - swinging_joints).max() < 1e-5
     with pytest.raises(InputError, match=r"rotations must be finite with shape \[24, 22, 4\], got \[23, 22, 4\]"):
         Motion(swinging_joints, rotations=fitted[1:])
