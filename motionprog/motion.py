@@ -14,7 +14,8 @@ NPZ keys (all written by :func:`save_npz`, read back by :func:`load_npz`):
 The rig is ``skeleton.RIG_OFFSETS`` (a T-pose); ``rotations[:, 0]`` is the pelvis's world
 rotation, ``rotations[:, j]`` joint j's rotation relative to its parent, and the root
 translation is ``joints[:, 0]``: ``kinematics.rig_joints(rotations, joints[:, 0])`` gives the
-joints back. Exports (BVH, glTF) write these rotations rather than solving them again.
+joints back (their nearest rig pose, checked to 1 mm when a Motion is made). Exports (BVH,
+glTF) write these rotations rather than solving them again.
 """
 
 from __future__ import annotations
@@ -29,13 +30,29 @@ from typing import Any
 import numpy as np
 import torch
 
-from motionprog.body.kinematics import rig_joints, rig_rotations, rigid_frame
+from motionprog.body.kinematics import project_to_skeleton, rig_joints, rig_rotations, rigid_frame
 from motionprog.body.rotations import quat_slerp
 from motionprog.body.skeleton import FPS, JOINT_NAMES, NUM_JOINTS, RIGID_GROUPS
 from motionprog.errors import InputError
 from motionprog.io.atomic import atomic_path
 
 FEATURE_DIM = 263
+
+
+ROTATION_TOLERANCE = 1e-3
+"""Metres the rig posed by a Motion's rotations may be from (the rig pose nearest) its joints."""
+
+
+def _check_rotations_pose(joints: np.ndarray, rotations: np.ndarray) -> None:
+    """InputError unless ``rotations`` pose the rig within ``ROTATION_TOLERANCE`` of ``joints``'
+    nearest rig pose (stale rotations kept after the joints changed would export another motion)."""
+    pose = torch.as_tensor(joints, dtype=torch.float64)
+    posed = rig_joints(torch.as_tensor(rotations, dtype=torch.float64), pose[:, 0])
+    error = torch.linalg.vector_norm(posed - project_to_skeleton(pose), dim=-1).amax(-1)
+    if error.max() > ROTATION_TOLERANCE:
+        frame = int(error.argmax())
+        raise InputError(f"rotations do not pose the joints (frame {frame} is {float(error[frame]) * 1000:.1f} mm "
+                         "off); leave them out when the joints change")
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,7 @@ class Motion:
                 raise InputError(f"rotations must be finite with shape [{joints.shape[0]}, {NUM_JOINTS}, 4], "
                                  f"got {list(rotations.shape)}")
             object.__setattr__(self, "rotations", rotations)
+            _check_rotations_pose(joints, rotations)
 
     @property
     def num_frames(self) -> int:

@@ -59,6 +59,10 @@ def test_stored_rotations_round_trip_and_pose_the_joints(swinging_joints, tmp_pa
     assert np.abs(posed.numpy() - swinging_joints).max() < 1e-5
     with pytest.raises(InputError, match=r"rotations must be finite with shape \[24, 22, 4\], got \[23, 22, 4\]"):
         Motion(swinging_joints, rotations=fitted[1:])
+    stale = fitted.copy()
+    stale[5] = [1.0, 0.0, 0.0, 0.0]  # frame 5 in the T-pose: another motion than the joints
+    with pytest.raises(InputError, match=r"rotations do not pose the joints \(frame 5 is \d+\.\d mm off\)"):
+        Motion(swinging_joints, rotations=stale)
 
 
 @pytest.mark.parametrize(
