@@ -8,7 +8,14 @@ NPZ keys (all written by :func:`save_npz`, read back by :func:`load_npz`):
 | `fps`      | float32 scalar     | frames per second (20 for every model output)                |
 | `text`     | str scalar         | the text prompt ("" when unknown)                            |
 | `features` | float32 [T, 263]   | HumanML3D features, not normalised (only when known)         |
+| `rotations`| float32 [T, 22, 4] | local rotations of the rig, quaternions (w, x, y, z) (only when known) |
 | `metadata` | str scalar (JSON)  | free-form: the program's scene, the constraint report, ...   |
+
+The rig is ``skeleton.RIG_OFFSETS`` (a T-pose); ``rotations[:, 0]`` is the pelvis's world
+rotation, ``rotations[:, j]`` joint j's rotation relative to its parent, and the root
+translation is ``joints[:, 0]``: ``kinematics.rig_joints(rotations, joints[:, 0])`` gives the
+joints back (their nearest rig pose, checked to 1 mm when a Motion is made). Exports (BVH,
+glTF) write these rotations rather than solving them again.
 """
 
 from __future__ import annotations
@@ -21,12 +28,31 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
-from motionprog.body.skeleton import FPS, NUM_JOINTS
+from motionprog.body.kinematics import project_to_skeleton, rig_joints, rig_rotations, rigid_frame
+from motionprog.body.rotations import quat_slerp
+from motionprog.body.skeleton import FPS, JOINT_NAMES, NUM_JOINTS, RIGID_GROUPS
 from motionprog.errors import InputError
 from motionprog.io.atomic import atomic_path
 
 FEATURE_DIM = 263
+
+
+ROTATION_TOLERANCE = 1e-3
+"""Metres the rig posed by a Motion's rotations may be from (the rig pose nearest) its joints."""
+
+
+def _check_rotations_pose(joints: np.ndarray, rotations: np.ndarray) -> None:
+    """InputError unless ``rotations`` pose the rig within ``ROTATION_TOLERANCE`` of ``joints``'
+    nearest rig pose (stale rotations kept after the joints changed would export another motion)."""
+    pose = torch.as_tensor(joints, dtype=torch.float64)
+    posed = rig_joints(torch.as_tensor(rotations, dtype=torch.float64), pose[:, 0])
+    error = torch.linalg.vector_norm(posed - project_to_skeleton(pose), dim=-1).amax(-1)
+    if error.max() > ROTATION_TOLERANCE:
+        frame = int(error.argmax())
+        raise InputError(f"rotations do not pose the joints (frame {frame} is {float(error[frame]) * 1000:.1f} mm "
+                         "off); leave them out when the joints change")
 
 
 @dataclass(frozen=True)
@@ -38,6 +64,8 @@ class Motion:
     fps:      frames per second.
     text:     the text prompt.
     metadata: JSON-serialisable extras (scene objects, constraint report, provenance).
+    rotations: float32 [T, 22, 4] local rotations of the rig (see the module docstring) that
+              pose ``joints``, or None when not known (:meth:`rig_rotations` fits them).
     """
 
     joints: np.ndarray
@@ -45,6 +73,7 @@ class Motion:
     text: str = ""
     features: np.ndarray | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    rotations: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         joints = np.asarray(self.joints, dtype=np.float32)
@@ -64,6 +93,13 @@ class Motion:
             object.__setattr__(self, "features", features)
         if not self.fps > 0:
             raise InputError(f"fps must be positive, got {self.fps}")
+        if self.rotations is not None:
+            rotations = np.asarray(self.rotations, dtype=np.float32)
+            if rotations.shape != (joints.shape[0], NUM_JOINTS, 4) or not np.isfinite(rotations).all():
+                raise InputError(f"rotations must be finite with shape [{joints.shape[0]}, {NUM_JOINTS}, 4], "
+                                 f"got {list(rotations.shape)}")
+            object.__setattr__(self, "rotations", rotations)
+            _check_rotations_pose(joints, rotations)
 
     @property
     def num_frames(self) -> int:
@@ -74,9 +110,48 @@ class Motion:
         """Length in seconds."""
         return self.num_frames / self.fps
 
+    def rig_rotations(self) -> np.ndarray:
+        """Local rotations of the rig, float32 [T, 22, 4]: the stored ones, else fitted to the
+        joints (:func:`motionprog.body.kinematics.rig_rotations`); InputError naming the first
+        frame whose pelvis or chest cannot be fitted (coincident joints)."""
+        if self.rotations is not None:
+            return self.rotations
+        joints = torch.as_tensor(self.joints, dtype=torch.float64)
+        for group in RIGID_GROUPS:
+            singular = torch.linalg.det(rigid_frame(joints, group)) < 0.5
+            if singular.any():
+                frame = int(singular.nonzero()[0, 0])
+                raise InputError(f"cannot fit the skeleton at frame {frame}: {JOINT_NAMES[group[0]]}'s children "
+                                 "coincide or lie on one line")
+        return rig_rotations(joints).float().numpy()
+
     def with_metadata(self, **items: Any) -> Motion:
         """A copy whose metadata has ``items`` added (or replaced)."""
         return replace(self, metadata={**self.metadata, **items})
+
+
+def retime(motion: Motion, fps: float) -> Motion:
+    """``motion`` resampled to ``fps`` frames per second, as a pose of the rig at each new frame.
+
+    New frame k is at time k / fps (the first frame stays, the last is at or before the
+    original end). The rig's local rotations (:meth:`Motion.rig_rotations`) are interpolated by
+    slerp and the pelvis position linearly between the two nearest original frames; features
+    (defined at 20 fps) are dropped, text and metadata kept.
+    """
+    if fps == motion.fps:
+        return motion
+    count = int(np.floor((motion.num_frames - 1) * fps / motion.fps + 1e-9)) + 1
+    source = torch.arange(count, dtype=torch.float64) * (motion.fps / fps)
+    before = source.floor().long().clamp(max=motion.num_frames - 1)
+    after = (before + 1).clamp(max=motion.num_frames - 1)
+    weight = source - before
+    local = torch.as_tensor(motion.rig_rotations(), dtype=torch.float64)
+    rotations = quat_slerp(local[before], local[after], weight[:, None].expand(count, NUM_JOINTS))
+    root = torch.as_tensor(motion.joints[:, 0], dtype=torch.float64)
+    root = torch.lerp(root[before], root[after], weight[:, None])
+    joints = rig_joints(rotations, root)
+    return Motion(joints=joints.numpy(), fps=fps, text=motion.text, metadata=motion.metadata,
+                  rotations=rotations.numpy())
 
 
 def save_npz(motion: Motion, path: str | os.PathLike) -> None:
@@ -89,6 +164,8 @@ def save_npz(motion: Motion, path: str | os.PathLike) -> None:
     }
     if motion.features is not None:
         arrays["features"] = motion.features.astype(np.float32)
+    if motion.rotations is not None:
+        arrays["rotations"] = motion.rotations
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, **arrays)
@@ -107,12 +184,13 @@ def load_npz(path: str | os.PathLike) -> Motion:
             fps = float(data["fps"]) if "fps" in data else FPS
             text = str(data["text"]) if "text" in data else ""
             features = data["features"] if "features" in data else None
+            rotations = data["rotations"] if "rotations" in data else None
             metadata = json.loads(str(data["metadata"])) if "metadata" in data else {}
     except InputError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: cannot read motion file ({exc})") from exc
     try:
-        return Motion(joints=joints, fps=fps, text=text, features=features, metadata=metadata)
+        return Motion(joints=joints, fps=fps, text=text, features=features, metadata=metadata, rotations=rotations)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from exc

@@ -253,7 +253,7 @@ def test_polish_reduces_the_residual_violation_and_is_accepted(tiny_model):
     outcome = polish(program, tiny_model, solution.best[0], replace(FAST, polish_iterations=100))
     polished = outcome.seed
     assert outcome.accepted and 0 < outcome.iterations <= 100
-    assert float(polished.margins[0, 0]) > before + 0.02
+    assert float(polished.margins[0, 0]) >= 0  # the residual violation is gone
     body = Decoder(tiny_model, program.text, 4, None, True)
     assert float(polished.margins[0, 0]) == pytest.approx(
         float(program.margins(body.joints(polished.features))[0, 0]), abs=1e-5)

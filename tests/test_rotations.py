@@ -109,3 +109,15 @@ def test_gradients_match_finite_differences() -> None:
     u = torch.randn(4, 3, generator=GEN, dtype=torch.float64, requires_grad=True)
     v = torch.randn(4, 3, generator=GEN, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(quat_between, (u, v))
+
+
+def test_slerp_turns_at_constant_speed_along_the_shorter_arc() -> None:
+    from motionprog.body.rotations import quat_slerp
+
+    start = yaw_quat(torch.tensor(0.0, dtype=torch.float64))
+    end = yaw_quat(torch.tensor(math.pi / 2, dtype=torch.float64))
+    t = torch.tensor([0.0, 0.25, 0.5, 1.0], dtype=torch.float64)
+    expected = yaw_quat(t * math.pi / 2)
+    assert torch.allclose(quat_slerp(start.expand(4, 4), end.expand(4, 4), t), expected, atol=1e-12)
+    assert torch.allclose(quat_slerp(start.expand(4, 4), -end.expand(4, 4), t), expected, atol=1e-12)  # same rotation
+    assert torch.allclose(quat_slerp(start, start, torch.tensor(0.3, dtype=torch.float64)), start, atol=1e-12)

@@ -152,3 +152,21 @@ def rotate_yaw(v: Tensor, angle: Tensor) -> Tensor:
     x, y, z = v.unbind(dim=-1)
     x_new, z_new = x * cos + z * sin, z * cos - x * sin
     return torch.stack([x_new, y.expand_as(x_new), z_new], dim=-1)
+
+
+def quat_slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
+    """Spherical linear interpolation between unit quaternions ``a`` and ``b [..., 4]`` at
+    fractions ``t [...]`` (0 gives ``a``, 1 gives ``b``), along the shorter arc; ``[..., 4]``.
+
+    Nearly equal rotations (angle below 1e-6 rad) fall back to normalised linear interpolation.
+    """
+    dot = (a * b).sum(dim=-1, keepdim=True)
+    b = torch.where(dot < 0, -b, b)
+    angle = torch.acos(dot.abs().clamp(max=1.0))
+    sin = torch.sin(angle)
+    t = t[..., None]
+    close = sin < 1e-6
+    safe = sin.clamp_min(1e-6)
+    weight_a = torch.where(close, 1.0 - t, torch.sin((1.0 - t) * angle) / safe)
+    weight_b = torch.where(close, t, torch.sin(t * angle) / safe)
+    return normalize(weight_a * a + weight_b * b)

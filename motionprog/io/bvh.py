@@ -9,8 +9,9 @@ BVH conventions used here:
 - an ``End Site`` becomes a joint named ``<parent>_end`` with no channels.
 
 :func:`read_bvh` retargets onto the 22-joint skeleton at 20 fps (``motionprog.io.retarget``);
-:func:`write_bvh` writes the 22-joint skeleton with ``Zrotation Yrotation Xrotation`` channels
-on every joint and root position channels, in metres, one frame per motion frame.
+:func:`write_bvh` writes the rig (``skeleton.RIG_OFFSETS``, a T-pose standing on the floor) with
+``Zrotation Yrotation Xrotation`` channels on every joint and root position channels, in
+metres, one frame per motion frame.
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from motionprog.body import skeleton
-from motionprog.body.kinematics import global_from_local, inverse_kinematics
 from motionprog.body.rotations import quat_to_matrix
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
-from motionprog.io.retarget import RIGID_GROUPS, frame_times, retarget, rigid_frame
+from motionprog.io.retarget import frame_times, retarget
 from motionprog.motion import Motion
 
 POSITION_CHANNELS = ("Xposition", "Yposition", "Zposition")
@@ -302,46 +302,17 @@ EXPORT_ORDER: tuple[int, ...] = tuple(_depth_first())
 """The 22 joints in the order they appear in an exported file (depth first)."""
 
 
-def skeleton_pose(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets and per-joint global rotations of the 22-joint BVH skeleton posed as ``joints``.
-
-    joints: [T, 22, 3] metres. A joint with one child takes the rotation of its bone from
-    :func:`motionprog.body.kinematics.inverse_kinematics` (offset ``RAW_OFFSETS`` times the
-    motion's mean bone length); pelvis and spine3 take their :func:`rigid_frame` (children's
-    offsets: their mean position in that frame); end joints keep their parent's rotation.
-    Returns (offsets [22, 3] metres, global rotations [T, 22, 3, 3]). Forward kinematics of
-    the result reproduces ``joints`` exactly when pelvis and spine3 move rigidly with their
-    children and bone lengths are constant, as in HumanML3D data and :func:`read_bvh` output.
-    """
-    joints = np.asarray(joints, dtype=np.float64)
-    parents = list(skeleton.PARENTS[1:])
-    lengths = np.concatenate([[0.0], np.linalg.norm(joints[:, 1:] - joints[:, parents], axis=-1).mean(axis=0)])
-    local_quats, _ = inverse_kinematics(torch.as_tensor(joints))
-    bone = quat_to_matrix(global_from_local(local_quats)).numpy()
-    rotations = np.empty_like(bone)
-    offsets = skeleton.RAW_OFFSETS.astype(np.float64) * lengths[:, None]
-    for joint in EXPORT_ORDER:
-        children = _CHILDREN[joint]
-        if len(children) == 1:
-            rotations[:, joint] = bone[:, children[0]]
-        elif children:
-            group = next(g for g in RIGID_GROUPS if g[0] == joint)
-            rotations[:, joint] = rigid_frame(joints, group)
-            local = np.einsum("tba,tcb->tca", rotations[:, joint], joints[:, children] - joints[:, [joint]])
-            offsets[list(children)] = local.mean(axis=0)
-        else:
-            rotations[:, joint] = rotations[:, skeleton.PARENTS[joint]]
-    return offsets, rotations
-
-
-def _format_hierarchy(offsets: np.ndarray) -> list[str]:
+def _format_hierarchy() -> list[str]:
+    """The HIERARCHY section: the rig in :data:`EXPORT_ORDER`; each leaf ends half its bone further on."""
     lines = ["HIERARCHY"]
+    offsets = skeleton.RIG_OFFSETS
 
     def block(joint: int, depth: int) -> None:
         pad = "  " * depth
         rotation = " ".join(f"{axis}rotation" for axis in EXPORT_AXES)
         if joint == 0:
-            lines.extend([f"ROOT {skeleton.JOINT_NAMES[joint]}", "{", "  OFFSET 0.000000 0.000000 0.000000",
+            x, y, z = skeleton.RIG_REST_POSITIONS[0]
+            lines.extend([f"ROOT {skeleton.JOINT_NAMES[joint]}", "{", f"  OFFSET {x:.6f} {y:.6f} {z:.6f}",
                           f"  CHANNELS 6 Xposition Yposition Zposition {rotation}"])
         else:
             x, y, z = offsets[joint]
@@ -359,16 +330,15 @@ def _format_hierarchy(offsets: np.ndarray) -> list[str]:
 
 
 def format_bvh(motion: Motion) -> str:
-    """The text of a BVH file of ``motion`` on the 22-joint skeleton (see :func:`skeleton_pose`):
-    metres, Y up, ``Zrotation Yrotation Xrotation`` in degrees, root position channels."""
-    offsets, rotations = skeleton_pose(motion.joints)
-    parents = [max(p, 0) for p in skeleton.PARENTS]
-    local = np.swapaxes(rotations[:, parents], -1, -2) @ rotations
-    local[:, 0] = rotations[:, 0]
+    """The text of a BVH file of ``motion`` on the rig: metres, Y up, ``Zrotation Yrotation
+    Xrotation`` in degrees (the motion's rig rotations, ``Motion.rig_rotations``), root position
+    channels (the pelvis position, absolute). The rest pose is the rig's T-pose standing on the
+    floor: the root's OFFSET is the bind pose's pelvis (0.91 m up), the others ``RIG_OFFSETS``."""
+    local = quat_to_matrix(torch.as_tensor(motion.rig_rotations(), dtype=torch.float64)).numpy()
     angles = matrix_to_euler(local[:, list(EXPORT_ORDER)], EXPORT_AXES)
     values = np.concatenate([motion.joints[:, 0].astype(np.float64), angles.reshape(motion.num_frames, -1)], axis=1)
     body = "\n".join(" ".join(f"{v:.6f}" for v in row) for row in values)
-    header = [*_format_hierarchy(offsets), "MOTION", f"Frames: {motion.num_frames}",
+    header = [*_format_hierarchy(), "MOTION", f"Frames: {motion.num_frames}",
               f"Frame Time: {1.0 / motion.fps:.8f}"]
     return "\n".join(header) + "\n" + body + "\n"
 

@@ -5,8 +5,8 @@ have (``SMPL_NEUTRAL.pkl``, ``SMPLX_NEUTRAL.npz``, ...); nothing is ever downloa
 SMPL ``.pkl`` files are Python pickles (some need ``chumpy`` to load): only open files you trust.
 
 The 22 joints of a motion are the first 22 joints of every SMPL-family model, in the same
-order. The motion's rotations (:func:`motionprog.io.gltf.node_world_rotations`, from the rest
-pose with the arms down) are re-based on the model's own rest pose (a T-pose) by the shortest
+order. The motion's rotations (:func:`motionprog.body.kinematics.rig_world_rotations`, from the
+rig's T-pose) are re-based on the model's own rest pose (a T-pose too) by the shortest
 arc between the two rest directions of each bone, so every bone that continues a chain points
 exactly where the motion's bone points; hands, face and fingers keep their rest pose. Shape
 coefficients are zero (the model's mean shape). Units are metres, Y up.
@@ -24,9 +24,9 @@ import numpy as np
 import torch
 
 from motionprog.body.rotations import normalize, quat_between, quat_inverse, quat_multiply
-from motionprog.body.skeleton import NUM_JOINTS, PARENTS, RAW_OFFSETS
+from motionprog.body.kinematics import rig_world_rotations
+from motionprog.body.skeleton import CHAIN_CHILD, NUM_JOINTS, PARENTS, RIG_DIRECTIONS
 from motionprog.errors import InputError
-from motionprog.io.gltf import CONTINUATION, node_world_rotations
 from motionprog.motion import Motion
 
 MODEL_TYPES = ("smpl", "smplh", "smplx")
@@ -105,11 +105,11 @@ def model_pose(joints: torch.Tensor, model: BodyModel) -> tuple[torch.Tensor, to
     """
     rest = model.rest_joints.to(joints.dtype)
     parents = model.parents.tolist()
-    children = [CONTINUATION[j] for j in range(NUM_JOINTS)]
+    children = list(CHAIN_CHILD)
     chained = [j for j in range(NUM_JOINTS) if children[j] >= 0]
     model_dirs = normalize(rest[[children[j] for j in chained]] - rest[chained])
-    ours = torch.as_tensor(RAW_OFFSETS[[children[j] for j in chained]], dtype=joints.dtype)
-    world = node_world_rotations(joints)  # [T, 22, 4]
+    ours = torch.as_tensor(RIG_DIRECTIONS[[children[j] for j in chained]], dtype=joints.dtype)
+    world = rig_world_rotations(joints)  # [T, 22, 4]
     world[:, chained] = quat_multiply(world[:, chained], quat_between(model_dirs, ours))
     leaves = [j for j in range(1, NUM_JOINTS) if children[j] < 0]
     world[:, leaves] = world[:, [PARENTS[j] for j in leaves]]
