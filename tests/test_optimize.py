@@ -322,3 +322,17 @@ def test_stalled_needs_patience_evaluations_of_too_little_gain():
     assert stalled([inf, 1.0, 0.9995], 1)
     assert not stalled([1.0, 0.9995], 2)  # not enough evaluations yet
     assert not stalled([1.0, 0.9995, 0.999], 0)  # patience 0: never
+
+
+def test_result_carries_rig_rotations_and_the_feet_stage(tiny_model):
+    from motionprog.body.kinematics import rig_joints
+
+    result = generate(REACHABLE, model=tiny_model, config=FAST)
+    rotations = torch.as_tensor(result.motion.rotations, dtype=torch.float64)
+    joints = torch.as_tensor(result.motion.joints, dtype=torch.float64)
+    assert (rig_joints(rotations, joints[:, 0]) - joints).norm(dim=-1).max() < 1e-3  # exports need no IK
+    feet = result.report["feet"]
+    assert feet["applied"] and feet["foot_skating_after"] <= feet["foot_skating_before"] + METRIC_SLACK["foot_skating_ratio"]
+    assert result.report["satisfied"]  # cleaning never breaks a hard constraint that held
+    off = generate(REACHABLE, model=tiny_model, config=replace(FAST, clean_feet=False)).report["feet"]
+    assert off == {"applied": False, "accepted": False}

@@ -130,6 +130,8 @@ def run(
     report_path: Optional[Path] = typer.Option(None, "--report", help="Write the report JSON here."),
     method: str = typer.Option("fast", "--method", help="fast (ours) or progmogen (the reference procedure)."),
     polish: bool = typer.Option(True, "--polish/--no-polish", help="Polish the chosen seed in feature space."),
+    feet: bool = typer.Option(OptimizeConfig.clean_feet, "--clean-feet/--no-clean-feet",
+                              help="Pin planted feet of the result where no hard constraint gets worse."),
     natural_weight: float = typer.Option(
         OptimizeConfig.natural_weight, "--natural-weight", min=0.0,
         help="Weight of the penalty on jerks above 50 m/s^2 and joints under the floor (0: off)."),
@@ -149,7 +151,7 @@ def run(
     config = OptimizeConfig(
         method=method, seeds=seeds, seed=seed, steps=steps, final_steps=final_steps, candidates=candidates,
         iterations=iters,
-        device=device, checkpoint=checkpoint, natural_weight=natural_weight, polish_iterations=OptimizeConfig.polish_iterations if polish else 0,
+        device=device, checkpoint=checkpoint, natural_weight=natural_weight, clean_feet=feet, polish_iterations=OptimizeConfig.polish_iterations if polish else 0,
         progmogen_iterations=iters if method == "progmogen" else OptimizeConfig.progmogen_iterations,
     )
     motion_model = load_model(model or program.model or "bundled", stats=stats, text_encoder=text_encoder, device=device)

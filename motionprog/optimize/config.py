@@ -47,6 +47,9 @@ class OptimizeConfig:
                          step in feature space (0 iterations: no polish).
         polish_tolerance: how much the polish may worsen a naturalness metric, as a fraction of
                          its value before (plus a small absolute slack), and still be accepted.
+        clean_feet:      pin the kept motion's planted feet (``motionprog.body.feet``), kept
+                         when no hard constraint gets worse and naturalness passes the polish's
+                         acceptance rule (``polish_tolerance``).
         rigid:           project the decoded joints onto the rigid skeleton (rest bone lengths,
                          same root and bone directions) before measuring constraints; the
                          output is that body.
@@ -78,6 +81,7 @@ class OptimizeConfig:
     polish_smooth_weight: float = 1.0
     polish_prior_weight: float = 0.1
     polish_tolerance: float = 0.2
+    clean_feet: bool = True
     rigid: bool = True
     device: str = "auto"
     progmogen_steps: int = 100

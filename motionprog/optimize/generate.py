@@ -3,7 +3,9 @@
 Fast method: choose the best seeds among candidate samples (``start.py``), search their noise
 (``latent.py``, through the distilled student when the model has one), decode the result again
 with the teacher where that is preferred (``redecode.py``), choose the seed to keep
-(``verdict.py``, ``naturalness.py``) and polish it when it still violates (``polish.py``).
+(``verdict.py``, ``naturalness.py``), polish it when it still violates (``polish.py``) and pin
+its planted feet (``feet.py``). The Motion carries the rig's rotations, so exports never solve
+inverse kinematics again.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from motionprog.motion import Motion
 from motionprog.optimize import naturalness
 from motionprog.optimize.config import OptimizeConfig
 from motionprog.optimize.decode import STUDENT
+from motionprog.optimize.feet import with_clean_feet
 from motionprog.optimize.latent import Callback, Recipe, check_length, optimize_latent
 from motionprog.optimize.memory import peak_memory
 from motionprog.optimize.polish import polish
@@ -77,16 +80,22 @@ def final_steps(config: OptimizeConfig, model: MotionModel, recipe: Recipe) -> i
 
 def finish(program: Program, model: MotionModel, solution: Solution, config: OptimizeConfig
            ) -> tuple[Solution, int, dict[str, Any]]:
-    """Choose the seed to keep and polish it if it still violates: (solution, chosen index, polish summary)."""
+    """Choose the seed to keep, polish it if it still violates and clean its feet:
+    (solution, chosen index, {"polish": summary, "feet": summary})."""
     count, total = violations(solution.best.margins, hard_mask(program, solution.best.margins.device))
     best = choose_best(count, total, naturalness.score(naturalness.measure(solution.best.joints)))
-    polished: dict[str, Any] = {"applied": False, "accepted": False, "iterations": 0}
-    if config.method == "fast" and config.polish_iterations > 0 and int(count[best]) > 0 and solution.error is None:
+    stages: dict[str, Any] = {"polish": {"applied": False, "accepted": False, "iterations": 0},
+                              "feet": {"applied": False, "accepted": False}}
+    fast = config.method == "fast" and solution.error is None
+    if fast and config.polish_iterations > 0 and int(count[best]) > 0:
         outcome = polish(program, model, solution.best[best], config)
-        polished = outcome.summary()
+        stages["polish"] = outcome.summary()
         if outcome.accepted:
             solution = solution.with_best(solution.best.put(best, outcome.seed))
-    return solution, best, polished
+    if fast and config.clean_feet:
+        seed, stages["feet"] = with_clean_feet(program, solution.best[best], model.fps, config.polish_tolerance)
+        solution = solution.with_best(solution.best.put(best, seed))
+    return solution, best, stages
 
 
 def generate(
@@ -122,15 +131,16 @@ def generate(
         if final_steps(config, model, recipe):
             solution = redecode(program, model, solution, final_steps(config, model, recipe), config.guidance,
                                 config.rigid)
-        solution, best, polished = finish(program, model, solution, config)
+        solution, best, stages = finish(program, model, solution, config)
     match = model_prompt_match(model, program.text)
     report = build_report(
         program, solution, best, seeds=recipe.seeds, metrics=naturalness.measure(solution.best.joints),
         time_s=time.perf_counter() - start, peak_memory_mb=memory.mb, method=config.method,
-        model_name=model.name, polish=polished, prompt=None if match is None else match.to_json(),
+        model_name=model.name, polish=stages["polish"], feet=stages["feet"],
+        prompt=None if match is None else match.to_json(),
     )
     motion = Motion(
         joints=solution.best.joints[best].detach().float().cpu().numpy(), fps=model.fps, text=program.text,
         metadata={"report": report, "scene": [obj.to_dict() for obj in program.scene]},
     )
-    return Result(motion=motion, report=report)
+    return Result(motion=replace(motion, rotations=motion.rig_rotations()), report=report)

@@ -122,6 +122,7 @@ def build_report(
     method: str,
     model_name: str,
     polish: dict[str, Any],
+    feet: dict[str, Any] | None = None,
     prompt: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report of a run whose chosen seed is batch row ``best`` of ``solution``.
@@ -153,6 +154,7 @@ def build_report(
         "best_seed": int(seeds[best]),
         "seeds": seed_rows(program, solution, seeds, metrics),
         "polish": polish,
+        "feet": feet or {"applied": False, "accepted": False},
         "prompt": prompt,
         "placement": {"yaw_rad": float(chosen.yaw[0]), "xz_m": [float(v) for v in chosen.xz[0]]},
         "history": history_json(program, solution, best),
