@@ -266,13 +266,28 @@ def rigid_frame(joints: np.ndarray, group: tuple[int, int, int, int]) -> np.ndar
     joints: [..., 22, 3]; group: (origin, left child, right child, upper child) as in
     :data:`RIGID_GROUPS`. Returns rotation matrices [..., 3, 3] whose columns are the body's
     left (right child -> left child), up (origin -> upper child, made orthogonal to left)
-    and forward (left x up) directions.
+    and forward (left x up) directions. A degenerate pose (children on one point or on one
+    line) still gives a rotation: left falls back to +X, up to +Y (or +Z) made orthogonal.
     """
     origin, left, right, upper = group
-    x = _normalise(joints[..., left, :] - joints[..., right, :])
-    y = joints[..., upper, :] - joints[..., origin, :]
-    y = _normalise(y - (y * x).sum(-1, keepdims=True) * x)
+    x = _unit_or(joints[..., left, :] - joints[..., right, :], np.array([1.0, 0.0, 0.0]))
+    y = _orthogonal(joints[..., upper, :] - joints[..., origin, :], x)
+    vertical = _orthogonal(np.broadcast_to([0.0, 1.0, 0.0], x.shape), x)
+    depth = _orthogonal(np.broadcast_to([0.0, 0.0, 1.0], x.shape), x)
+    fallback = np.where(np.linalg.norm(vertical, axis=-1, keepdims=True) > 0.5, vertical, depth)
+    y = _unit_or(y, _normalise(fallback))
     return np.stack([x, y, np.cross(x, y)], axis=-1)
+
+
+def _orthogonal(v: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """``v`` without its component along the unit vectors ``unit``; [..., 3]."""
+    return v - (v * unit).sum(-1, keepdims=True) * unit
+
+
+def _unit_or(v: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Unit vectors along ``v`` [..., 3]; where ``v`` is (nearly) zero, ``fallback`` (unit)."""
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return np.where(norm > 1e-9, v / np.maximum(norm, 1e-12), fallback)
 
 
 def fit_proportions(joints: np.ndarray, root_scale: float) -> np.ndarray:

@@ -257,8 +257,11 @@ def _placement(item: Mapping[str, Any]) -> np.ndarray:
     return matrix
 
 
-def _object_mesh(item: Mapping[str, Any], lo: np.ndarray, hi: np.ndarray) -> trimesh.Trimesh:
-    """The mesh of one scene dictionary; raises ValueError saying what is wrong with it."""
+def _object_mesh(item: Mapping[str, Any], lo: np.ndarray, hi: np.ndarray, mesh_files: bool) -> trimesh.Trimesh:
+    """The mesh of one scene dictionary; raises ValueError saying what is wrong with it.
+
+    mesh_files: whether a ``mesh`` item may name a file to read (see :func:`scene_objects`).
+    """
     kind = item.get("kind")
     span = float(np.linalg.norm(hi - lo)) + 2.0
     if kind == "point":
@@ -300,6 +303,9 @@ def _object_mesh(item: Mapping[str, Any], lo: np.ndarray, hi: np.ndarray) -> tri
             mesh = trimesh.Trimesh(np.asarray(item["vertices"], float), np.asarray(item["faces"], int), process=False)
         else:
             path = Path(str(item.get("path", item.get("file", ""))))
+            if not mesh_files:
+                raise ValueError(f"mesh file {str(path)!r} is named by the motion file, not by a program; "
+                                 "it is not read (pass the program with --program to draw it)")
             if not path.is_file():
                 raise ValueError(f"mesh file {str(path)!r} not found")
             mesh = trimesh.load(path, force="mesh")
@@ -311,19 +317,26 @@ def _object_mesh(item: Mapping[str, Any], lo: np.ndarray, hi: np.ndarray) -> tri
 
 
 def scene_objects(
-    items: Sequence[Mapping[str, Any]], lo: np.ndarray, hi: np.ndarray
+    items: Sequence[Mapping[str, Any]], lo: np.ndarray, hi: np.ndarray, mesh_files: bool = False
 ) -> tuple[tuple[SceneObject, ...], tuple[str, ...]]:
     """Meshes of the program's scene dictionaries, and a warning for each one not drawn.
 
     items: ``to_dict()`` of geometry primitives. lo, hi: [3] bounds of the motion in metres
-    (infinite lines and planes are drawn to about that size).
+    (infinite lines and planes are drawn to about that size). mesh_files: read the files that
+    ``mesh`` items name; only for items that come from a program the user ran (a motion
+    file's metadata could name any file on the machine, so its mesh files are never read).
     """
     objects: list[SceneObject] = []
     warnings: list[str] = []
     for number, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            warnings.append(f"scene object {number} not drawn: not a JSON object ({type(item).__name__})")
+            continue
         label = str(item.get("name") or item.get("label") or item.get("kind") or f"object {number}")
         try:
-            mesh = _object_mesh(item, np.asarray(lo, float), np.asarray(hi, float))
+            mesh = _object_mesh(item, np.asarray(lo, float), np.asarray(hi, float), mesh_files)
+            if not np.isfinite(mesh.vertices).all():
+                raise ValueError("its vertices are not all finite")
         except (ValueError, TypeError, KeyError, OSError) as exc:
             warnings.append(f"scene object {label!r} not drawn: {exc}")
             continue
@@ -357,7 +370,9 @@ def joints_named_in(text: str) -> tuple[int, ...]:
 
 def constrained_joints(metadata: Mapping[str, Any]) -> tuple[int, ...]:
     """Joints named by the constraints of ``metadata["report"]`` (their name and description)."""
-    constraints = (metadata.get("report") or {}).get("constraints") or []
+    report = metadata.get("report")
+    constraints = report.get("constraints") if isinstance(report, Mapping) else None
+    constraints = constraints if isinstance(constraints, list) else []
     text = " ".join(f"{c.get('name', '')} {c.get('description', '')}" for c in constraints if isinstance(c, Mapping))
     return joints_named_in(text)
 

@@ -161,10 +161,12 @@ class _Panel:
 
 
 def _statics(
-    motion: Motion, items: Sequence[Mapping[str, Any]], trails: tuple[str, ...] | None, lo: np.ndarray, hi: np.ndarray
+    motion: Motion, items: Sequence[Mapping[str, Any]], trails: tuple[str, ...] | None, lo: np.ndarray, hi: np.ndarray,
+    mesh_files: bool,
 ) -> tuple[list[SceneObject], tuple[str, ...]]:
-    """Floor, scene objects and trails of one motion, with the warnings for what is not drawn."""
-    objects, warnings = scene_objects(items, lo, hi)
+    """Floor, scene objects and trails of one motion, with the warnings for what is not drawn
+    (mesh_files: see :func:`motionprog.render.scene.scene_objects`)."""
+    objects, warnings = scene_objects(items, lo, hi, mesh_files)
     indices = constrained_joints(motion.metadata) if trails is None else tuple(joint_index(n) for n in trails)
     return [floor_grid(lo, hi), *objects, *(trail_object(motion.joints, i) for i in indices)], warnings
 
@@ -234,8 +236,9 @@ def render_motion(
     """Render one motion, or several side by side, to ``path`` (.mp4, .gif or .png).
 
     motions:  one Motion or a sequence (one panel each, left to right).
-    scene:    scene dictionaries (``to_dict()`` of geometry primitives) drawn in every panel;
-              None draws each motion's own ``metadata["scene"]``.
+    scene:    scene dictionaries (``to_dict()`` of geometry primitives) drawn in every panel,
+              mesh files included (the caller vouches for them: a program's scene); None draws
+              each motion's own ``metadata["scene"]`` without reading any mesh file it names.
     config:   :class:`RenderConfig`; progress: called after each rendered frame.
     Returns the written path, the number of frames and warnings for objects not drawn.
     The output file is complete or absent; raises InputError on a bad path or option and
@@ -263,7 +266,8 @@ def render_motion(
     try:
         panels = []
         for number, motion in enumerate(motions):
-            statics, missing = _statics(motion, motion.metadata.get("scene", []) if scene is None else scene, config.trails, lo, hi)
+            statics, missing = _statics(motion, motion.metadata.get("scene", []) if scene is None else scene, config.trails, lo, hi,
+                                        mesh_files=scene is not None)
             warnings.extend(f"motion {number + 1}: {w}" if len(motions) > 1 else w for w in missing)
             cameras = shared if shared is not None else camera_poses([motion.joints], "follow", yfov, width / height)
             color = BODY_COLORS[number % len(BODY_COLORS)]
