@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
 
 from motionprog.errors import InputError
 
@@ -58,3 +61,12 @@ def check_shape(path: str | os.PathLike, what: str, shape: Sequence[int], limit:
         count *= int(size)
     if count > limit:
         raise InputError(f"{path}: {what} of shape {list(shape)} holds {count} values, over the limit of {limit}")
+
+
+def read_npy_header(handle: BinaryIO) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype of the ``.npy`` data at ``handle``, read from its header alone
+    (nothing is allocated); leaves ``handle`` at the start of the data."""
+    version = np.lib.format.read_magic(handle)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(handle)
+    return shape, dtype
