@@ -3,14 +3,14 @@
 - features ``.npy``: float ``[T, 263]``, HumanML3D's ``new_joint_vecs`` (not normalised);
 - joints ``.npy``: float ``[T, 22, 3]``, metres, Y up (HumanML3D's ``new_joints``);
 - MDM ``results.npy``: a pickled dict with ``motion`` ``[N, 22, 3, T]``, ``text`` (N strings)
-  and ``lengths`` ``[N]``. It is read with a restricted unpickler that admits only numpy
-  array reconstruction, dtypes and plain containers, so a file cannot run code.
+  and ``lengths`` ``[N]``. It is read with the restricted unpickler of
+  :mod:`motionprog.io.pickles` (numpy arrays, dtypes and plain containers only), so a file
+  cannot run code.
 All motions are 20 fps. Every problem raises InputError naming the file.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 from pathlib import Path
@@ -24,37 +24,8 @@ from motionprog.body.skeleton import FPS, NUM_JOINTS
 from motionprog.errors import InputError
 from motionprog.io.atomic import atomic_path
 from motionprog.io.limits import MAX_MOTION_FRAMES, check_file_size, check_frames, check_shape, read_npy_header
+from motionprog.io.pickles import restricted_loads
 from motionprog.motion import Motion
-
-def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
-    return text.encode(encoding)
-
-
-_SAFE_GLOBALS: dict[tuple[str, str], Any] = {
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-    ("_codecs", "encode"): _latin1_encode,
-    **{
-        (module, name): value
-        for module in ("numpy.core.multiarray", "numpy._core.multiarray")
-        for name, value in (
-            ("_reconstruct", np.zeros(1).__reduce__()[0]),
-            ("scalar", np.float32(0).__reduce__()[0]),
-        )
-    },
-}
-"""The only callables a pickled ``.npy`` may name: array and scalar reconstruction, dtypes,
-and the latin-1 encoding that protocol-2 pickles use for raw bytes."""
-
-
-class _ArrayUnpickler(pickle.Unpickler):
-    """Unpickles numpy arrays, dtypes and builtin containers; refuses every other global."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return _SAFE_GLOBALS[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name}") from None
 
 
 def load_npy(path: str | os.PathLike) -> np.ndarray | dict[str, Any]:
@@ -69,7 +40,7 @@ def load_npy(path: str | os.PathLike) -> np.ndarray | dict[str, Any]:
             if not dtype.hasobject:
                 check_shape(path, "the array", shape, MAX_MOTION_FRAMES * FEATURE_DIM)
                 return np.load(path, allow_pickle=False)
-            loaded = _ArrayUnpickler(io.BytesIO(handle.read())).load()
+            loaded = restricted_loads(handle.read())
     except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError, IndexError, KeyError,
             RecursionError) as exc:
         raise InputError(f"{path}: cannot read .npy file ({exc})") from exc

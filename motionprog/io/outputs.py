@@ -46,7 +46,7 @@ def writable_folder(path: Path) -> Path | None:
 def check_output(option: str, path: Path, suffixes: Sequence[str], inputs: Sequence[Path]) -> None:
     """One output: suffix, not an input, not a folder, its folder writable; InputError otherwise."""
     if suffixes and path.suffix.lower() not in suffixes:
-        raise InputError(f"{option} {path}: expected a {' or '.join(suffixes)} file, not {path.suffix or 'no extension'!r}")
+        raise InputError(f"{option} {path}: unknown output extension {path.suffix!r} (use {', '.join(suffixes)})")
     clash = next((source for source in inputs if same_file(path, source)), None)
     if clash is not None:
         raise InputError(f"{option} {path}: this file is an input of the command ({clash}); refusing to overwrite it")

@@ -65,6 +65,8 @@ class RenderConfig:
     yfov_deg:      vertical field of view of the camera, degrees.
     body_model:    path of an SMPL / SMPL-H / SMPL-X model file: draw that body instead of
                    capsules (needs ``motionprog[smpl]``; see :mod:`motionprog.io.smpl`).
+    trust_pickle:  open ``body_model`` with Python's unrestricted pickle (it can run code; only
+                   for files you trust); by default it must load without running code.
     """
 
     width: int = 640
@@ -75,6 +77,7 @@ class RenderConfig:
     png_frames: int = 4
     yfov_deg: float = 45.0
     body_model: str | None = None
+    trust_pickle: bool = False
 
     def __post_init__(self) -> None:
         if self.camera not in ("frame", "follow"):
@@ -171,16 +174,18 @@ def _statics(
     return [floor_grid(lo, hi), *objects, *(trail_object(motion.joints, i) for i in indices)], warnings
 
 
-def body_surfaces(motions: Sequence[Motion], body_model: str | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def body_surfaces(motions: Sequence[Motion], body_model: str | None,
+                  trust_pickle: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per motion, the body to draw at every frame: vertices [T, V, 3], normals [T, V, 3], faces [F, 3].
 
-    Capsules (:func:`motionprog.render.scene.body_mesh`), or the SMPL-family model at ``body_model``.
+    Capsules (:func:`motionprog.render.scene.body_mesh`), or the SMPL-family model at ``body_model``
+    (``trust_pickle``: see :class:`RenderConfig`).
     """
     if body_model is None:
         return [body_mesh(m.joints) for m in motions]
     from motionprog.io.smpl import load_body_model, posed_meshes
 
-    model = load_body_model(body_model)
+    model = load_body_model(body_model, trust_pickle=trust_pickle)
     surfaces = []
     for motion in motions:
         vertices, _, faces = posed_meshes(motion, model)
@@ -257,7 +262,7 @@ def render_motion(
     yfov = float(np.radians(config.yfov_deg))
     shared = camera_poses(joints, "frame", yfov, width / height) if config.camera == "frame" else None
     warnings: list[str] = []
-    surfaces = body_surfaces(motions, config.body_model)
+    surfaces = body_surfaces(motions, config.body_model, config.trust_pickle)
     pyrender = load_pyrender()
     try:
         renderer = pyrender.OffscreenRenderer(width, height)

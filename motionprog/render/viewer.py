@@ -32,6 +32,9 @@ from motionprog.render.scene import (
     trail_object,
 )
 
+VIEWER_SUFFIXES = (".html", ".htm")
+"""Extensions of the viewer page."""
+
 _STYLE = """
 body { margin: 0; display: flex; height: 100vh; font: 13px system-ui, sans-serif; color: #222; }
 #stage { flex: 1; display: flex; flex-direction: column; min-width: 0; }
@@ -187,7 +190,7 @@ def write_viewer(
 ) -> tuple[str, ...]:
     """Write the viewer page to ``path`` (.html) atomically; returns warnings for objects not drawn."""
     path = Path(path)
-    if path.suffix.lower() not in (".html", ".htm"):
+    if path.suffix.lower() not in VIEWER_SUFFIXES:
         raise InputError(f"{path}: the viewer writes .html, not {path.suffix!r}")
     page, warnings = viewer_html(motions, scene)
     write_text(path, page)
