@@ -36,7 +36,7 @@ def summary_table(summary: Any) -> Table:
 
 def batch(
     jobs: Path = typer.Argument(..., help="A directory of .mprog files or a JSONL manifest."),
-    outdir: Path = typer.Option(..., "-o", "--out", help="Output folder: <job>.npz and <job>.json per job."),
+    outdir: Path = typer.Option(..., "-o", "--out", help="Output folder: <job>.npz, reports/<job>.json, errors/<job>.json."),
     executor: str = typer.Option("local", "--executor", help="local (a process pool) or ray."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (ray only), e.g. auto."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1,
@@ -54,7 +54,7 @@ def batch(
 ) -> None:
     """Generate a motion per job into OUTDIR; finished jobs are skipped, failed ones recorded.
 
-    Exit 0 when every job is done, 1 when some failed (see OUTDIR/<job>.error.json).
+    Exit 0 when every job is done, 1 when some failed (see OUTDIR/errors/<job>.json).
     """
     from motionprog.batching import ModelSpec
     from motionprog.batching.run import batch as run_batch

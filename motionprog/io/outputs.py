@@ -77,3 +77,18 @@ def check_outputs(inputs: Iterable[str | os.PathLike | None], outputs: Mapping[s
         if twin is not None:
             raise InputError(f"{option} {target}: the same file as {twin}; give each output its own path")
         chosen.append((option, target))
+
+
+def check_output_folder(folder: str | os.PathLike, inputs: Iterable[str | os.PathLike], files: Iterable[Path]) -> None:
+    """An output folder of many files (a batch): writable or creatable, and none of ``files``
+    (the paths that will be written in it) one of ``inputs``. Raises InputError."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--out {folder}: is a file, expected a folder")
+    blocked = writable_folder(folder / "probe")
+    if blocked is not None:
+        raise InputError(f"--out {folder}: cannot write into {blocked} (not a writable folder)")
+    sources = {Path(source).resolve() for source in inputs if Path(source).exists()}
+    clash = next((path for path in files if path.resolve() in sources), None)
+    if clash is not None:
+        raise InputError(f"--out {folder}: would overwrite {clash}, an input of the batch")
