@@ -73,9 +73,9 @@ def check_outputs(inputs: Iterable[str | os.PathLike | None], outputs: Mapping[s
             continue
         target = Path(path)
         check_output(option, target, tuple(s.lower() for s in suffixes), sources)
-        twin = next((other for other, earlier in chosen if same_file(target, earlier)), None)
+        twin = next(((other, earlier) for other, earlier in chosen if same_file(target, earlier)), None)
         if twin is not None:
-            raise InputError(f"{option} {target}: the same file as {twin}; give each output its own path")
+            raise InputError(f"{option} {target}: the same file as {twin[0]} ({twin[1]}); give each output its own path")
         chosen.append((option, target))
 
 

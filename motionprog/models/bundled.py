@@ -209,7 +209,8 @@ def load_weights(path: str | os.PathLike) -> tuple[Denoiser, torch.Tensor, torch
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise InputError(f"{path}: weights do not match the bundled architecture ({exc})") from exc
+        reason = " ".join(str(exc).split())[:200]
+        raise InputError(f"{path}: weights do not match the bundled architecture ({reason}...)") from exc
     if not all(isinstance(tensors.get(k), torch.Tensor) and tensors[k].shape == (config.feature_dim,)
                for k in ("norm.mean", "norm.std")):
         raise InputError(f"{path}: norm.mean and norm.std must be tensors of shape [{config.feature_dim}]")

@@ -78,7 +78,7 @@ class MDMConfig:
         arch, dataset = args.get("arch", "trans_enc"), args.get("dataset", "humanml")
         if arch != "trans_enc":
             raise InputError(f"{source}: arch '{arch}' is not supported (only 'trans_enc')")
-        if dataset not in DATASET_FEATURES:
+        if not isinstance(dataset, str) or dataset not in DATASET_FEATURES:
             raise InputError(f"{source}: dataset '{dataset}' is not supported (only 'humanml')")
         if args.get("noise_schedule", "cosine") != "cosine":
             raise InputError(f"{source}: noise_schedule '{args['noise_schedule']}' is not supported (only 'cosine')")

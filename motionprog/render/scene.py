@@ -26,6 +26,7 @@ import trimesh
 from scipy.ndimage import uniform_filter1d
 
 from motionprog.body.skeleton import ALIASES, GROUPS, JOINT_INDEX, PARENTS
+from motionprog.io.limits import check_file_size
 
 BONES: tuple[tuple[int, int], ...] = tuple((p, c) for c, p in enumerate(PARENTS) if p >= 0)
 """(parent, child) joint indices of the 21 bones."""
@@ -257,6 +258,18 @@ def _placement(item: Mapping[str, Any]) -> np.ndarray:
     return matrix
 
 
+def _mesh_file(path: Path) -> trimesh.Trimesh:
+    """The triangles of a mesh file within the input size limit; ValueError saying what is wrong."""
+    try:
+        check_file_size(path)
+        mesh = trimesh.load(path, force="mesh")
+    except Exception as exc:  # noqa: BLE001 - trimesh raises many kinds for a malformed file
+        raise ValueError(f"cannot read mesh file {str(path)!r} ({type(exc).__name__})") from exc
+    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+        raise ValueError(f"mesh file {str(path)!r} has no triangles")
+    return mesh
+
+
 def _object_mesh(item: Mapping[str, Any], lo: np.ndarray, hi: np.ndarray, mesh_files: bool) -> trimesh.Trimesh:
     """The mesh of one scene dictionary; raises ValueError saying what is wrong with it.
 
@@ -300,7 +313,10 @@ def _object_mesh(item: Mapping[str, Any], lo: np.ndarray, hi: np.ndarray, mesh_f
     elif kind == "mesh":
         center = _vector(item, ("position", "center", "translation"), (0, 0, 0))
         if "vertices" in item and "faces" in item:
-            mesh = trimesh.Trimesh(np.asarray(item["vertices"], float), np.asarray(item["faces"], int), process=False)
+            vertices, faces = np.asarray(item["vertices"], float).reshape(-1, 3), np.asarray(item["faces"], int)
+            if faces.ndim != 2 or faces.shape[1] != 3 or not ((faces >= 0) & (faces < len(vertices))).all():
+                raise ValueError(f"faces must be [F, 3] indices below {len(vertices)}")
+            mesh = trimesh.Trimesh(vertices, faces, process=False)
         else:
             path = Path(str(item.get("path", item.get("file", ""))))
             if not mesh_files:
@@ -308,7 +324,7 @@ def _object_mesh(item: Mapping[str, Any], lo: np.ndarray, hi: np.ndarray, mesh_f
                                  "it is not read (pass the program with --program to draw it)")
             if not path.is_file():
                 raise ValueError(f"mesh file {str(path)!r} not found")
-            mesh = trimesh.load(path, force="mesh")
+            mesh = _mesh_file(path)
     else:
         raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
     mesh.apply_transform(_placement(item))
