@@ -335,3 +335,55 @@ def test_escape_sequences_in_file_names_are_shown_escaped(cli, tmp_path):
     status, output = cli("convert", tmp_path / "evil\x1b]0;title\x07.npz", tmp_path / "out.bvh")
     assert status == 2 and "\x1b" not in output and "\x07" not in output
     assert "evil\\x1b]0;title\\x07.npz: no such file" in output
+
+
+# Property test over the arguments of the file commands
+
+
+FILE_KINDS = ("motion", "bvh", "corrupt", "missing", "folder", "same", "escape")
+
+
+def _argument_file(kind: str, tmp_path: Path, motion_file: Path, suffix: str) -> str:
+    """A path for a command argument: a real motion, a BVH export, garbage, nothing, a folder,
+    the input itself, or a name with an escape sequence."""
+    if kind == "motion":
+        return str(motion_file)
+    if kind == "bvh":
+        path = tmp_path / "walk.bvh"
+        if not path.exists():
+            write_bvh(load_npz(motion_file), path)
+        return str(path)
+    if kind == "corrupt":
+        path = tmp_path / f"corrupt{suffix}"
+        path.write_bytes(b"PK\x03\x04 not really")
+        return str(path)
+    if kind == "folder":
+        return str(tmp_path)
+    if kind == "same":
+        return str(motion_file)
+    return str(tmp_path / ("\x1b[2Jnew" if kind == "escape" else "new") / f"out{suffix}")
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(command=st.sampled_from(["convert", "view", "plot"]), source=st.sampled_from(FILE_KINDS),
+       target=st.sampled_from(FILE_KINDS), suffix=st.sampled_from([".npz", ".bvh", ".html", ".png", ".glb", ".txt", ""]),
+       extra=st.lists(st.sampled_from(["--index", "0", "-1", "99", "--from", "bvh", "npy", "mdm-results", "--program",
+                                       "nan", "--bogus"]), max_size=3))
+@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_file_commands_answer_every_argument_with_a_result_or_one_line(cli, tmp_path, motion_file, command, source,
+                                                                       target, suffix, extra):
+    before = motion_file.read_bytes()
+    inputs = _argument_file(source, tmp_path, motion_file, suffix)
+    output = _argument_file(target, tmp_path, motion_file, suffix)
+    args = [inputs, output, *extra] if command == "convert" else [inputs, "-o", output, *extra]
+    status, text = cli(command, *args)
+    assert "Traceback" not in text and "\x1b[2J" not in text
+    assert status in (0, 2), text
+    if status == 2 and "Usage:" not in text and "─ Error ─" not in text:  # else typer's own usage error
+        assert text.splitlines()[-1].startswith("error: ") and text.count("error: ") == 1, text
+    if source in ("motion", "same"):
+        assert motion_file.read_bytes() == before  # an input is never overwritten

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from motionprog.cli.terminal import printable
+
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -78,7 +80,7 @@ def batch(
         summary = run_batch(jobs, outdir, executor=executor, address=address, workers=workers,
                             gpus_per_job=gpus_per_job, callback=on_job, model=spec, config=config, threads=threads)
     for outcome in failures:
-        stderr.print(f"failed: {outcome.name}: {outcome.error}", markup=False)
+        stderr.print(f"failed: {outcome.name}: {printable(outcome.error or '')}", markup=False)
     stdout.print(summary_table(summary))
     stdout.print(f"outputs in {outdir}", markup=False)
     if summary.failed:
