@@ -48,7 +48,8 @@ def batch(
     stats: Optional[Path] = typer.Option(None, "--stats", help="HumanML3D Mean.npy/Std.npy directory (mdm only)."),
     text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="'clip:PATH' or 'none' (mdm only)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (local executor)."),
-    steps: int = typer.Option(6, "--steps", min=1, help="DDIM steps per decode while optimising."),
+    steps: Optional[int] = typer.Option(
+        None, "--steps", min=1, help="Search through K DDIM steps of the teacher (default: the distilled student)."),
     iters: int = typer.Option(150, "--iters", min=1, help="Most optimisation iterations per job."),
     seed: int = typer.Option(0, "--seed", help="Base random seed of every job (a manifest may override it)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1,

@@ -95,6 +95,15 @@ def set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
+def warn_unknown_prompt(model: Any, text: str) -> None:
+    """Say in one line when ``text`` is far from every label the model was trained on."""
+    from motionprog.models.vocabulary import model_prompt_match
+
+    match = model_prompt_match(model, text)
+    if match is not None and not match.known:
+        stderr.print(f"note: {match.notice()}", markup=False)
+
+
 def run(
     program_file: Path = typer.Argument(..., help="The .mprog program to run."),
     out: Path = typer.Option(..., "-o", "--out", help="Output motion (.npz)."),
@@ -103,11 +112,21 @@ def run(
     stats: Optional[Path] = typer.Option(None, "--stats", help="HumanML3D Mean.npy/Std.npy directory (mdm only)."),
     text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="'clip:PATH' or 'none' (mdm only)."),
     seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Seeds optimised together (default: the program's)."),
-    steps: int = typer.Option(6, "--steps", min=1, help="DDIM steps per decode while optimising."),
-    final_steps: Optional[int] = typer.Option(None, "--final-steps", min=1, help="DDIM steps of the final decode."),
-    iters: int = typer.Option(150, "--iters", min=1, help="Most optimisation iterations."),
+    steps: Optional[int] = typer.Option(
+        OptimizeConfig.steps, "--steps", min=1,
+        help="Search through K DDIM steps of the teacher (default: the model's distilled one-step student "
+             "when it has one, else its default steps)."),
+    final_steps: Optional[int] = typer.Option(
+        OptimizeConfig.final_steps, "--final-steps", min=0,
+        help="DDIM steps of the teacher's final decode, kept per seed where preferred (default: the model's "
+             "steps after a search through the student; 0: none)."),
+    candidates: int = typer.Option(
+        OptimizeConfig.candidates, "--candidates", min=0,
+        help="Candidate noises scored before the search; it starts from the best (<= seeds: off)."),
+    iters: int = typer.Option(OptimizeConfig.iterations, "--iters", min=1, help="Most optimisation iterations."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
-    seed: int = typer.Option(0, "--seed", help="Base random seed (seed s, s+1, ... per batch row)."),
+    seed: int = typer.Option(OptimizeConfig.seed, "--seed",
+                             help="Base random seed (candidates are seeds s, s+1, ...)."),
     report_path: Optional[Path] = typer.Option(None, "--report", help="Write the report JSON here."),
     method: str = typer.Option("fast", "--method", help="fast (ours) or progmogen (the reference procedure)."),
     polish: bool = typer.Option(True, "--polish/--no-polish", help="Polish the chosen seed in feature space."),
@@ -128,11 +147,13 @@ def run(
             stderr.print(render_text(diagnostic), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from exc
     config = OptimizeConfig(
-        method=method, seeds=seeds, seed=seed, steps=steps, final_steps=final_steps, iterations=iters,
+        method=method, seeds=seeds, seed=seed, steps=steps, final_steps=final_steps, candidates=candidates,
+        iterations=iters,
         device=device, checkpoint=checkpoint, natural_weight=natural_weight, polish_iterations=OptimizeConfig.polish_iterations if polish else 0,
         progmogen_iterations=iters if method == "progmogen" else OptimizeConfig.progmogen_iterations,
     )
     motion_model = load_model(model or program.model or "bundled", stats=stats, text_encoder=text_encoder, device=device)
+    warn_unknown_prompt(motion_model, program.text)
     total = (config.progmogen_iterations if method == "progmogen" else config.iterations) + 1
     batch = 1 if method == "progmogen" else (seeds or program.seeds)
     progress = Progress(

@@ -44,8 +44,10 @@ def sample(
     from motionprog.models.registry import load_model
     from motionprog.motion import Motion, save_npz
     from motionprog.body.kinematics import project_keeping_contacts
+    from motionprog.cli.run import warn_unknown_prompt
 
     motion_model = load_model(model, stats=stats, text_encoder=text_encoder, device=device)
+    warn_unknown_prompt(motion_model, text)
     steps = steps or motion_model.default_steps
     if frames > motion_model.max_frames:
         raise InputError(f"--frames {frames}: model '{motion_model.name}' generates at most "
