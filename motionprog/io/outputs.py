@@ -84,11 +84,11 @@ def check_output_folder(folder: str | os.PathLike, inputs: Iterable[str | os.Pat
     (the paths that will be written in it) one of ``inputs``. Raises InputError."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"--out {folder}: is a file, expected a folder")
+        raise InputError(f"output folder {folder}: is a file, expected a folder")
     blocked = writable_folder(folder / "probe")
     if blocked is not None:
-        raise InputError(f"--out {folder}: cannot write into {blocked} (not a writable folder)")
+        raise InputError(f"output folder {folder}: cannot write into {blocked} (not a writable folder)")
     sources = {Path(source).resolve() for source in inputs if Path(source).exists()}
     clash = next((path for path in files if path.resolve() in sources), None)
     if clash is not None:
-        raise InputError(f"--out {folder}: would overwrite {clash}, an input of the batch")
+        raise InputError(f"output folder {folder}: would overwrite {clash}, an input of the batch")

@@ -127,10 +127,12 @@ class ToolsUnsupported(Exception):
 
 
 class _Retry(Exception):
-    """A try that may be repeated: ``reason`` for the message, ``wait_s`` the server asked for."""
+    """A try that may be repeated: ``kind`` (timeout, connection or status), the ``reason`` for
+    the message, and the ``wait_s`` the server asked for."""
 
-    def __init__(self, reason: str, wait_s: float | None = None):
-        super().__init__(reason)
+    def __init__(self, kind: str, reason: str = "", wait_s: float | None = None):
+        super().__init__(reason or kind)
+        self.kind = kind
         self.wait_s = wait_s
 
 
@@ -247,7 +249,7 @@ def _check_status(config: LLMConfig, answer: _Answer, tools: bool) -> None:
     reason = summary(answer.body, config.api_key)
     detail = f" ({reason})" if reason else ""
     if status in RETRY_STATUS or status >= 500:
-        raise _Retry(f"answered HTTP {status}{detail}", retry_after(answer.headers))
+        raise _Retry("status", f"answered HTTP {status}{detail}", retry_after(answer.headers))
     if status in (401, 403):
         raise InputError(f"{_where(config)} rejected the API key (HTTP {status}){detail}")
     if tools and status in REJECTED_TOOL_STATUS:
@@ -268,9 +270,9 @@ def _post(config: LLMConfig, payload: dict[str, Any]) -> bytes:
             if retry < config.max_retries:
                 time.sleep(backoff(retry, failure.wait_s))
     tries = f"({config.max_retries} retries)"
-    if str(last) == "timeout":
+    if last.kind == "timeout":
         raise InputError(f"{_where(config)} did not answer within {config.timeout_s:g} s {tries}")
-    if str(last) == "connection":
+    if last.kind == "connection":
         raise InputError(f"cannot reach {_where(config)} {tries}")
     raise InputError(f"{_where(config)} {last} {tries}")
 
