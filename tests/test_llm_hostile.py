@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from motionprog.errors import InputError
 from motionprog.llm import configure, synthesize
@@ -189,3 +191,24 @@ def test_a_base_url_with_credentials_is_not_shown(hostile):
     assert "pw-secret" not in str(caught.value) and hostile.url in str(caught.value)
     with pytest.raises(InputError, match="must start with http:// or https://"):
         configure("file:///etc/passwd", None)
+
+
+@given(out=st.sampled_from(["w.mprog", "w.npz", "scene.txt", "", "sub/w.mprog", "blocker/w.mprog"]),
+       scene=st.sampled_from([None, "scene.txt", "binary.bin", "missing.txt", "big.txt", "."]),
+       extra=st.lists(st.sampled_from(["--rounds", "0", "11", "1", "--timeout", "-1", "nan", "--retries", "9",
+                                       "--max-tokens", "3"]), max_size=3),
+       answer=st.sampled_from([completion(VALID), b"<html>", completion("\x1b[2J" + VALID)]))
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_prompt_answers_every_argument_with_a_program_or_one_line(hostile, cli, tmp_path, out, scene, extra, answer):
+    (tmp_path / "scene.txt").write_text("scene {\n  bar = box(center = (0, 1, 0), size = (1, 1, 1))\n}\n")
+    (tmp_path / "binary.bin").write_bytes(b"\xff\xfe\x00" * 10)
+    (tmp_path / "big.txt").write_text("#" * (2 << 20))
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    hostile.behave = lambda h: h.reply(200, answer)
+    args = ["prompt", "walk", "-o", tmp_path / out, "--base-url", hostile.url, "--retries", "0", *extra]
+    status, output = cli(*(args + (["--scene", tmp_path / scene] if scene else [])))
+    assert "Traceback" not in output and "\x1b" not in output
+    if status != 0 and "─ Error ─" not in output:  # typer's own usage errors come boxed
+        assert status == 2 and output.splitlines()[-1].startswith("error: "), output
+    assert (tmp_path / "scene.txt").read_text().startswith("scene {")
