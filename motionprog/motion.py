@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from motionprog.body.rotations import quat_slerp
 from motionprog.body.skeleton import FPS, JOINT_NAMES, NUM_JOINTS, RIGID_GROUPS
 from motionprog.errors import InputError
 from motionprog.io.atomic import atomic_path
+from motionprog.io.limits import MAX_FPS, MAX_MOTION_FRAMES, MAX_TEXT_CHARS, check_file_size, check_frames, check_shape, read_npy_header
 
 FEATURE_DIM = 263
 
@@ -171,26 +173,68 @@ def save_npz(motion: Motion, path: str | os.PathLike) -> None:
             np.savez_compressed(handle, **arrays)
 
 
+NPZ_KINDS = {"joints": "fiu", "features": "fiu", "rotations": "fiu", "fps": "fiu", "text": "U", "metadata": "U"}
+"""The dtype kinds each key of a motion ``.npz`` may have (numbers or text); other keys are ignored."""
+
+
+def _npz_member(data: Any, key: str, path: Path) -> np.ndarray:
+    """One array of an open npz, its header checked (dtype kind, size) before it is read."""
+    with data.zip.open(f"{key}.npy") as member:
+        shape, dtype = read_npy_header(member)
+    if dtype.kind not in NPZ_KINDS[key]:
+        raise InputError(f"{path}: '{key}' has dtype {dtype}, expected {'text' if NPZ_KINDS[key] == 'U' else 'numbers'}")
+    if dtype.kind == "U":
+        check_shape(path, key, (*shape, dtype.itemsize // 4), MAX_TEXT_CHARS)
+    else:
+        check_shape(path, key, shape, MAX_MOTION_FRAMES * FEATURE_DIM)
+    return data[key]
+
+
+def _scalar(array: np.ndarray, key: str, path: Path) -> Any:
+    if array.size != 1:
+        raise InputError(f"{path}: '{key}' must hold one value, got shape {list(array.shape)}")
+    return array.reshape(()).item()
+
+
+def _metadata(text: str, path: Path) -> dict[str, Any]:
+    """The metadata JSON: an object whose ``scene`` (if any) is a list and ``report`` an object."""
+    metadata = json.loads(text)
+    if not isinstance(metadata, dict):
+        raise InputError(f"{path}: 'metadata' must be a JSON object, got {type(metadata).__name__}")
+    for key, kind in (("scene", list), ("report", dict)):
+        if key in metadata and not isinstance(metadata[key], kind):
+            raise InputError(f"{path}: metadata '{key}' must be a JSON {'list' if kind is list else 'object'}")
+    return metadata
+
+
 def load_npz(path: str | os.PathLike) -> Motion:
-    """Read a Motion written by :func:`save_npz`; raises InputError naming the file."""
+    """Read a Motion written by :func:`save_npz`; raises InputError naming the file.
+
+    Every array's header is checked before it is read (numbers where numbers belong, at most
+    :data:`motionprog.io.limits.MAX_MOTION_FRAMES` frames), so a small file cannot inflate.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
+        check_file_size(path)
         with np.load(path, allow_pickle=False) as data:
             if "joints" not in data:
                 raise InputError(f"{path}: not a motion file (no 'joints' array)")
-            joints = data["joints"]
-            fps = float(data["fps"]) if "fps" in data else FPS
-            text = str(data["text"]) if "text" in data else ""
-            features = data["features"] if "features" in data else None
-            rotations = data["rotations"] if "rotations" in data else None
-            metadata = json.loads(str(data["metadata"])) if "metadata" in data else {}
+            arrays = {key: _npz_member(data, key, path) for key in NPZ_KINDS if key in data}
+        fps = float(_scalar(arrays["fps"], "fps", path)) if "fps" in arrays else FPS
+        text = str(_scalar(arrays["text"], "text", path)) if "text" in arrays else ""
+        metadata = _metadata(str(_scalar(arrays["metadata"], "metadata", path)), path) if "metadata" in arrays else {}
     except InputError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: cannot read motion file ({exc})") from exc
+    except (OSError, ValueError, KeyError, NotImplementedError, zipfile.BadZipFile, zlib.error, EOFError,
+            json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: cannot read motion file ({type(exc).__name__}: {exc})") from exc
+    if not (np.isfinite(fps) and 0 < fps <= MAX_FPS):
+        raise InputError(f"{path}: fps must be a number in (0, {MAX_FPS:g}], got {fps}")
+    check_frames(path, len(arrays["joints"]) if np.ndim(arrays["joints"]) else 0, fps)
     try:
-        return Motion(joints=joints, fps=fps, text=text, features=features, metadata=metadata, rotations=rotations)
+        return Motion(joints=arrays["joints"], fps=fps, text=text, features=arrays.get("features"), metadata=metadata,
+                      rotations=arrays.get("rotations"))
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from exc

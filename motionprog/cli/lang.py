@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from motionprog.cli.terminal import printable
 from motionprog.io.atomic import write_text
 from motionprog.lang.diagnostics import Diagnostic, has_errors, render_json, render_text
 from motionprog.lang.formatter import format_module
@@ -90,11 +91,12 @@ def explain(file: Path = typer.Argument(..., help="Program file (.mprog).")) -> 
     header = f'"{compiled.text}", {compiled.frames} frames ({compiled.frames / compiled.fps:g} s), {compiled.seeds} seed(s)'
     if compiled.relaxed:
         header += ", relaxed: holds up to a turn about Y and a shift along the ground"
-    stdout.print(header, markup=False)
+    stdout.print(printable(header), markup=False)
     for info in compiled.constraints:
         kind = info.kind if info.kind == "objective" else ("hard" if info.hard else "soft") + " constraint"
-        stdout.print(f"- {info.name}  [{kind}, unit {info.unit}, weight {info.weight:g}, {info.source}]", markup=False)
-        stdout.print(f"    {info.description}", markup=False)
+        stdout.print(printable(f"- {info.name}  [{kind}, unit {info.unit}, weight {info.weight:g}, {info.source}]"),
+                     markup=False)
+        stdout.print(printable(f"    {info.description}"), markup=False)
 
 
 def register(app: typer.Typer) -> None:

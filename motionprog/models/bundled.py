@@ -72,8 +72,16 @@ class DenoiserConfig:
 
     @classmethod
     def from_json(cls, text: str) -> DenoiserConfig:
+        """The config stored in a weights file; ValueError unless every size is a whole number in
+        [1, 4096] (so a corrupt file cannot make the network allocate gigabytes)."""
         data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("widths"), list):
+            raise ValueError("the config must be a JSON object with a 'widths' list")
         data["widths"] = tuple(data["widths"])
+        sizes = [*data["widths"], *(data.get(k, 1) for k in ("feature_dim", "text_dim", "blocks", "kernel",
+                                                             "emb_dim", "max_frames"))]
+        if not data["widths"] or not all(type(n) is int and 1 <= n <= 4096 for n in sizes):
+            raise ValueError(f"sizes out of range in the config: {text[:120]}")
         return cls(**data)
 
 
@@ -210,7 +218,7 @@ def save_weights(path: str | os.PathLike, model: Denoiser, mean: torch.Tensor, s
 
 def load_weights(path: str | os.PathLike) -> tuple[Denoiser, torch.Tensor, torch.Tensor, dict[str, str]]:
     """Read a file written by :func:`save_weights`: (denoiser in eval mode, mean [D], std [D], metadata)."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
     path = Path(path)
     if not path.is_file():
@@ -220,14 +228,19 @@ def load_weights(path: str | os.PathLike) -> tuple[Denoiser, torch.Tensor, torch
             metadata = handle.metadata() or {}
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}
         config = DenoiserConfig.from_json(metadata["config"])
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise InputError(f"{path}: not a bundled-model weights file ({exc})") from exc
-    model = Denoiser(config)
+        model = Denoiser(config)
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError, SafetensorError) as exc:
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise InputError(f"{path}: not a bundled-model weights file ({reason})") from exc
     state = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise InputError(f"{path}: weights do not match the bundled architecture ({exc})") from exc
+        reason = " ".join(str(exc).split())[:200]
+        raise InputError(f"{path}: weights do not match the bundled architecture ({reason}...)") from exc
+    if not all(isinstance(tensors.get(k), torch.Tensor) and tensors[k].shape == (config.feature_dim,)
+               for k in ("norm.mean", "norm.std")):
+        raise InputError(f"{path}: norm.mean and norm.std must be tensors of shape [{config.feature_dim}]")
     model.eval()
     return model, tensors["norm.mean"], tensors["norm.std"], metadata
 

@@ -26,6 +26,7 @@ import trimesh
 from scipy.ndimage import uniform_filter1d
 
 from motionprog.body.skeleton import ALIASES, GROUPS, JOINT_INDEX, PARENTS
+from motionprog.io.limits import check_file_size
 
 BONES: tuple[tuple[int, int], ...] = tuple((p, c) for c, p in enumerate(PARENTS) if p >= 0)
 """(parent, child) joint indices of the 21 bones."""
@@ -257,8 +258,23 @@ def _placement(item: Mapping[str, Any]) -> np.ndarray:
     return matrix
 
 
-def _object_mesh(item: Mapping[str, Any], lo: np.ndarray, hi: np.ndarray) -> trimesh.Trimesh:
-    """The mesh of one scene dictionary; raises ValueError saying what is wrong with it."""
+def _mesh_file(path: Path) -> trimesh.Trimesh:
+    """The triangles of a mesh file within the input size limit; ValueError saying what is wrong."""
+    try:
+        check_file_size(path)
+        mesh = trimesh.load(path, force="mesh")
+    except Exception as exc:  # noqa: BLE001 - trimesh raises many kinds for a malformed file
+        raise ValueError(f"cannot read mesh file {str(path)!r} ({type(exc).__name__})") from exc
+    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+        raise ValueError(f"mesh file {str(path)!r} has no triangles")
+    return mesh
+
+
+def _object_mesh(item: Mapping[str, Any], lo: np.ndarray, hi: np.ndarray, mesh_files: bool) -> trimesh.Trimesh:
+    """The mesh of one scene dictionary; raises ValueError saying what is wrong with it.
+
+    mesh_files: whether a ``mesh`` item may name a file to read (see :func:`scene_objects`).
+    """
     kind = item.get("kind")
     span = float(np.linalg.norm(hi - lo)) + 2.0
     if kind == "point":
@@ -297,12 +313,18 @@ def _object_mesh(item: Mapping[str, Any], lo: np.ndarray, hi: np.ndarray) -> tri
     elif kind == "mesh":
         center = _vector(item, ("position", "center", "translation"), (0, 0, 0))
         if "vertices" in item and "faces" in item:
-            mesh = trimesh.Trimesh(np.asarray(item["vertices"], float), np.asarray(item["faces"], int), process=False)
+            vertices, faces = np.asarray(item["vertices"], float).reshape(-1, 3), np.asarray(item["faces"], int)
+            if faces.ndim != 2 or faces.shape[1] != 3 or not ((faces >= 0) & (faces < len(vertices))).all():
+                raise ValueError(f"faces must be [F, 3] indices below {len(vertices)}")
+            mesh = trimesh.Trimesh(vertices, faces, process=False)
         else:
             path = Path(str(item.get("path", item.get("file", ""))))
+            if not mesh_files:
+                raise ValueError(f"mesh file {str(path)!r} is named by the motion file, not by a program; "
+                                 "it is not read (pass the program with --program to draw it)")
             if not path.is_file():
                 raise ValueError(f"mesh file {str(path)!r} not found")
-            mesh = trimesh.load(path, force="mesh")
+            mesh = _mesh_file(path)
     else:
         raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
     mesh.apply_transform(_placement(item))
@@ -311,19 +333,26 @@ def _object_mesh(item: Mapping[str, Any], lo: np.ndarray, hi: np.ndarray) -> tri
 
 
 def scene_objects(
-    items: Sequence[Mapping[str, Any]], lo: np.ndarray, hi: np.ndarray
+    items: Sequence[Mapping[str, Any]], lo: np.ndarray, hi: np.ndarray, mesh_files: bool = False
 ) -> tuple[tuple[SceneObject, ...], tuple[str, ...]]:
     """Meshes of the program's scene dictionaries, and a warning for each one not drawn.
 
     items: ``to_dict()`` of geometry primitives. lo, hi: [3] bounds of the motion in metres
-    (infinite lines and planes are drawn to about that size).
+    (infinite lines and planes are drawn to about that size). mesh_files: read the files that
+    ``mesh`` items name; only for items that come from a program the user ran (a motion
+    file's metadata could name any file on the machine, so its mesh files are never read).
     """
     objects: list[SceneObject] = []
     warnings: list[str] = []
     for number, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            warnings.append(f"scene object {number} not drawn: not a JSON object ({type(item).__name__})")
+            continue
         label = str(item.get("name") or item.get("label") or item.get("kind") or f"object {number}")
         try:
-            mesh = _object_mesh(item, np.asarray(lo, float), np.asarray(hi, float))
+            mesh = _object_mesh(item, np.asarray(lo, float), np.asarray(hi, float), mesh_files)
+            if not np.isfinite(mesh.vertices).all():
+                raise ValueError("its vertices are not all finite")
         except (ValueError, TypeError, KeyError, OSError) as exc:
             warnings.append(f"scene object {label!r} not drawn: {exc}")
             continue
@@ -357,7 +386,9 @@ def joints_named_in(text: str) -> tuple[int, ...]:
 
 def constrained_joints(metadata: Mapping[str, Any]) -> tuple[int, ...]:
     """Joints named by the constraints of ``metadata["report"]`` (their name and description)."""
-    constraints = (metadata.get("report") or {}).get("constraints") or []
+    report = metadata.get("report")
+    constraints = report.get("constraints") if isinstance(report, Mapping) else None
+    constraints = constraints if isinstance(constraints, list) else []
     text = " ".join(f"{c.get('name', '')} {c.get('description', '')}" for c in constraints if isinstance(c, Mapping))
     return joints_named_in(text)
 
