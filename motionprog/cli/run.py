@@ -142,22 +142,48 @@ def run(
 ) -> None:
     """Generate a motion that satisfies PROGRAM_FILE; exit 0 if every hard constraint holds, 3 if not."""
     set_threads(threads)
-    try:
-        program = load_program(program_file)
-    except ProgramError as exc:
-        for diagnostic in exc.diagnostics:
-            stderr.print(render_text(diagnostic), markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    program = compile_or_exit(program_file)
+    check_run_outputs(program_file, program, model, {
+        "--out": (out, (".npz",)), "--report": (report_path, (".json",)),
+        "--render": (render, (".mp4", ".gif", ".png")), "--view": (view, (".html", ".htm"))})
     config = OptimizeConfig(
         method=method, seeds=seeds, seed=seed, steps=steps, final_steps=final_steps, candidates=candidates,
-        iterations=iters,
-        device=device, checkpoint=checkpoint, natural_weight=natural_weight, clean_feet=feet, polish_iterations=OptimizeConfig.polish_iterations if polish else 0,
+        iterations=iters, device=device, checkpoint=checkpoint, natural_weight=natural_weight, clean_feet=feet,
+        polish_iterations=OptimizeConfig.polish_iterations if polish else 0,
         progmogen_iterations=iters if method == "progmogen" else OptimizeConfig.progmogen_iterations,
     )
     motion_model = load_model(model or program.model or "bundled", stats=stats, text_encoder=text_encoder, device=device)
     warn_unknown_prompt(motion_model, program.text)
-    total = (config.progmogen_iterations if method == "progmogen" else config.iterations) + 1
-    batch = 1 if method == "progmogen" else (seeds or program.seeds)
+    result = optimise_with_progress(program, motion_model, config)
+    write_results(result, out, report_path, render, view)
+    if not result.report["satisfied"]:
+        raise typer.Exit(EXIT_UNSATISFIED)
+
+
+def compile_or_exit(program_file: Path) -> Any:
+    """The compiled program, or its diagnostics printed and exit status 2."""
+    try:
+        return load_program(program_file)
+    except ProgramError as exc:
+        for diagnostic in exc.diagnostics:
+            stderr.print(render_text(diagnostic), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+
+
+def check_run_outputs(program_file: Path, program: Any, model: Optional[str], outputs: dict[str, Any]) -> None:
+    """Refuse, before any work, outputs that are inputs (the program, its meshes, a weights
+    file), have the wrong suffix, or cannot be written (``motionprog.io.outputs``)."""
+    from motionprog.io.outputs import check_outputs
+
+    meshes = [d["path"] for d in (obj.to_dict() for obj in program.scene) if d.get("kind") == "mesh"]
+    weights = model if model and model.endswith(".safetensors") else None
+    check_outputs([program_file, *meshes, weights], outputs)
+
+
+def optimise_with_progress(program: Any, model: Any, config: OptimizeConfig) -> Any:
+    """``generate`` with a progress bar on stderr (iteration, mean loss, seeds satisfied)."""
+    total = (config.progmogen_iterations if config.method == "progmogen" else config.iterations) + 1
+    batch = 1 if config.method == "progmogen" else (config.seeds or program.seeds)
     progress = Progress(
         TextColumn("optimising"), BarColumn(), MofNCompleteColumn(),
         TextColumn("loss {task.fields[loss]}"), TextColumn("satisfied {task.fields[sat]}"), TimeElapsedColumn(),
@@ -169,8 +195,12 @@ def run(
         def on_iteration(iteration: int, loss: float, satisfied: int) -> None:
             progress.update(task, completed=iteration + 1, loss=f"{loss:.4g}", sat=f"{satisfied}/{batch}")
 
-        result = generate(program, model=motion_model, config=replace(config, seeds=batch),
-                          callback=on_iteration)
+        return generate(program, model=model, config=replace(config, seeds=batch), callback=on_iteration)
+
+
+def write_results(result: Any, out: Path, report_path: Optional[Path], render: Optional[Path],
+                  view: Optional[Path]) -> None:
+    """The motion, the report, the tables, and the video and viewer when asked for."""
     save_npz(result.motion, out)
     if report_path is not None:
         write_text(report_path, json.dumps(result.report, indent=2))
@@ -182,8 +212,6 @@ def run(
     if view is not None:
         write_viewer(result.motion, view, scene=result.motion.metadata.get("scene"))
         stdout.print(f"wrote {view} (open it in a browser)", markup=False)
-    if not result.report["satisfied"]:
-        raise typer.Exit(EXIT_UNSATISFIED)
 
 
 def register(app: typer.Typer) -> None:

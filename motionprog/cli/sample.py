@@ -41,6 +41,9 @@ def sample(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
 ) -> None:
     """Generate one motion for TEXT and write it to OUT (.npz with joints and features)."""
+    from motionprog.io.outputs import check_outputs
+
+    check_outputs([], {"--out": (out, (".npz",))})
     from motionprog.errors import InputError
     from motionprog.models.registry import load_model
     from motionprog.motion import Motion, save_npz
