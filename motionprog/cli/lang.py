@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -32,9 +33,14 @@ def _load(path: Path) -> str:
     return text
 
 
+ALLOW_PATH_HELP = ("A directory outside the program's own from which its imports and meshes may read "
+                   "(repeatable); /proc, /sys and /dev are never read.")
+
+
 def check(
     files: list[Path] = typer.Argument(..., help="Program files (.mprog) to check."),
     json_output: bool = typer.Option(False, "--json", help="Print diagnostics as JSON on stdout."),
+    allow_path: list[Path] = typer.Option([], "--allow-path", help=ALLOW_PATH_HELP),
 ) -> None:
     """Check programs: exit 0 when every file is valid, 2 otherwise (diagnostics on stderr)."""
     failed = False
@@ -42,7 +48,7 @@ def check(
     for path in files:
         text, diagnostics = read_source(path)
         if text is not None:
-            diagnostics = check_text(text, str(path))[1]
+            diagnostics = check_text(text, str(path), allow_paths=allow_path)[1]
         collected.extend(diagnostics)
         failed = failed or text is None or has_errors(diagnostics)
         if not json_output:
@@ -79,10 +85,13 @@ def fmt(
     stdout.out(formatted, end="", highlight=False)
 
 
-def explain(file: Path = typer.Argument(..., help="Program file (.mprog).")) -> None:
+def explain(
+    file: Path = typer.Argument(..., help="Program file (.mprog)."),
+    allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_PATH_HELP)] = None,
+) -> None:
     """Each constraint in plain words, with its window, unit and weight."""
     text = _load(file)
-    program, diagnostics = check_text(text, str(file))
+    program, diagnostics = check_text(text, str(file), allow_paths=allow_path or ())
     _show(diagnostics)
     if program is None:
         raise typer.Exit(EXIT_BAD_INPUT)

@@ -8,10 +8,11 @@ An error abandons only the statement it is in, so one run reports every broken s
 
 from __future__ import annotations
 
-import importlib.resources
 import math
-from dataclasses import dataclass, fields, is_dataclass, replace
+import os
+from collections.abc import Iterable
 from pathlib import Path
+from dataclasses import dataclass, fields, is_dataclass, replace
 
 from motionprog import geometry
 from motionprog.body.skeleton import ALIASES, FPS, GROUPS, JOINT_INDEX, suggest
@@ -21,6 +22,7 @@ from motionprog.lang.builtins import COMPONENTS, FUNCTIONS, OBJECTS, PARAMETERS,
 from motionprog.lang.diagnostics import Diagnostic, Span, error, warning
 from motionprog.lang.explain import describe
 from motionprog.lang.formatter import format_statement
+from motionprog.lang.imports import allowed_roots, locate_import, program_directory, quotable, refusal, unquoted
 from motionprog.lang.parser import parse
 from motionprog.lang.units import (
     ANGLE, DEFAULT_NEAR, DEFAULT_TOLERANCE, FALLBACK_TOLERANCE, LENGTH, NONE, TIME, UNITS, Dim,
@@ -28,8 +30,14 @@ from motionprog.lang.units import (
 
 DEFAULT_FRAMES = 120
 """Length of a program without a header (6 s)."""
-MAX_FRAMES = 10_000
-MAX_SEEDS = 1024
+MIN_FRAMES, MAX_FRAMES = 2, 10_000
+"""Motion lengths a program may ask for (velocities need two frames); models have their own maximum."""
+MAX_SEEDS = 64
+"""Most seeds a program may ask for (each seed is a whole motion optimised in one batch)."""
+MAX_STATEMENT_NODES = 10_000
+"""Largest expanded expression of one statement: nodes after every ``def`` call and ``let`` is inlined."""
+MAX_PROGRAM_NODES = 50_000
+"""Largest expanded program: the sum over its statements (margins cost time per node)."""
 SMOOTH_FUNCTIONS = {f.name: f for f in FUNCTIONS}
 OBJECT_KINDS = {o.name: o for o in OBJECTS}
 RELAX_ITEMS = ("yaw", "xz")
@@ -87,8 +95,13 @@ def _arith(op: str, left: ir.Value, right: ir.Value) -> ir.Value:
 class Checker:
     """Checks one program (and the files it imports). Use :func:`check`."""
 
-    def __init__(self, frames: int | None):
+    def __init__(self, frames: int | None, roots: tuple[Path, ...]):
         self.diagnostics: list[Diagnostic] = []
+        self.roots = roots
+        self.nodes = 0
+        self.statement_nodes = 0
+        self.statement_span: Span | None = None
+        self.sizes: dict[int, tuple[object, int]] = {}
         self.frames_override = frames
         self.frames = frames or DEFAULT_FRAMES
         self.objects: dict[str, object] = {}
@@ -97,6 +110,7 @@ class Checker:
         self.defs: dict[str, ast.Def] = {}
         self.defined: dict[str, Span] = {}
         self.labels: set[str] = set()
+        self.broken: set[str] = set()
         self.calls: list[str] = []
         self.loading: list[str] = []
         self.loaded: set[str] = set()
@@ -147,10 +161,10 @@ class Checker:
             if header.length is not None and self.frames_override is None:
                 seconds = self._time_quantity(header.length, allow_percent=False)
                 self.frames = round(seconds * FPS)
-                if not 1 <= self.frames <= MAX_FRAMES:
+                if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
                     self.frames = DEFAULT_FRAMES
-                    raise self.fail("E210", f"the motion length must be 1 to {MAX_FRAMES} frames",
-                                    header.length.span)
+                    raise self.fail("E210", f"the motion length must be {MIN_FRAMES} to {MAX_FRAMES} frames "
+                                    f"({MIN_FRAMES / FPS:g} s to {MAX_FRAMES / FPS:g} s)", header.length.span)
             if header.seeds is not None:
                 seeds = int(self._finite(header.seeds))
                 if seeds != header.seeds.value or not 1 <= seeds <= MAX_SEEDS:
@@ -201,13 +215,15 @@ class Checker:
                 continue
 
     def _import(self, statement: ast.Import, importer: str) -> None:
-        text, where = self._resolve_import(statement, importer)
+        text, where, problem = locate_import(statement.path, importer, self.roots)
+        if problem:
+            raise self.fail("E209", problem, statement.span)
         if where in self.loaded or where in self.loading:
             if where in self.loading:
                 raise self.fail("E209", f"import cycle: {' -> '.join([*self.loading, where])}", statement.span)
             return
         module, diagnostics = parse(text, where)
-        self.diagnostics.extend(diagnostics)
+        self.diagnostics.extend(diagnostics if module or quotable(where) else unquoted(diagnostics, where))
         if module is None:
             raise _Abandon()
         self.loading.append(where)
@@ -227,35 +243,21 @@ class Checker:
             self.loading.pop()
         self.loaded.add(where)
 
-    def _resolve_import(self, statement: ast.Import, importer: str) -> tuple[str, str]:
-        name = statement.path
-        base = Path(importer).parent if importer and not importer.startswith("<") else Path.cwd()
-        candidates: list[Path] = []
-        if not (name.endswith(".mprog") or "/" in name):
-            resource = importlib.resources.files("motionprog.constraints") / f"{name}.mprog"
-            if resource.is_file():
-                return resource.read_text(encoding="utf-8"), f"<stdlib>/{name}.mprog"
-            candidates.append(base / f"{name}.mprog")
-        else:
-            candidates.append(base / name)
-        for path in candidates:
-            if path.is_file():
-                try:
-                    return path.read_text(encoding="utf-8"), str(path)
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise self.fail("E209", f"cannot read imported file {path}: {exc}", statement.span) from None
-        raise self.fail("E209", f"cannot find '{name}' in the standard library or at {candidates[-1]}",
-                        statement.span)
-
     def _let(self, statement: ast.Let) -> None:
+        self._start(statement.span)
         self._claim(statement.name, statement.span)
-        typed = self.expr(statement.value, {})
+        try:
+            typed = self.expr(statement.value, {})
+        except _Abandon:
+            self.broken.add(statement.name)
+            raise
         self.lets[statement.name] = replace(typed, indices=None)
 
     # ---- scene
     def _scene(self, scene: ast.Scene, file: str) -> None:
         for item in scene.objects:
             try:
+                self._start(item.span)
                 self._claim(item.name, item.span)
                 self.objects[item.name], self.kinds[item.name] = self._construct(item.call, file)
             except _Abandon:
@@ -324,10 +326,10 @@ class Checker:
         typed, span = values["file"]
         if typed.kind != "string":
             raise self.fail("E206", "the first argument of mesh() is a file name in quotes", span)
-        base = Path(file).parent if file and not file.startswith("<") else Path.cwd()
-        path = base / typed.text
-        if not path.is_file():
-            raise self.fail("E210", f"mesh file not found: {path}", span)
+        path = program_directory(file) / typed.text
+        problem = refusal(path, self.roots)
+        if problem:
+            raise self.fail("E210", problem.replace("cannot find", "mesh file not found:"), span)
         return geometry.Mesh.load(path, position=get("position", 3, LENGTH, (0.0, 0.0, 0.0)),
                          rotation=degrees(get("rotation", 3, ANGLE, (0.0, 0.0, 0.0))), scale=get("scale", 1, NONE, 1.0))
 
@@ -391,6 +393,7 @@ class Checker:
 
     # ---- statements
     def _constraint(self, statement: ast.Constraint | ast.Objective) -> ir.Constraint:
+        self._start(statement.span)
         objective = isinstance(statement, ast.Objective)
         quantifier, frames = self._time(statement.time)
         name = statement.label or format_statement(replace(statement, label=None, weight=None))
@@ -455,8 +458,36 @@ class Checker:
             raise self.fail("E206", f"{what} needs a scene object", span)
         return typed.obj
 
+    def _start(self, span: Span) -> None:
+        """A new top-level statement: its expansion budget starts at zero."""
+        self.statement_nodes = 0
+        self.statement_span = span
+        if self.nodes > MAX_PROGRAM_NODES:
+            raise _Abandon()
+
+    def _charge(self, nodes: int) -> None:
+        """Count ``nodes`` of expanded expression; E212 past the statement's or the program's limit."""
+        self.statement_nodes += nodes
+        self.nodes += nodes
+        if self.statement_nodes > MAX_STATEMENT_NODES:
+            raise self.fail("E212", f"this statement expands to more than {MAX_STATEMENT_NODES} nodes once its "
+                            "def calls and lets are inlined", self.statement_span,
+                            "a def or let that uses another one twice doubles its size at each level")
+        if self.nodes > MAX_PROGRAM_NODES:
+            raise self.fail("E212", f"the program expands to more than {MAX_PROGRAM_NODES} nodes once its def "
+                            "calls and lets are inlined", self.statement_span)
+
+    def _ir_size(self, node: object) -> int:
+        """Nodes of an IR tree, a shared subtree counted at each use (what evaluation walks)."""
+        known = self.sizes.get(id(node))
+        if known is None:
+            known = (node, 1 + sum(self._ir_size(child) for child in _children(node)))
+            self.sizes[id(node)] = known
+        return known[1]
+
     def expr(self, node: ast.Expr, env: dict[str, Typed]) -> Typed:
         """Check an expression; ``env`` binds user-function parameters."""
+        self._charge(1)
         method = getattr(self, f"_expr_{type(node).__name__.lower()}", None)
         if method is None:
             raise self.fail("E206", "a call argument 'name = value' is only allowed in scene objects", node.span)
@@ -475,10 +506,12 @@ class Checker:
 
     def _expr_name(self, node: ast.Name, env) -> Typed:
         name = node.name
-        if name in env:
-            return env[name]
-        if name in self.lets:
-            return self.lets[name]
+        if name in self.broken and name not in env:
+            raise _Abandon()  # its definition already reported an error
+        bound = env.get(name) or self.lets.get(name)
+        if bound is not None:
+            self._charge(self._ir_size(bound.ir) if bound.ir is not None else 0)
+            return bound
         if name in self.objects:
             if self.kinds[name] == "point":
                 return replace(_const(self.objects[name].position, LENGTH), obj=name)
@@ -763,17 +796,30 @@ class Checker:
         return Typed("predicate", ir.Collide(part.indices, obj), dim=LENGTH)
 
 
+def _children(node: object) -> list[object]:
+    """The IR nodes directly below ``node``."""
+    values = [getattr(node, f.name) for f in fields(node)] if is_dataclass(node) else []
+    return [c for value in values for c in (value if isinstance(value, tuple) else (value,)) if is_dataclass(c)]
+
+
 def _uses_body(node) -> bool:
     """Whether an IR node reads the joints (directly or through com, facing, collide)."""
     if isinstance(node, (ir.Joints, ir.Com, ir.Facing, ir.Collide)):
         return True
-    children = [getattr(node, f.name) for f in fields(node)] if is_dataclass(node) else []
-    return any(_uses_body(c) for child in children for c in (child if isinstance(child, tuple) else (child,)))
+    return any(_uses_body(child) for child in _children(node))
 
 
-def check(module: ast.Module, frames: int | None = None) -> tuple[ir.Program | None, list[Diagnostic]]:
-    """Check a parsed module; returns (IR or None when there are errors, diagnostics)."""
-    checker = Checker(frames)
+def check(module: ast.Module, frames: int | None = None, allow_paths: Iterable[str | os.PathLike] = ()
+          ) -> tuple[ir.Program | None, list[Diagnostic]]:
+    """Check a parsed module; returns (IR or None when there are errors, diagnostics).
+
+    ``allow_paths``: directories outside the program's own from which it may import and load meshes.
+    """
+    checker = Checker(frames, allowed_roots(module.file, allow_paths))
+    if frames is not None and not MIN_FRAMES <= frames <= MAX_FRAMES:
+        checker.diagnostics.append(error("E210", f"the motion length must be {MIN_FRAMES} to {MAX_FRAMES} "
+                                         f"frames, got {frames}", None))
+        return None, checker.diagnostics
     try:
         program = checker.program(module)
     except RecursionError:

@@ -6,6 +6,7 @@ See docs/architecture.md for the contract the optimizer relies on.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from motionprog.lang import ir
 from motionprog.lang.checker import check
 from motionprog.lang.compiler import Context, margin
 from motionprog.lang.diagnostics import Diagnostic, ProgramError, error, has_errors
-from motionprog.lang.parser import MAX_BYTES, parse
+from motionprog.lang.imports import quotable, read_text_file, refusal, unquoted
+from motionprog.lang.parser import parse
 from motionprog.numerics import violation
 
 LOSS_TEMPERATURE = 0.01
@@ -100,37 +102,39 @@ class Program:
 
 
 def read_source(path: str | os.PathLike) -> tuple[str | None, list[Diagnostic]]:
-    """The text of a program file, or a diagnostic (missing, too large, not UTF-8 text)."""
+    """The text of a program file, or a diagnostic (missing, a device or system file, too large,
+    not UTF-8 text). The diagnostic never holds the file's content."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return None, [error("E102", f"{path} is too large ({size / 1e6:.1f} MB; the limit is "
-                                f"{MAX_BYTES / 1e6:.0f} MB)", None)]
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, [error("E102", f"cannot read {path}: {exc.strerror or exc}", None)]
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError:
-        return None, [error("E102", f"{path} is not UTF-8 text", None)]
+    problem = refusal(path, (path.resolve().parent,))
+    text = None
+    if problem is None:
+        text, problem = read_text_file(path)
+    if problem and problem.startswith("cannot find"):
+        problem = f"cannot read {path}: no such file"
+    return (text, []) if problem is None else (None, [error("E102", problem, None)])
 
 
-def check_text(source: str, filename: str = "<program>", frames: int | None = None
-                 ) -> tuple[ir.Program | None, list[Diagnostic]]:
-    """Parse and check source text: (IR or None, every diagnostic)."""
+def check_text(source: str, filename: str = "<program>", frames: int | None = None,
+               allow_paths: Iterable[str | os.PathLike] = ()) -> tuple[ir.Program | None, list[Diagnostic]]:
+    """Parse and check source text: (IR or None, every diagnostic).
+
+    A file that fails to parse is quoted only when it is a ``.mprog`` file or text given directly
+    (docs/security.md); ``allow_paths`` lists directories outside the program's own that its
+    imports and meshes may read.
+    """
     module, diagnostics = parse(source, filename)
     if module is None:
-        return None, diagnostics
-    return check(module, frames)
+        return None, diagnostics if quotable(filename) else unquoted(diagnostics, filename)
+    return check(module, frames, allow_paths)
 
 
 def compile(source_or_path: str | os.PathLike, *, filename: str | None = None,
-            frames: int | None = None) -> Program:
+            frames: int | None = None, allow_paths: Iterable[str | os.PathLike] = ()) -> Program:
     """Compile a program given as source text or as a path to a ``.mprog`` file.
 
     A ``Path``, or a one-line string ending in ``.mprog``, is read as a file. ``frames``
-    overrides the header's length. Raises ``ProgramError`` (with ``.diagnostics``) on errors.
+    overrides the header's length; ``allow_paths`` are directories outside the program's own
+    that its imports and meshes may read. Raises ``ProgramError`` (with ``.diagnostics``) on errors.
     """
     is_path = isinstance(source_or_path, os.PathLike) or (
         "\n" not in source_or_path and source_or_path.strip().endswith(".mprog"))
@@ -141,7 +145,7 @@ def compile(source_or_path: str | os.PathLike, *, filename: str | None = None,
             raise ProgramError(diagnostics)
     else:
         text = source_or_path
-    program, diagnostics = check_text(text, filename or "<program>", frames)
+    program, diagnostics = check_text(text, filename or "<program>", frames, allow_paths)
     if program is None or has_errors(diagnostics):
         raise ProgramError(diagnostics)
     return Program(program, tuple(diagnostics))
