@@ -11,7 +11,7 @@ from rich.console import Console
 from motionprog.io.atomic import write_text
 from motionprog.lang.diagnostics import Diagnostic, has_errors, render_json, render_text
 from motionprog.lang.formatter import format_module
-from motionprog.lang.parser import parse
+from motionprog.lang.imports import parse_file
 from motionprog.lang.program import Program, check_text, read_source
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -68,7 +68,7 @@ def fmt(
 ) -> None:
     """Print a program in canonical form (or check / rewrite it in place)."""
     text = _load(file)
-    module, diagnostics = parse(text, str(file))
+    module, diagnostics = parse_file(text, str(file))
     if module is None:
         _show(diagnostics)
         raise typer.Exit(EXIT_BAD_INPUT)

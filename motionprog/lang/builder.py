@@ -1,5 +1,7 @@
 """Build programs from Python instead of text; the result checks and compiles exactly as text.
 
+The builder makes the syntax tree the parser would make and hands it to the checker as it is.
+
 Expressions are ``Expr`` wrappers around AST nodes with Python operators::
 
     from motionprog.lang import builder as mb
@@ -22,12 +24,14 @@ object properties (``.top``). Python numbers become bare numbers; ``q(value, uni
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import fields, is_dataclass, replace
 
 from motionprog.lang import ast
 from motionprog.lang.diagnostics import Span
-from motionprog.lang.formatter import format_module
-from motionprog.lang.program import Program, compile
+from motionprog.lang.formatter import format_module, format_statement
+from motionprog.lang.program import Program, compile_module
 
 SPAN = Span("<builder>", 1, 1, 1, 1, "")
 """Builder nodes have no source text."""
@@ -253,6 +257,32 @@ class ProgramBuilder:
         """The program as canonical text."""
         return format_module(ast.Module(tuple(self.statements), (), "<builder>", ""))
 
-    def compile(self, frames: int | None = None, filename: str = "<builder>") -> Program:
-        """Check and compile; raises ProgramError with diagnostics on errors."""
-        return compile(self.source(), filename=filename, frames=frames)
+    def module(self, filename: str = "<builder>") -> ast.Module:
+        """The statements as a syntax tree; statement k is "line" k of ``filename`` in diagnostics,
+        with its canonical text as the quoted line."""
+        statements = tuple(_located(statement, filename, k) for k, statement in enumerate(self.statements, 1))
+        return ast.Module(statements, (), filename, "")
+
+    def compile(self, frames: int | None = None, filename: str = "<builder>",
+                allow_paths: Iterable[str | os.PathLike] = ()) -> Program:
+        """Check and compile the syntax tree as it is (no text is printed or parsed); raises
+        ProgramError with diagnostics on errors. Relative mesh and import paths start at the
+        directory of ``filename`` (the current one for ``<builder>``)."""
+        return compile_module(self.module(filename), frames, allow_paths)
+
+
+def _located(statement: ast.Statement, filename: str, line: int) -> ast.Statement:
+    """``statement`` with every span replaced by one covering its canonical text at ``line``."""
+    text = format_statement(statement).splitlines()[0]
+    return _respan(statement, Span(filename, line, 1, line, len(text) + 1, text))
+
+
+def _respan(node, span: Span):
+    """``node`` with every ``span`` / ``name_span`` field, at any depth, set to ``span``."""
+    if isinstance(node, tuple):
+        return tuple(_respan(item, span) for item in node)
+    if not is_dataclass(node) or isinstance(node, Span):
+        return node
+    changes = {f.name: span if f.name in ("span", "name_span") else _respan(getattr(node, f.name), span)
+               for f in fields(node)}
+    return replace(node, **changes)

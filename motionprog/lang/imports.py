@@ -1,4 +1,6 @@
-"""Which files a program may read, and how their text reaches the checker (docs/security.md).
+"""Which files a program may read, and how imports join it (the checker's imports room).
+
+The policy is docs/security.md, "Programs".
 
 A program reads its imports and its mesh files. Both must lie inside the program's own
 directory (the directory of the program file; the current directory for text without a file),
@@ -15,9 +17,15 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from motionprog.lang import ast
 from motionprog.lang.diagnostics import Diagnostic, error
-from motionprog.lang.parser import MAX_BYTES
+from motionprog.lang.parser import MAX_BYTES, parse
+from motionprog.lang.typed import Abandon
+
+if TYPE_CHECKING:
+    from motionprog.lang.checker import Checker
 
 NEVER_READ = (Path("/proc"), Path("/sys"), Path("/dev"))
 """Directories no program reads, even when allowed."""
@@ -95,8 +103,45 @@ def quotable(file: str) -> bool:
     return file.startswith("<") or Path(file).resolve().suffix == ".mprog"
 
 
+def parse_file(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
+    """Parse a file's text; the diagnostics of a file that is neither a program nor a ``.mprog``
+    file are reduced to its name and the error's position."""
+    module, diagnostics = parse(text, file)
+    if module is None and not quotable(file):
+        diagnostics = unquoted(diagnostics, file)
+    return module, diagnostics
+
+
 def unquoted(diagnostics: list[Diagnostic], file: str) -> list[Diagnostic]:
     """Parse diagnostics of a file that is not a program: position only, no text from the file."""
     located = [d for d in diagnostics if d.span is not None]
     where = f" (syntax error at line {located[0].span.line}, column {located[0].span.column})" if located else ""
     return [error("E102", f"{file} is not a motionprog program{where}", None)]
+
+
+def load(c: Checker, statement: ast.Import, importer: str) -> None:
+    """Check ``import "name"``: its ``def``s, ``let``s and imports join the program, once per file."""
+    text, where, problem = locate_import(statement.path, importer, c.roots)
+    if problem:
+        raise c.fail("E209", problem, statement.span)
+    if where in c.loading:
+        raise c.fail("E209", f"import cycle: {' -> '.join([*c.loading, where])}", statement.span)
+    if where in c.loaded:
+        return
+    module, diagnostics = parse_file(text, where)
+    c.diagnostics.extend(diagnostics)
+    if module is None:
+        raise Abandon()
+    c.loading.append(where)
+    try:
+        for inner in module.statements:
+            if not isinstance(inner, (ast.Import, ast.Let, ast.Def)):
+                c.diagnostics.append(error("E209", "an imported file may only contain import, let and def",
+                                           inner.span))
+        c.definitions(module)
+        for inner in module.statements:
+            if isinstance(inner, ast.Let):
+                c.attempt(c.let, inner)
+    finally:
+        c.loading.pop()
+    c.loaded.add(where)

@@ -8,7 +8,7 @@ same program built with ``builder`` give equal IR (``source``/``description`` do
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 
 from motionprog.geometry import Primitive
 
@@ -155,3 +155,22 @@ class Program:
     relax: tuple[str, ...]
     scene: tuple[tuple[str, Primitive], ...]
     constraints: tuple[Constraint, ...]
+
+
+def children(node: object) -> list[object]:
+    """The IR nodes directly below ``node``."""
+    values = [getattr(node, f.name) for f in fields(node)] if is_dataclass(node) else []
+    return [c for value in values for c in (value if isinstance(value, tuple) else (value,)) if is_dataclass(c)]
+
+
+def uses_body(node: object) -> bool:
+    """Whether an IR node reads the joints (directly or through com, facing, collide)."""
+    if isinstance(node, (Joints, Com, Facing, Collide)):
+        return True
+    return any(uses_body(child) for child in children(node))
+
+
+def named_joints(node: object) -> set[int]:
+    """Indices of the joints an IR node names (``Joints`` and ``Collide``; not ``com``/``facing``)."""
+    own = set(node.indices) if isinstance(node, (Joints, Collide)) else set()
+    return own.union(*(named_joints(child) for child in children(node)))

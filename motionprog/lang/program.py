@@ -14,12 +14,11 @@ import torch
 from torch import Tensor
 
 from motionprog.errors import InputError
-from motionprog.lang import ir
+from motionprog.lang import ast, ir
 from motionprog.lang.checker import check
 from motionprog.lang.compiler import Context, margin
 from motionprog.lang.diagnostics import Diagnostic, ProgramError, error, has_errors
-from motionprog.lang.imports import quotable, read_text_file, refusal, unquoted
-from motionprog.lang.parser import parse
+from motionprog.lang.imports import parse_file, read_text_file, refusal
 from motionprog.numerics import violation
 
 LOSS_TEMPERATURE = 0.01
@@ -28,7 +27,11 @@ LOSS_TEMPERATURE = 0.01
 
 @dataclass(frozen=True)
 class ConstraintInfo:
-    """What a report says about a constraint or objective."""
+    """What a report says about a constraint or objective.
+
+    ``joints``: indices of the joints it names (a joint, an alias or a group, ``collide``
+    included; ``com`` and ``facing`` name none), taken from the checked IR, sorted.
+    """
 
     name: str
     source: str
@@ -37,6 +40,14 @@ class ConstraintInfo:
     unit: str
     kind: str
     description: str
+    joints: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, constraint: ir.Constraint) -> ConstraintInfo:
+        """The report facts of one checked constraint."""
+        named = ir.named_joints(constraint.body) | (ir.named_joints(constraint.when) if constraint.when else set())
+        return cls(constraint.name, constraint.source, constraint.hard, constraint.weight, constraint.unit,
+                   constraint.kind, constraint.description, tuple(sorted(named)))
 
 
 class Program:
@@ -57,11 +68,10 @@ class Program:
         self.relaxed = bool(program.relax)
         self.scene = tuple(obj for _, obj in program.scene)
         self.diagnostics = diagnostics
-        self.constraints = tuple(
-            ConstraintInfo(c.name, c.source, c.hard, c.weight, c.unit, c.kind, c.description)
-            for c in program.constraints
-        )
+        self.constraints = tuple(ConstraintInfo.of(c) for c in program.constraints)
         self._objects = dict(program.scene)
+        self._weights = torch.tensor([c.weight for c in program.constraints], dtype=torch.float64)
+        self._objective = torch.tensor([c.kind == "objective" for c in program.constraints], dtype=torch.bool)
         self._windows = torch.zeros(len(program.constraints), max(program.frames, 1), dtype=torch.bool)
         for k, constraint in enumerate(program.constraints):
             self._windows[k, list(constraint.frames)] = True
@@ -95,8 +105,8 @@ class Program:
     def loss(self, joints: Tensor, temperature: float = LOSS_TEMPERATURE) -> Tensor:
         """[B]: sum of weighted smooth hinges of constraint margins minus weighted objective values."""
         margins = self._evaluate(joints, temperature)[0]
-        weights = torch.tensor([c.weight for c in self.constraints], dtype=joints.dtype, device=joints.device)
-        objective = torch.tensor([c.kind == "objective" for c in self.constraints], device=joints.device)
+        weights = self._weights.to(device=joints.device, dtype=joints.dtype)
+        objective = self._objective.to(joints.device)
         terms = torch.where(objective, -margins, violation(margins, temperature))
         return (terms * weights).sum(dim=-1)
 
@@ -122,10 +132,19 @@ def check_text(source: str, filename: str = "<program>", frames: int | None = No
     (docs/security.md); ``allow_paths`` lists directories outside the program's own that its
     imports and meshes may read.
     """
-    module, diagnostics = parse(source, filename)
+    module, diagnostics = parse_file(source, filename)
     if module is None:
-        return None, diagnostics if quotable(filename) else unquoted(diagnostics, filename)
+        return None, diagnostics
     return check(module, frames, allow_paths)
+
+
+def compile_module(module: ast.Module, frames: int | None = None,
+                   allow_paths: Iterable[str | os.PathLike] = ()) -> Program:
+    """Check and compile a syntax tree (parsed, or made by the builder); ProgramError on errors."""
+    program, diagnostics = check(module, frames, allow_paths)
+    if program is None or has_errors(diagnostics):
+        raise ProgramError(diagnostics)
+    return Program(program, tuple(diagnostics))
 
 
 def compile(source_or_path: str | os.PathLike, *, filename: str | None = None,
@@ -138,14 +157,13 @@ def compile(source_or_path: str | os.PathLike, *, filename: str | None = None,
     """
     is_path = isinstance(source_or_path, os.PathLike) or (
         "\n" not in source_or_path and source_or_path.strip().endswith(".mprog"))
+    text, filename = source_or_path, filename or "<program>"
     if is_path:
         text, diagnostics = read_source(source_or_path)
-        filename = filename or str(source_or_path)
+        filename = filename if filename != "<program>" else str(source_or_path)
         if text is None:
             raise ProgramError(diagnostics)
-    else:
-        text = source_or_path
-    program, diagnostics = check_text(text, filename or "<program>", frames, allow_paths)
-    if program is None or has_errors(diagnostics):
+    module, diagnostics = parse_file(text, filename)
+    if module is None:
         raise ProgramError(diagnostics)
-    return Program(program, tuple(diagnostics))
+    return compile_module(module, frames, allow_paths)
