@@ -117,16 +117,27 @@ class InRange:
     span: Span
 
 
-Expr = Quantity | Name | String | Attr | Call | Vector | Unary | Binary | Relation | InRange
+@dataclass(frozen=True)
+class At:
+    """``value @ instant``: a value taken at one instant instead of at each frame."""
+
+    value: Expr
+    instant: Instant
+    span: Span
+
+
+Expr = Quantity | Name | String | Attr | Call | Vector | Unary | Binary | Relation | InRange | At
 
 
 @dataclass(frozen=True)
 class Instant:
-    """A time instant: kind ``start``, ``end``, ``frame`` (value = frame number) or ``quantity``."""
+    """A time instant: kind ``start``, ``end``, ``frame`` (value = frame number), ``quantity``,
+    or ``+`` / ``-`` (the instant ``base`` shifted by the time ``value``: ``end - 1 s``)."""
 
     kind: str
     value: Quantity | None
     span: Span
+    base: Instant | None = None
 
 
 @dataclass(frozen=True)

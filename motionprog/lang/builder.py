@@ -18,7 +18,7 @@ Expressions are ``Expr`` wrappers around AST nodes with Python operators::
 
 Operators: ``+ - * /``, unary ``-``, ``< <= > >=`` (relations), ``&`` (and), ``|`` (or), ``~`` (not);
 methods ``eq(other, within=None)``, ``near(other, within=None)``, ``in_range(low, high)``,
-``inside/outside/above/below(obj)``, ``implies(other)``; attributes ``.x .y .z .xz ...`` and
+``inside/outside/above/below(obj)``, ``implies(other)``, ``at(instant)`` (``x @ instant``); attributes ``.x .y .z .xz ...`` and
 object properties (``.top``). Python numbers become bare numbers; ``q(value, unit)`` adds a unit.
 """
 
@@ -126,6 +126,10 @@ class Expr:
     def below(self, obj: Expr) -> Expr:
         return self._relation("below", obj)
 
+    def at(self, instant) -> Expr:
+        """``self @ instant``: the value at one instant (``"start"``, ``("end", "-", q(1, "s"))``, ...)."""
+        return Expr(ast.At(self.node, _instant(instant), SPAN))
+
     def in_range(self, low, high) -> Expr:
         """``self in [low, high]``."""
         return Expr(ast.InRange(self.node, _node(low), _node(high), SPAN))
@@ -176,9 +180,12 @@ point, line, plane, box, sphere, cylinder, mesh = (
 
 
 def _instant(value) -> ast.Instant:
-    """``"start"``, ``"end"``, ``("frame", 30)`` or a quantity such as ``q(2, "s")``."""
-    if value in ("start", "end"):
+    """``"start"``, ``"end"``, ``("frame", 30)``, a quantity such as ``q(2, "s")``, or a shifted
+    instant ``(instant, "+" | "-", quantity)`` such as ``("end", "-", q(1, "s"))``."""
+    if isinstance(value, str) and value in ("start", "end"):
         return ast.Instant(value, None, SPAN)
+    if isinstance(value, tuple) and len(value) == 3 and value[1] in ("+", "-"):
+        return ast.Instant(value[1], _node(value[2]), SPAN, _instant(value[0]))
     if isinstance(value, tuple) and value[0] == "frame":
         return ast.Instant("frame", ast.Quantity(float(value[1]), "frames", SPAN, f"{value[1]} frames"), SPAN)
     return ast.Instant("quantity", _node(value), SPAN)

@@ -425,6 +425,7 @@ EXPRESSIONS: dict[type, Callable[[Checker, ast.Expr, Env], Typed]] = {
     ast.Relation: relations.relation,
     ast.InRange: relations.in_range,
     ast.Call: calls.call,
+    ast.At: windows.at_instant,
 }
 """The checking rule of each kind of expression node."""
 

@@ -50,6 +50,9 @@ def value(node: ir.Value, ctx: Context) -> Tensor:
         return {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div}[node.op](a, b)
     if isinstance(node, ir.Aggregate):
         return _aggregate(node.op, value(node.value, ctx), ctx)
+    if isinstance(node, ir.At):
+        x = value(node.value, ctx)
+        return x if x.shape[1] == 1 else x[:, node.frame : node.frame + 1]
     if isinstance(node, ir.SignedDistance):
         points = value(node.value, ctx)
         return ctx.objects[node.object].signed_distance(points).unsqueeze(-1)

@@ -74,6 +74,14 @@ class Aggregate:
 
 
 @dataclass(frozen=True)
+class At:
+    """``value @ instant``: the value at one frame, broadcast over the frames -> [B, 1, J, C]."""
+
+    value: Value
+    frame: int
+
+
+@dataclass(frozen=True)
 class SignedDistance:
     """Signed distance from positions to a scene object's surface, metres (negative inside)."""
 
@@ -81,7 +89,7 @@ class SignedDistance:
     value: Value
 
 
-Value = Const | Joints | Com | Facing | Component | Arith | Fn | Aggregate | SignedDistance
+Value = Const | Joints | Com | Facing | Component | Arith | Fn | Aggregate | At | SignedDistance
 
 # ---- predicates ---------------------------------------------------------------------------
 

@@ -338,6 +338,12 @@ class _ToAst(Transformer):
     def instant_quantity(self, meta, children):
         return ast.Instant("quantity", children[0], self._span(meta))
 
+    def instant_add(self, meta, children):
+        return ast.Instant("+", children[1], self._span(meta), children[0])
+
+    def instant_sub(self, meta, children):
+        return ast.Instant("-", children[1], self._span(meta), children[0])
+
     # ---- expressions
     def quantity(self, meta, children):
         number, unit = children
@@ -352,6 +358,9 @@ class _ToAst(Transformer):
 
     def attr(self, meta, children):
         return ast.Attr(children[0], str(children[1]), self._span(meta))
+
+    def at_instant(self, meta, children):
+        return ast.At(children[0], children[1], self._span(meta))
 
     def call(self, meta, children):
         name, args = children

@@ -1,4 +1,5 @@
-"""Time selectors -> frame lists: instants, windows and quantifiers (the checker's time room).
+"""Time selectors -> frame lists: instants, windows, quantifiers and ``value @ instant`` (the
+checker's time room).
 
 Instants outside the motion are clamped with a warning (W301); times are checked for their
 unit (E205) and size (E211).
@@ -6,15 +7,18 @@ unit (E205) and size (E211).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from motionprog.body.skeleton import FPS
-from motionprog.lang import ast
+from motionprog.lang import ast, ir
 from motionprog.lang.diagnostics import warning
+from motionprog.lang.formatter import format_instant
+from motionprog.lang.typed import Typed
 from motionprog.lang.units import TIME, UNITS
 
 if TYPE_CHECKING:
-    from motionprog.lang.checker import Checker
+    from motionprog.lang.checker import Checker, Env
 
 
 def finite(c: Checker, quantity: ast.Quantity, limit: float = 1e12) -> float:
@@ -36,18 +40,31 @@ def time_quantity(c: Checker, quantity: ast.Quantity, allow_percent: bool = True
     return quantity.value * factor
 
 
+def seconds(c: Checker, node: ast.Instant) -> float:
+    """The time of an instant in seconds from the first frame, before clamping.
+
+    ``end`` is the last frame; a shift adds or subtracts a time (``%`` is a fraction of the
+    motion's duration), so ``end - 1 s`` and ``start + 10 %`` are instants.
+    """
+    if node.kind == "start":
+        return 0.0
+    if node.kind == "end":
+        return (c.frames - 1) / FPS
+    if node.kind in ("+", "-"):
+        shift = time_quantity(c, node.value)
+        return seconds(c, node.base) + (shift if node.kind == "+" else -shift)
+    return time_quantity(c, node.value)
+
+
 def instant(c: Checker, node: ast.Instant) -> int:
     """The frame of an instant, clamped to the motion (W301 when it was outside)."""
     last = c.frames - 1
-    if node.kind == "start":
-        return 0
-    if node.kind == "end":
-        return last
-    frame = round(time_quantity(c, node.value) * FPS)
+    frame = round(seconds(c, node) * FPS)
     if not 0 <= frame <= last:
+        clamped = min(max(frame, 0), last)
         c.diagnostics.append(warning(
-            "W301", f"{node.value.text} is outside the motion (frames 0 to {last}); using frame "
-            f"{min(max(frame, 0), last)}", node.span))
+            "W301", f"{format_instant(node)} is outside the motion (frames 0 to {last}); using frame {clamped}",
+            node.span))
     return min(max(frame, 0), last)
 
 
@@ -79,3 +96,9 @@ def time(c: Checker, node: ast.Time | None) -> tuple[str, tuple[int, ...]]:
     if node.quantifier == "at":
         return "always", tuple(sorted({instant(c, i) for i in node.instants}))
     return node.quantifier, window(c, node.window)
+
+
+def at_instant(c: Checker, node: ast.At, env: Env) -> Typed:
+    """``value @ instant``: the value at that one frame, the same at every frame of the window."""
+    subject = c.need_value(c.expr(node.value, env), node.value.span, "'@'")
+    return replace(subject, ir=ir.At(subject.ir, instant(c, node.instant)), indices=None, obj=None)

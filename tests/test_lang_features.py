@@ -1,0 +1,120 @@
+"""The constructs of issue 19: values at another instant, arithmetic on time, stopping
+tolerances of objectives, relaxation of one kind or about a point, and aggregates of vectors
+and over a group's joints. Each: parse and format round trip, diagnostics, margins against
+closed forms, gradients against finite differences, explain text and the builder."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import motionprog
+from motionprog.body.skeleton import JOINT_INDEX
+from motionprog.lang import ProgramError, check_source
+from motionprog.lang import builder as mb
+from motionprog.lang.formatter import format_module
+from motionprog.lang.parser import parse
+from motionprog.lang.program import check_text
+
+torch.set_num_threads(1)
+PELVIS, HEAD, LEFT_WRIST, RIGHT_WRIST = (JOINT_INDEX[n] for n in ("pelvis", "head", "left_wrist", "right_wrist"))
+
+
+def ramp(frames: int = 40) -> torch.Tensor:
+    """Joints [1, T, 22, 3] float64: the pelvis walks +Z at 1 m/s from the origin, the head rises
+    1 cm per frame from 1.5 m, the wrists sit at x = +-0.3 m, 1 m up."""
+    joints = torch.zeros(1, frames, 22, 3, dtype=torch.float64)
+    t = torch.arange(frames, dtype=torch.float64)
+    joints[0, :, PELVIS, 2] = t / 20
+    joints[0, :, PELVIS, 1] = 0.9
+    joints[0, :, HEAD, 1] = 1.5 + t / 100
+    joints[0, :, LEFT_WRIST] = torch.tensor([0.3, 1.0, 0.0], dtype=torch.float64)
+    joints[0, :, RIGHT_WRIST] = torch.tensor([-0.3, 1.2, 0.0], dtype=torch.float64)
+    return joints
+
+
+def margins(source: str, joints: torch.Tensor) -> list[float]:
+    return motionprog.compile(source, frames=joints.shape[1]).margins(joints)[0].tolist()
+
+
+def round_trips(source: str) -> str:
+    """The canonical text, checked to be stable and to compile to the same IR as the source."""
+    module, diagnostics = parse(source)
+    assert diagnostics == []
+    text = format_module(module)
+    assert format_module(parse(text)[0]) == text
+    assert check_text(text, frames=40)[0] == check_text(source, frames=40)[0]
+    return text
+
+
+def random_pose(frames: int = 6) -> torch.Tensor:
+    torch.manual_seed(0)
+    return (ramp(frames) + 0.05 * torch.randn(1, frames, 22, 3, dtype=torch.float64)).requires_grad_()
+
+
+# ---- a value at another instant, and arithmetic on time
+
+
+def test_a_value_at_another_instant_against_closed_forms():
+    source = """
+    at end: distance(pelvis.xz, pelvis.xz @ start) > 1 m
+    at end: pelvis.xz == pelvis.xz @ start within 20 cm
+    at 1 s: head.y > head.y @ 0.5 s + 5 cm
+    always: head.y >= head.y @ start
+    """
+    # pelvis travels 39/20 m; the head rises 10 cm between frames 10 and 20
+    assert margins(source, ramp()) == pytest.approx([1.95 - 1, 0.2 - 1.95, 0.10 - 0.05, 0.0], abs=1e-12)
+
+
+def test_arithmetic_on_time_in_instants_and_windows():
+    source = """
+    at end - 1 s: head.y > 1.5 m
+    at start + 10 %: head.y > 1.5 m
+    during 0.5 s .. end - 0.5 s: head.y > 1.5 m
+    eventually during 1 s .. (end - 0.25 s): head.y < 1.5 m
+    at end: head.y @ (end - 1 s) > head.y @ (start + 25 %)
+    """
+    # end = frame 39; 10 % of 39 frames is frame 4 (3.9 rounded); 25 % is frame 10
+    expected = [0.19, 0.04, 0.10, -(0.20 - 0.0), 0.19 - 0.10]
+    assert margins(source, ramp()) == pytest.approx(expected, abs=1e-12)
+
+
+def test_time_arithmetic_outside_the_motion_is_clamped_with_a_warning():
+    (warning,) = check_source('motion "w" for 2 s\nat end + 1 s: head.y > 1', "w.mprog")
+    assert (warning.code, warning.message) == ("W301", "end + 1 s is outside the motion (frames 0 to 39); using frame 39")
+
+
+@pytest.mark.parametrize(("source", "code", "message"), [
+    ("at end: head.y @ start > 1 and (head.y > 1) @ start", "E206", "'@' needs a value, got a predicate"),
+    ("at end: head.y @ 10 cm > 1", "E205", "expected a time (s, ms, frames, %), got '10 cm'"),
+    ("at end - 2 m: head.y > 1", "E205", "expected a time (s, ms, frames, %), got '2 m'"),
+])
+def test_instant_errors_name_the_problem(source: str, code: str, message: str):
+    (diagnostic,) = check_source(source, "w.mprog")
+    assert (diagnostic.code, diagnostic.message) == (code, message)
+
+
+def test_instants_and_at_round_trip_through_fmt():
+    text = round_trips("at (end-1 s): (head @ start).y<head.y@(start+10 %)+1 cm\nduring 2 s..end-0.5 s: head.y>1")
+    assert text == ("at end - 1 s: (head @ start).y < head.y @ (start + 10%) + 1 cm\n"
+                    "during 2 s .. end - 0.5 s: head.y > 1\n")
+
+
+def test_values_at_an_instant_have_exact_gradients():
+    program = motionprog.compile("at end: distance(left_wrist, left_wrist @ start) > 10 cm\n"
+                                 "during 1 frames .. end - 1 frames: head.y - head.y @ (start + 2 frames) > 0",
+                                 frames=6)
+    assert torch.autograd.gradcheck(program.margins, (random_pose(),), eps=1e-6, atol=1e-6)
+
+
+def test_explain_and_builder_spell_instants():
+    (info,) = motionprog.compile("at end - 1 s: pelvis.xz == pelvis.xz @ start within 20 cm", frames=40).constraints
+    assert info.description == "pelvis.xz equals pelvis.xz @ start within 20 cm, at frame 19 (0.95 s)"
+    builder = mb.ProgramBuilder("walk back", length=mb.q(2, "s"))
+    pelvis = mb.name("pelvis")
+    builder.constraint(mb.at(("end", "-", mb.q(1, "s"))), pelvis.xz.eq(pelvis.xz.at("start"), within=mb.q(20, "cm")))
+    assert builder.source() == ('motion "walk back" for 2 s\n'
+                                "at end - 1 s: pelvis.xz == pelvis.xz @ start within 20 cm\n")
+    assert builder.compile().ir == motionprog.compile(builder.source()).ir
