@@ -118,3 +118,57 @@ def test_explain_and_builder_spell_instants():
     assert builder.source() == ('motion "walk back" for 2 s\n'
                                 "at end - 1 s: pelvis.xz == pelvis.xz @ start within 20 cm\n")
     assert builder.compile().ir == motionprog.compile(builder.source()).ir
+
+
+# ---- goals without a threshold that still stop
+
+
+def test_until_sets_the_finish_line_of_an_objective():
+    program = motionprog.compile("at end: pelvis.z > 1 m\n"
+                                 "minimize distance(left_wrist, right_wrist) until 1 cm\n"
+                                 "maximize head.y until 1.6 m\n"
+                                 "maximize max(pelvis.z)", frames=40)
+    stops = [info.stop for info in program.constraints]
+    assert stops == [None, -0.01, 1.6, None]
+    assert program.finish_line.tolist() == [0.0, -0.01, 1.6, math.inf]
+    values = program.margins(ramp())[0].tolist()
+    assert values == pytest.approx([0.95, -math.sqrt(0.36 + 0.04), 1.5 + 0.39 / 2, 1.95], abs=1e-12)
+    met = (program.margins(ramp()) >= program.finish_line).tolist()
+    assert met == [[True, False, True, False]]
+
+
+def test_an_objective_stops_pulling_once_it_reaches_its_until_value():
+    program = motionprog.compile("maximize head.y until 1.6 m", frames=40)
+    below = ramp()
+    below[0, :, HEAD, 1] = 1.5
+    above = ramp()
+    above[0, :, HEAD, 1] = 1.7
+    for joints, pull in ((below, 1 / 40), (above, 0.0)):
+        joints.requires_grad_(True)
+        program.loss(joints).sum().backward()
+        # a mean over 40 frames: each frame's head height gets 1/40 of the (saturating) pull
+        assert -joints.grad[0, 0, HEAD, 1].item() == pytest.approx(pull, abs=1e-5)  # 10 tau from the line
+    assert program.loss(above.detach()).item() == pytest.approx(-1.6, abs=0.01 * math.log(2) + 1e-9)
+
+
+@pytest.mark.parametrize(("source", "code", "message"), [
+    ("minimize distance(hands, head) until 1 s", "E205", "unit mismatch in 'until': m and s"),
+    ("minimize distance(left_hand, head) until head.y", "E206",
+     "'until' needs a constant such as 1 cm, not a value of the motion"),
+    ("minimize distance(left_hand, head) until (1, 2)", "E206", "'until' needs a number, got a 2-vector"),
+])
+def test_until_errors(source: str, code: str, message: str):
+    (diagnostic,) = [d for d in check_source(source, "w.mprog") if d.level == "error"]
+    assert (diagnostic.code, diagnostic.message) == (code, message)
+
+
+def test_until_round_trips_explains_and_builds():
+    text = round_trips("label: minimize distance(left_hand,head) until 1 cm+1 cm when head.y>1 weight 2")
+    assert text == "label: minimize distance(left_hand, head) until 1 cm + 1 cm when head.y > 1 weight 2\n"
+    (info,) = motionprog.compile("minimize distance(left_hand, head) until 1 cm", frames=40).constraints
+    assert info.description == ("minimize distance(left_hand, head) until it is at most 1 cm, "
+                                "averaged over the whole motion")
+    builder = mb.ProgramBuilder()
+    builder.objective("maximize", mb.name("head").y, until=mb.q(1.6, "m"))
+    assert builder.source() == "maximize head.y until 1.6 m\n"
+    assert builder.compile(frames=40).constraints[0].stop == 1.6

@@ -177,7 +177,10 @@ class Constraint:
 
 @dataclass(frozen=True)
 class Objective:
-    """``[label:] [TIME:] maximize|minimize EXPR [when C] [weight W]``."""
+    """``[label:] [TIME:] maximize|minimize EXPR [until T] [when C] [weight W]``.
+
+    ``until``: the value at which the goal is met (pushing stops), None to push without end.
+    """
 
     label: str | None
     time: Time | None
@@ -186,6 +189,7 @@ class Objective:
     when: Expr | None
     weight: Quantity | None
     span: Span
+    until: Expr | None = None
 
 
 @dataclass(frozen=True)

@@ -253,11 +253,11 @@ class ProgramBuilder:
         return self
 
     def objective(self, goal: str, value: Expr, time: ast.Time | None = None, when: Expr | None = None,
-                  weight: float | None = None, label: str | None = None) -> ProgramBuilder:
-        """``maximize`` or ``minimize`` a scalar."""
+                  weight: float | None = None, label: str | None = None, until=None) -> ProgramBuilder:
+        """``maximize`` or ``minimize`` a scalar, ``until`` a value that is enough (or without end)."""
         self.statements.append(ast.Objective(
             label, time, goal, value.node, None if when is None else when.node,
-            None if weight is None else _node(weight), SPAN))
+            None if weight is None else _node(weight), SPAN, None if until is None else _node(until)))
         return self
 
     def source(self) -> str:

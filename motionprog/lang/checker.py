@@ -196,13 +196,10 @@ class Checker:
             self.labels.add(statement.label)
         weight = self.weight(statement.weight)
         when = self.predicate(statement.when, {}).ir if statement.when is not None else None
+        stop = None
         if isinstance(statement, ast.Objective):
-            typed = self.expr(statement.value, {})
-            if typed.kind != "value" or typed.size != 1:
-                raise self.fail("E206", f"{statement.goal} needs a number, such as pelvis.y or speed(pelvis)",
-                                statement.value.span)
-            body = typed.ir if statement.goal == "maximize" else neg(typed.ir)
-            kind, hard, quantifier, unit = "objective", False, "mean", typed.dim.symbol() if typed.dim is not None else "1"
+            body, unit, stop = self.objective(statement)
+            kind, hard, quantifier = "objective", False, "mean"
         else:
             typed = self.predicate(statement.predicate, {})
             body, kind, hard = typed.ir, "constraint", statement.strength != "soft"
@@ -211,9 +208,27 @@ class Checker:
             self.diagnostics.append(warning("W302", "this does not depend on the motion, so the optimizer "
                                             "cannot change it", statement.span))
         name = statement.label or format_statement(replace(statement, label=None, weight=None))
-        return ir.Constraint(name, kind, hard, weight, unit, quantifier, frames, body, when,
+        return ir.Constraint(name, kind, hard, weight, unit, quantifier, frames, body, when, stop,
                              source=f"{statement.span.file}:{statement.span.line}",
                              description=describe(statement, frames, self.frames, self.defs))
+
+    def objective(self, statement: ast.Objective) -> tuple[ir.Value, str, float | None]:
+        """(body signed so larger is better, unit, the margin at which ``until`` is met or None)."""
+        typed = self.expr(statement.value, {})
+        if typed.kind != "value" or typed.size != 1:
+            raise self.fail("E206", f"{statement.goal} needs a number, such as pelvis.y or speed(pelvis)",
+                            statement.value.span)
+        maximize = statement.goal == "maximize"
+        stop = None
+        if statement.until is not None:
+            until = self.need_value(self.expr(statement.until, {}), statement.until.span, "'until'", (1,))
+            self.unify(typed.dim, until.dim, statement.until.span, "'until'")
+            if not isinstance(until.ir, ir.Const):
+                raise self.fail("E206", "'until' needs a constant such as 1 cm, not a value of the motion",
+                                statement.until.span)
+            stop = until.ir.values[0] if maximize else -until.ir.values[0]
+        unit = typed.dim.symbol() if typed.dim is not None else "1"
+        return (typed.ir if maximize else neg(typed.ir)), unit, stop
 
     def weight(self, quantity: ast.Quantity | None) -> float:
         """The ``weight W`` of a statement (1 without one); E210 unless positive."""

@@ -93,7 +93,11 @@ def describe(statement: ast.Constraint | ast.Objective, frames: tuple[int, ...],
     """One sentence for a constraint or objective (window resolved to frames; ``defs`` the
     user functions in scope, spelled out in the sentence)."""
     if isinstance(statement, ast.Objective):
-        what = f"{statement.goal} {format_expr(statement.value)}, {window_words('mean', frames, total)}"
+        what = f"{statement.goal} {format_expr(statement.value)}"
+        if statement.until is not None:
+            bound = "at most" if statement.goal == "minimize" else "at least"
+            what += f" until it is {bound} {format_expr(statement.until)}"
+        what += f", {window_words('mean', frames, total)}"
     else:
         quantifier = statement.time.quantifier if statement.time.quantifier != "at" else "always"
         what = f"{phrase(statement.predicate, defs)}, {window_words(quantifier, frames, total)}"

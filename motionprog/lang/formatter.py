@@ -148,7 +148,8 @@ def format_statement(statement: ast.Statement, indent: str = "  ") -> str:
         strength = "soft " if statement.strength == "soft" else ""
         return f"{label}{strength}{format_time(statement.time)}: {format_expr(statement.predicate)}{tail}"
     time = f"{format_time(statement.time)}: " if statement.time is not None else ""
-    return f"{label}{time}{statement.goal} {format_expr(statement.value)}{tail}"
+    until = f" until {_wrap(statement.until, PRECEDENCE['+'])}" if statement.until is not None else ""
+    return f"{label}{time}{statement.goal} {format_expr(statement.value)}{until}{tail}"
 
 
 def format_scene_object(item: ast.SceneObject) -> str:

@@ -135,7 +135,8 @@ class Constraint:
 
     quantifier: ``always`` (minimum over frames), ``eventually`` (maximum), or for objectives
     ``mean``. body: a Predicate (constraints) or a scalar Value (objectives, sign applied so
-    larger is better). when: per-frame condition, ``when C`` = ``C implies body``.
+    larger is better). when: per-frame condition, ``when C`` = ``C implies body``. stop: for an
+    objective with ``until T``, the margin at which it is met (``T`` to maximize, ``-T`` to minimize).
     """
 
     name: str
@@ -147,6 +148,7 @@ class Constraint:
     frames: tuple[int, ...]
     body: Predicate | Value
     when: Predicate | None = None
+    stop: float | None = None
     source: str = field(default="", compare=False)
     description: str = field(default="", compare=False)
 

@@ -284,8 +284,8 @@ class _ToAst(Transformer):
         return ast.Constraint(label, strength, time, predicate, when, weight, self._span(meta))
 
     def objective_stmt(self, meta, children):
-        label, time, goal, value, when, weight = children
-        return ast.Objective(label, time, goal, value, when, weight, self._span(meta))
+        label, time, goal, value, until, when, weight = children
+        return ast.Objective(label, time, goal, value, when, weight, self._span(meta), until)
 
     def label(self, meta, children):
         return str(children[0])
@@ -297,6 +297,8 @@ class _ToAst(Transformer):
 
     def when(self, meta, children):
         return children[0]
+
+    until = when
 
     def weight(self, meta, children):
         token = children[0]

@@ -5,6 +5,7 @@ See docs/architecture.md for the contract the optimizer relies on.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from motionprog.lang.checker import check
 from motionprog.lang.compiler import Context, margin
 from motionprog.lang.diagnostics import Diagnostic, ProgramError, error, has_errors
 from motionprog.lang.imports import parse_file, read_text_file, refusal
-from motionprog.numerics import violation
+from motionprog.numerics import smooth_min, violation
 
 LOSS_TEMPERATURE = 0.01
 """Smooth min/max temperature and hinge softness of the loss, in each constraint's unit."""
@@ -31,6 +32,8 @@ class ConstraintInfo:
 
     ``joints``: indices of the joints it names (a joint, an alias or a group, ``collide``
     included; ``com`` and ``facing`` name none), taken from the checked IR, sorted.
+    ``stop``: for an objective with ``until T``, the margin at which it is met (``T`` for
+    maximize, ``-T`` for minimize, as margins are signed so larger is better); else None.
     """
 
     name: str
@@ -41,13 +44,14 @@ class ConstraintInfo:
     kind: str
     description: str
     joints: tuple[int, ...] = ()
+    stop: float | None = None
 
     @classmethod
     def of(cls, constraint: ir.Constraint) -> ConstraintInfo:
         """The report facts of one checked constraint."""
         named = ir.named_joints(constraint.body) | (ir.named_joints(constraint.when) if constraint.when else set())
         return cls(constraint.name, constraint.source, constraint.hard, constraint.weight, constraint.unit,
-                   constraint.kind, constraint.description, tuple(sorted(named)))
+                   constraint.kind, constraint.description, tuple(sorted(named)), constraint.stop)
 
 
 class Program:
@@ -55,7 +59,9 @@ class Program:
 
     Attributes follow docs/architecture.md: ``text``, ``frames``, ``fps``, ``seeds``, ``model``,
     ``relaxed``, ``constraints`` (ConstraintInfo), ``scene`` (geometry objects with
-    ``to_dict()``), and ``ir`` (the checked program).
+    ``to_dict()``), and ``ir`` (the checked program). ``finish_line`` [K] (float64): a seed
+    needs no more work once ``margins >= finish_line`` everywhere (0 for constraints, the
+    ``until`` value of objectives that have one, +inf for other objectives).
     """
 
     def __init__(self, program: ir.Program, diagnostics: tuple[Diagnostic, ...] = ()):
@@ -72,6 +78,7 @@ class Program:
         self._objects = dict(program.scene)
         self._weights = torch.tensor([c.weight for c in program.constraints], dtype=torch.float64)
         self._objective = torch.tensor([c.kind == "objective" for c in program.constraints], dtype=torch.bool)
+        self.finish_line = torch.tensor([finish_line(c) for c in program.constraints], dtype=torch.float64)
         self._windows = torch.zeros(len(program.constraints), max(program.frames, 1), dtype=torch.bool)
         for k, constraint in enumerate(program.constraints):
             self._windows[k, list(constraint.frames)] = True
@@ -103,12 +110,23 @@ class Program:
         return self._evaluate(joints, 0.0)[1]
 
     def loss(self, joints: Tensor, temperature: float = LOSS_TEMPERATURE) -> Tensor:
-        """[B]: sum of weighted smooth hinges of constraint margins minus weighted objective values."""
+        """[B]: sum of weighted smooth hinges of constraint margins minus weighted objective values
+        (an objective with ``until`` counts up to its finish line: smooth ``min(value, stop)``)."""
         margins = self._evaluate(joints, temperature)[0]
         weights = self._weights.to(device=joints.device, dtype=joints.dtype)
         objective = self._objective.to(joints.device)
-        terms = torch.where(objective, -margins, violation(margins, temperature))
+        line = self.finish_line.to(device=joints.device, dtype=joints.dtype)
+        reached = smooth_min(torch.stack([margins, line.expand_as(margins)], dim=-1), temperature=temperature)
+        terms = torch.where(objective, -reached, violation(margins, temperature))
         return (terms * weights).sum(dim=-1)
+
+
+def finish_line(constraint: ir.Constraint) -> float:
+    """The margin from which a constraint or objective needs no more work: 0 for a constraint,
+    the ``until`` value for an objective with one, infinity for an objective without."""
+    if constraint.kind != "objective":
+        return 0.0
+    return math.inf if constraint.stop is None else constraint.stop
 
 
 def read_source(path: str | os.PathLike) -> tuple[str | None, list[Diagnostic]]:
