@@ -10,11 +10,16 @@ import math
 import pytest
 import torch
 
+from typer.testing import CliRunner
+
 import motionprog
+from motionprog.body.placement import place
 from motionprog.body.skeleton import JOINT_INDEX
+from motionprog.cli.app import app
 from motionprog.lang import ProgramError, check_source
 from motionprog.lang import builder as mb
 from motionprog.lang.formatter import format_module
+from motionprog.lang.ir import Relax
 from motionprog.lang.parser import parse
 from motionprog.lang.program import check_text
 
@@ -172,3 +177,80 @@ def test_until_round_trips_explains_and_builds():
     builder.objective("maximize", mb.name("head").y, until=mb.q(1.6, "m"))
     assert builder.source() == "maximize head.y until 1.6 m\n"
     assert builder.compile(frames=40).constraints[0].stop == 1.6
+
+
+# ---- relaxation of one kind, or about a point
+
+
+def test_relax_names_the_free_placement_and_its_pivot():
+    cases = {
+        "relax yaw, xz": Relax(True, True, (0.0, 0.0)),
+        "relax yaw": Relax(True, False, (0.0, 0.0)),
+        "relax xz": Relax(False, True, (0.0, 0.0)),
+        "relax yaw about (1, 2 m), xz": Relax(True, True, (1.0, 2.0)),
+        "relax yaw about midpoint(a, b).xz": Relax(True, False, (2.0, 2.5)),
+    }
+    scene = "scene {\n a = point(1, 0, 2)\n b = point(3, 0, 3)\n}\n"
+    for statement, expected in cases.items():
+        program = motionprog.compile(scene + statement + "\nat end: pelvis near a", frames=4)
+        assert (program.relax, program.relaxed) == (expected, True), statement
+    assert not motionprog.compile("at end: head.y > 1", frames=4).relaxed
+
+
+def test_a_pair_of_targets_free_to_turn_about_their_midpoint_is_met_on_the_placed_motion():
+    source = """
+    scene {
+      table_a = point(1, 1, 2)
+      table_b = point(3, 1, 2)
+    }
+    relax yaw about midpoint(table_a, table_b).xz
+    at start: left_wrist near table_a within 1 cm
+    at end: left_wrist near table_b within 1 cm
+    """
+    program = motionprog.compile(source, frames=40)
+    joints = ramp()
+    # the wrist carries the object from (2, 1, 1) to (2, 1, 3): the same pair turned 90 degrees
+    joints[0, :, LEFT_WRIST] = torch.stack([torch.full((40,), 2.0), torch.ones(40), 1 + 2 * torch.arange(40) / 39],
+                                           -1).double()
+    assert max(program.margins(joints)[0].tolist()) < -1.0
+    yaw = torch.tensor([math.pi / 2], dtype=torch.float64)
+    placed = place(joints, yaw, torch.zeros(1, 2, dtype=torch.float64), program.relax.pivot)
+    assert program.margins(placed)[0].tolist() == pytest.approx([0.01, 0.01], abs=1e-9)
+
+
+def test_the_pivot_stays_put_and_placement_gradients_are_exact():
+    joints = random_pose(3)
+    pivot = torch.tensor([0.4, -1.0], dtype=torch.float64)
+    at_pivot = torch.tensor([0.4, 0.7, -1.0], dtype=torch.float64).expand(1, 3, 22, 3)
+    turned = place(at_pivot, torch.tensor([1.1], dtype=torch.float64), torch.zeros(1, 2, dtype=torch.float64), pivot)
+    assert torch.allclose(turned, at_pivot, atol=1e-12)
+    yaw = torch.tensor([0.3], dtype=torch.float64, requires_grad=True)
+    shift = torch.tensor([[0.2, -0.1]], dtype=torch.float64, requires_grad=True)
+    program = motionprog.compile("relax yaw about (0.4, -1), xz\nalways: distance(hands, (1, 1, 1)) < 2 m", frames=3)
+    assert torch.autograd.gradcheck(lambda j, a, s: program.margins(place(j, a, s, program.relax.pivot)),
+                                     (joints, yaw, shift), eps=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("relax xz about (1, 2)", "only 'yaw' turns about a point, not 'xz'"),
+    ("relax yaw about head.xz", "'about' needs a point fixed in the scene, such as (1, 2) or goal.xz"),
+    ("relax yaw about (1, 2, 3)", "'about' needs a 2-vector, got a 3-vector"),
+    ("relax yaw about (1 s, 2 s)", "unit mismatch in 'about': s and m"),
+    ("relax yaw about (1, 2)\nrelax yaw about (1, 3)", "'relax yaw' names its pivot once"),
+])
+def test_relax_errors(source: str, message: str):
+    (diagnostic,) = check_source(source + "\nalways: head.y > 1", "w.mprog")
+    assert diagnostic.message == message
+
+
+def test_relax_round_trips_explains_and_builds(tmp_path):
+    assert round_trips("relax yaw about(1,2),xz\nalways: head.y>1") == "relax yaw about (1, 2), xz\nalways: head.y > 1\n"
+    path = tmp_path / "turn.mprog"
+    path.write_text('motion "carry" for 2 s\nrelax yaw about (1, 2)\nalways: head.y > 1\n')
+    result = CliRunner().invoke(app, ["explain", str(path)])
+    assert '"carry", 40 frames (2 s), 1 seed(s), relaxed: holds up to a turn about Y through (1, 2)' in result.output
+    builder = mb.ProgramBuilder()
+    builder.relax("yaw", "xz", about=(1, 2))
+    builder.constraint(mb.always(), mb.name("head").y > 1)
+    assert builder.source() == "relax yaw about (1, 2), xz\nalways: head.y > 1\n"
+    assert builder.compile(frames=4).relax == Relax(True, True, (1.0, 2.0))

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from motionprog.io.atomic import write_text
 from motionprog.lang.diagnostics import Diagnostic, has_errors, render_json, render_text
+from motionprog.lang.explain import relax_words
 from motionprog.lang.formatter import format_module
 from motionprog.lang.imports import parse_file
 from motionprog.lang.program import Program, check_text, read_source
@@ -98,7 +99,7 @@ def explain(
     compiled = Program(program)
     header = f'"{compiled.text}", {compiled.frames} frames ({compiled.frames / compiled.fps:g} s), {compiled.seeds} seed(s)'
     if compiled.relaxed:
-        header += ", relaxed: holds up to a turn about Y and a shift along the ground"
+        header += f", relaxed: {relax_words(compiled.relax)}"
     stdout.print(header, markup=False)
     for info in compiled.constraints:
         kind = info.kind if info.kind == "objective" else ("hard" if info.hard else "soft") + " constraint"

@@ -213,10 +213,12 @@ class Header:
 
 @dataclass(frozen=True)
 class Relax:
-    """``relax yaw, xz``."""
+    """``relax yaw, xz`` or ``relax yaw about (x, z)``; ``pivots`` pairs each item with the point
+    it turns about (None: the origin), empty when no item has one."""
 
     items: tuple[str, ...]
     span: Span
+    pivots: tuple[Expr | None, ...] = ()
 
 
 @dataclass(frozen=True)

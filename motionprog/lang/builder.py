@@ -226,8 +226,10 @@ class ProgramBuilder:
         self.statements.append(ast.Import(library, SPAN))
         return self
 
-    def relax(self, *items: str) -> ProgramBuilder:
-        self.statements.append(ast.Relax(tuple(items), SPAN))
+    def relax(self, *items: str, about=None) -> ProgramBuilder:
+        """``relax yaw, xz``; ``about=(x, z)`` turns the yaw about that ground point."""
+        pivots = tuple(_node(about) if item == "yaw" else None for item in items) if about is not None else ()
+        self.statements.append(ast.Relax(tuple(items), SPAN, pivots))
         return self
 
     def scene(self, **objects: ast.Call) -> ProgramBuilder:

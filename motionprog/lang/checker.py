@@ -19,6 +19,7 @@ from pathlib import Path
 
 from motionprog.body.skeleton import ALIASES, FPS, GROUPS, JOINT_INDEX, suggest
 from motionprog.lang import ast, calls, imports, ir, relations, scene, windows
+from motionprog.lang.compiler import constant
 from motionprog.lang.builtins import COMPONENTS, PROPERTIES
 from motionprog.lang.diagnostics import Diagnostic, Span, error, warning
 from motionprog.lang.explain import describe
@@ -93,7 +94,6 @@ class Checker:
                       help='start with a header such as: motion "a person walks" for 4 s')
             return None
         prompt, seeds, model = self.header([s for s in statements if isinstance(s, ast.Header)])
-        relax = self.relax([s for s in statements if isinstance(s, ast.Relax)])
         self.definitions(module)
         constraints = []
         for statement in statements:
@@ -103,6 +103,7 @@ class Checker:
                 self.attempt(self.let, statement)
             elif isinstance(statement, (ast.Constraint, ast.Objective)):
                 constraints.append(self.attempt(self.constraint, statement))
+        relax = self.relax([s for s in statements if isinstance(s, ast.Relax)])
         return ir.Program(prompt, self.frames, FPS, seeds, model, relax, tuple(self.objects.items()),
                           tuple(c for c in constraints if c is not None))
 
@@ -133,18 +134,37 @@ class Checker:
             raise self.fail("E210", f"seeds must be a whole number from 1 to {MAX_SEEDS}", quantity.span)
         return seeds
 
-    def relax(self, statements: list[ast.Relax]) -> tuple[str, ...]:
-        """The relaxed placement items (``yaw``, ``xz``) of every ``relax`` statement."""
-        items: list[str] = []
+    def relax(self, statements: list[ast.Relax]) -> ir.Relax:
+        """The placement every ``relax`` statement frees: ``yaw`` (about the origin, or the point
+        named by ``about``) and ``xz``; checked after the scene, whose points may be pivots."""
+        freed: set[str] = set()
+        pivots: list[tuple[float, float]] = []
         for statement in statements:
-            for item in statement.items:
+            self.start(statement.span)
+            for item, about in zip(statement.items, statement.pivots or (None,) * len(statement.items)):
                 if item not in RELAX_ITEMS:
                     self.diagnostics.append(error(
                         "E210", f"cannot relax '{item}'; relaxed goals free 'yaw' and 'xz'",
                         statement.span, self.did_you_mean(item, RELAX_ITEMS)))
-                elif item not in items:
-                    items.append(item)
-        return tuple(items)
+                    continue
+                freed.add(item)
+                pivot = self.attempt(self.pivot, item, about, bool(pivots)) if about is not None else None
+                pivots += [pivot] if pivot is not None else []
+        return ir.Relax("yaw" in freed, "xz" in freed, pivots[0] if pivots else (0.0, 0.0))
+
+    def pivot(self, item: str, about: ast.Expr, named: bool) -> tuple[float, float]:
+        """The ground point (x, z) of ``relax yaw about P``: a constant 2-vector in metres."""
+        if item != "yaw":
+            raise self.fail("E210", f"only 'yaw' turns about a point, not '{item}'", about.span)
+        if named:
+            raise self.fail("E210", "'relax yaw' names its pivot once", about.span)
+        typed = self.need_value(self.expr(about, {}), about.span, "'about'", (2,))
+        self.unify(typed.dim, LENGTH, about.span, "'about'")
+        values = constant(typed.ir, self.objects)
+        if values is None:
+            raise self.fail("E206", "'about' needs a point fixed in the scene, such as (1, 2) or goal.xz",
+                            about.span)
+        return values
 
     # ---- names
     def claim(self, name: str, span: Span) -> None:

@@ -59,6 +59,15 @@ def value(node: ir.Value, ctx: Context) -> Tensor:
     return _function(node.name, [value(a, ctx) for a in node.args], ctx.temperature)
 
 
+def constant(node: ir.Value, objects: dict[str, object]) -> tuple[float, ...] | None:
+    """The components of a value that does not depend on the motion (None when it does)."""
+    if ir.uses_body(node):
+        return None
+    still = torch.zeros(1, 1, 22, 3, dtype=torch.float64)
+    ctx = Context(still, objects, torch.ones(1, dtype=torch.bool), 0.0)
+    return tuple(value(node, ctx).reshape(-1).tolist())
+
+
 def _function(name: str, args: list[Tensor], temperature: float) -> Tensor:
     """Pointwise built-ins on ``[B|1, T|1, J|1, C]`` tensors (see ``ir.Fn``)."""
     if name == "neg":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass, replace
 
 from motionprog.body.skeleton import FPS
-from motionprog.lang import ast
+from motionprog.lang import ast, ir
 from motionprog.lang.formatter import format_expr
 
 RELATION_WORDS = {
@@ -86,6 +86,16 @@ def window_words(quantifier: str, frames: tuple[int, ...], total: int) -> str:
     every = f"every {step}th frame" if step > 1 and not some else which
     span = f"from {frames[0] / FPS:.2f} s to {frames[-1] / FPS:.2f} s"
     return f"averaged over the frames {span}" if quantifier == "mean" else f"at {every} {span}"
+
+
+def relax_words(relax: ir.Relax) -> str:
+    """``holds up to a turn about Y and a shift along the ground`` (what a relaxed program frees)."""
+    turn = ""
+    if relax.yaw:
+        through = "" if relax.pivot == (0.0, 0.0) else f" through ({relax.pivot[0]:g}, {relax.pivot[1]:g})"
+        turn = f"a turn about Y{through}"
+    shift = "a shift along the ground" if relax.xz else ""
+    return "holds up to " + " and ".join(part for part in (turn, shift) if part)
 
 
 def describe(statement: ast.Constraint | ast.Objective, frames: tuple[int, ...], total: int,

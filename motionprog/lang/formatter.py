@@ -133,7 +133,9 @@ def format_statement(statement: ast.Statement, indent: str = "  ") -> str:
             options.append(f"model {_quote(statement.model)}")
         return "".join(parts) + "".join((", " if i or statement.length else " ") + o for i, o in enumerate(options))
     if isinstance(statement, ast.Relax):
-        return "relax " + ", ".join(statement.items)
+        pivots = statement.pivots or (None,) * len(statement.items)
+        return "relax " + ", ".join(item + (f" about {_wrap(pivot, PRECEDENCE['+'])}" if pivot is not None else "")
+                                    for item, pivot in zip(statement.items, pivots))
     if isinstance(statement, ast.Scene):
         body = "".join(f"{indent}{format_scene_object(o)}\n" for o in statement.objects)
         return "scene {\n" + body + "}"

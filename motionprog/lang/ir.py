@@ -154,6 +154,16 @@ class Constraint:
 
 
 @dataclass(frozen=True)
+class Relax:
+    """The rigid placement a relaxed program frees: a turn about the vertical line through
+    ``pivot`` (x, z metres) when ``yaw``, a shift along the ground when ``xz``."""
+
+    yaw: bool = False
+    xz: bool = False
+    pivot: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass(frozen=True)
 class Program:
     """A checked program: header, scene objects (name, geometry) and constraints."""
 
@@ -162,7 +172,7 @@ class Program:
     fps: int
     seeds: int
     model: str | None
-    relax: tuple[str, ...]
+    relax: Relax
     scene: tuple[tuple[str, Primitive], ...]
     constraints: tuple[Constraint, ...]
 

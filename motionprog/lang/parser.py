@@ -259,7 +259,12 @@ class _ToAst(Transformer):
         return ("model", _unquote(children[0]))
 
     def relax_stmt(self, meta, children):
-        return ast.Relax(tuple(str(c) for c in children), self._span(meta))
+        pivots = tuple(pivot for _, pivot in children)
+        return ast.Relax(tuple(name for name, _ in children), self._span(meta),
+                         pivots if any(p is not None for p in pivots) else ())
+
+    def relax_item(self, meta, children):
+        return str(children[0]), children[1]
 
     def scene_stmt(self, meta, children):
         return ast.Scene(tuple(children), self._span(meta))

@@ -58,7 +58,8 @@ class Program:
     """A checked, compiled program: margins and loss over joints ``[B, T, 22, 3]``.
 
     Attributes follow docs/architecture.md: ``text``, ``frames``, ``fps``, ``seeds``, ``model``,
-    ``relaxed``, ``constraints`` (ConstraintInfo), ``scene`` (geometry objects with
+    ``relax`` (``ir.Relax``: which placement is free, and the pivot of the turn), ``relaxed``
+    (either is free), ``constraints`` (ConstraintInfo), ``scene`` (geometry objects with
     ``to_dict()``), and ``ir`` (the checked program). ``finish_line`` [K] (float64): a seed
     needs no more work once ``margins >= finish_line`` everywhere (0 for constraints, the
     ``until`` value of objectives that have one, +inf for other objectives).
@@ -71,7 +72,8 @@ class Program:
         self.fps = program.fps
         self.seeds = program.seeds
         self.model = program.model
-        self.relaxed = bool(program.relax)
+        self.relax = program.relax
+        self.relaxed = program.relax.yaw or program.relax.xz
         self.scene = tuple(obj for _, obj in program.scene)
         self.diagnostics = diagnostics
         self.constraints = tuple(ConstraintInfo.of(c) for c in program.constraints)
