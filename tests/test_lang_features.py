@@ -254,3 +254,53 @@ def test_relax_round_trips_explains_and_builds(tmp_path):
     builder.constraint(mb.always(), mb.name("head").y > 1)
     assert builder.source() == "relax yaw about (1, 2), xz\nalways: head.y > 1\n"
     assert builder.compile(frames=4).relax == Relax(True, True, (1.0, 2.0))
+
+
+# ---- aggregates of vectors, and over a group's joints
+
+
+def test_aggregates_of_vectors_over_the_window():
+    source = """
+    always: mean(pelvis.xz) == (0, 0.975) within 1 mm
+    during 1 s .. end: max(pelvis.xz).z > 1.9 m
+    always: min(left_wrist) == (0.3, 1, 0) within 1 mm
+    """
+    assert margins(source, ramp()) == pytest.approx([0.001, 0.05, 0.001], abs=1e-12)
+
+
+def test_aggregates_over_the_joints_of_a_group_at_each_frame():
+    joints = ramp()
+    source = """
+    always: highest(hands.y) > 1.1 m
+    always: lowest(hands.y) > 1.1 m
+    always: centroid(hands) == (0, 1.1, 0) within 1 cm
+    always: lowest(distance(hands, (0.3, 1, 0))) < 5 cm
+    at end: distance(centroid(body.xz), centroid(body.xz) @ start) > 0
+    """
+    # the right wrist is the higher hand (1.2 m); the left one sits exactly at (0.3, 1, 0)
+    body_shift = 1.95 / 22  # only the pelvis moves: the centroid of 22 joints moves 1/22 as far
+    assert margins(source, joints) == pytest.approx([0.1, -0.1, 0.01, 0.05, body_shift], abs=1e-12)
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("always: highest(hands) > 1", "highest() needs a number, got a 3-vector"),
+    ("always: centroid(head.y > 1) > 1", "centroid() needs a value, got a predicate"),
+    ("always: max(hands.xz, feet.xz) > 1", "max needs a number, got a 2-vector"),
+])
+def test_aggregate_errors(source: str, message: str):
+    (diagnostic,) = check_source(source, "w.mprog")
+    assert (diagnostic.code, diagnostic.message) == ("E206", message)
+
+
+def test_aggregates_have_exact_gradients_and_explain_and_build():
+    program = motionprog.compile("always: highest(hands.y) - lowest(feet.y) > 1 m\n"
+                                 "always: centroid(body.xz) == mean(pelvis.xz) within 10 cm\n"
+                                 "maximize max(left_wrist.xz).x", frames=6)
+    joints = random_pose()
+    assert torch.autograd.gradcheck(program.margins, (joints,), eps=1e-6, atol=1e-6)
+    assert torch.autograd.gradcheck(program.loss, (joints,), eps=1e-6, atol=1e-6)
+    assert program.constraints[0].description == "highest(hands.y) - lowest(feet.y) is above 1 m, at every frame of the motion"
+    builder = mb.ProgramBuilder()
+    builder.constraint(mb.always(), mb.call("highest", mb.name("hands").y) > mb.q(1, "m"))
+    assert builder.source() == "always: highest(hands.y) > 1 m\n"
+    assert builder.compile(frames=6).ir == motionprog.compile(builder.source(), frames=6).ir

@@ -39,10 +39,21 @@ FUNCTIONS: tuple[Builtin, ...] = (
     Builtin("norm", "function", "norm(v)", "unit of v", "length of a vector", (1, 1)),
     Builtin("abs", "function", "abs(x)", "unit of x", "absolute value", (1, 1)),
     Builtin("min", "function", "min(x) | min(a, b, ...)", "unit of x",
-            "one argument: minimum over the frames of the statement's window; several: pointwise minimum", (1, -1)),
+            "one argument: minimum over the frames of the statement's window (per component of a vector); "
+            "several numbers: pointwise minimum", (1, -1)),
     Builtin("max", "function", "max(x) | max(a, b, ...)", "unit of x",
-            "one argument: maximum over the frames of the statement's window; several: pointwise maximum", (1, -1)),
-    Builtin("mean", "function", "mean(x)", "unit of x", "mean over the frames of the statement's window", (1, 1)),
+            "one argument: maximum over the frames of the statement's window (per component of a vector); "
+            "several numbers: pointwise maximum", (1, -1)),
+    Builtin("mean", "function", "mean(x)", "unit of x",
+            "mean over the frames of the statement's window (a vector: per component, mean(left_wrist.xz))", (1, 1)),
+    Builtin("highest", "function", "highest(x)", "unit of x",
+            "at each frame, the largest value over the joints of a group: highest(hands.y) is the higher hand", (1, 1)),
+    Builtin("lowest", "function", "lowest(x)", "unit of x",
+            "at each frame, the smallest value over the joints of a group: lowest(distance(hands, cup)) is the "
+            "nearer hand's distance", (1, 1)),
+    Builtin("centroid", "function", "centroid(x)", "unit of x",
+            "at each frame, the mean over the joints of a group: centroid(body.xz) is the body's centre on the "
+            "ground", (1, 1)),
     Builtin("collide", "function", "collide(part, obj)", "m",
             "predicate: body capsules of part (body, a group or a joint) intersect obj; margin = penetration depth", (2, 2)),
 )

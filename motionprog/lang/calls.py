@@ -92,16 +92,26 @@ def magnitude(name: str, sizes: tuple[int, ...]):
 
 
 def extremum(name: str):
-    """``min``/``max``/``mean``: over the window's frames (one argument) or pointwise (several)."""
+    """``min``/``max``/``mean``: over the window's frames (one argument, per component) or
+    pointwise (several numbers)."""
     def check(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
+        if len(args) == 1:
+            x = c.need_value(args[0], node.args[0].span, name)
+            return value(ir.Aggregate(name, x.ir), x.size, x.dim, x.joints)
         values = [c.need_value(a, s.span, name, (1,)) for a, s in zip(args, node.args)]
-        if len(values) == 1:
-            return value(ir.Aggregate(name, values[0].ir), 1, values[0].dim, values[0].joints)
         dim, joints = None, 1
         for item, source in zip(values, node.args):
             dim = c.unify(dim, item.dim, source.span, f"{name}()")
             joints = c.combine_joints(replace(item, joints=joints), item, source.span)
         return value(ir.Fn(name, tuple(v.ir for v in values)), 1, dim, joints)
+    return check
+
+
+def across(name: str, op: str, sizes: tuple[int, ...]):
+    """``highest``/``lowest``/``centroid``: max/min/mean over a group's joints at each frame."""
+    def check(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
+        x = c.need_value(args[0], node.args[0].span, f"{name}()", sizes)
+        return value(ir.Across(op, x.ir), x.size, x.dim)
     return check
 
 
@@ -127,6 +137,9 @@ BUILTINS: dict[str, Callable[[Checker, ast.Call, list[Typed]], Typed]] = {
     "min": extremum("min"),
     "max": extremum("max"),
     "mean": extremum("mean"),
+    "highest": across("highest", "max", (1,)),
+    "lowest": across("lowest", "min", (1,)),
+    "centroid": across("centroid", "mean", (1, 2, 3)),
     "collide": collide,
 }
 """The checking rule of each built-in function of the catalogue."""

@@ -50,6 +50,8 @@ def value(node: ir.Value, ctx: Context) -> Tensor:
         return {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div}[node.op](a, b)
     if isinstance(node, ir.Aggregate):
         return _aggregate(node.op, value(node.value, ctx), ctx)
+    if isinstance(node, ir.Across):
+        return _across(node.op, value(node.value, ctx), ctx.temperature)
     if isinstance(node, ir.At):
         x = value(node.value, ctx)
         return x if x.shape[1] == 1 else x[:, node.frame : node.frame + 1]
@@ -110,6 +112,14 @@ def _aggregate(op: str, x: Tensor, ctx: Context) -> Tensor:
         return (x * weights).sum(1, keepdim=True) / weights.sum().clamp(min=1)
     extremum = smooth_min if op == "min" else smooth_max
     return extremum(x, dim=1, temperature=ctx.temperature, mask=mask).unsqueeze(1)
+
+
+def _across(op: str, x: Tensor, temperature: float) -> Tensor:
+    """max/min/mean of ``x`` [B, T, J, C] over its joints -> [B, T, 1, C]."""
+    if op == "mean":
+        return x.mean(dim=2, keepdim=True)
+    extremum = smooth_min if op == "min" else smooth_max
+    return extremum(x, dim=2, temperature=temperature).unsqueeze(2)
 
 
 def predicate(node: ir.Predicate, ctx: Context) -> Tensor:

@@ -74,6 +74,14 @@ class Aggregate:
 
 
 @dataclass(frozen=True)
+class Across:
+    """``max``/``min``/``mean`` of a value over the joints of its group, at each frame -> [B, T, 1, C]."""
+
+    op: str
+    value: Value
+
+
+@dataclass(frozen=True)
 class At:
     """``value @ instant``: the value at one frame, broadcast over the frames -> [B, 1, J, C]."""
 
@@ -89,7 +97,7 @@ class SignedDistance:
     value: Value
 
 
-Value = Const | Joints | Com | Facing | Component | Arith | Fn | Aggregate | At | SignedDistance
+Value = Const | Joints | Com | Facing | Component | Arith | Fn | Aggregate | Across | At | SignedDistance
 
 # ---- predicates ---------------------------------------------------------------------------
 
