@@ -142,3 +142,11 @@ def test_check_cli_takes_allowed_paths(tmp_path: Path):
     assert runner.invoke(app, ["check", str(program)]).exit_code == 2
     result = runner.invoke(app, ["check", str(program), "--allow-path", str(tmp_path / "shared")])
     assert result.exit_code == 0, result.output
+
+
+def test_the_program_limit_is_reported_once():
+    lets = "let a0 = head.y\n" + "".join(f"let a{n} = a{n - 1} + a{n - 1}\n" for n in range(1, 12))
+    statements = "".join(f"always: a11 > {k} m\n" for k in range(10))
+    diagnostics = check_source(lets + statements + "relax yaw about (1, 2)\n", "big.mprog")
+    assert [(d.code, d.span.line) for d in diagnostics] == [("E212", 19)]
+    assert "the program expands to more than 50000 nodes" in diagnostics[0].message

@@ -140,7 +140,6 @@ class Checker:
         freed: set[str] = set()
         pivots: list[tuple[float, float]] = []
         for statement in statements:
-            self.start(statement.span)
             for item, about in zip(statement.items, statement.pivots or (None,) * len(statement.items)):
                 if item not in RELAX_ITEMS:
                     self.diagnostics.append(error(
@@ -158,6 +157,7 @@ class Checker:
             raise self.fail("E210", f"only 'yaw' turns about a point, not '{item}'", about.span)
         if named:
             raise self.fail("E210", "'relax yaw' names its pivot once", about.span)
+        self.start(about.span)
         typed = self.need_value(self.expr(about, {}), about.span, "'about'", (2,))
         self.unify(typed.dim, LENGTH, about.span, "'about'")
         values = constant(typed.ir, self.objects)
