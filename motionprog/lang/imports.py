@@ -87,8 +87,7 @@ def locate_import(name: str, importer: str, roots: tuple[Path, ...]) -> tuple[st
             return resource.read_text(encoding="utf-8"), f"{STDLIB_PREFIX}{name}.mprog", None
     elif not name.endswith(".mprog"):
         return None, name, f"cannot import '{name}': an import names a standard library module or a .mprog file"
-    base = Path.cwd() if importer.startswith(STDLIB_PREFIX) else program_directory(importer)
-    path = base / (f"{name}.mprog" if plain else name)
+    path = program_directory(importer) / (f"{name}.mprog" if plain else name)
     problem = refusal(path, roots)
     if problem and problem.startswith("cannot find"):
         problem = f"cannot find '{name}' in {'the standard library or ' if plain else ''}{path}"
