@@ -336,3 +336,27 @@ def test_result_carries_rig_rotations_and_the_feet_stage(tiny_model):
     assert result.report["satisfied"]  # cleaning never breaks a hard constraint that held
     off = generate(REACHABLE, model=tiny_model, config=replace(FAST, clean_feet=False)).report["feet"]
     assert off == {"applied": False, "accepted": False}
+
+
+def test_relax_yaw_frees_only_a_turn_about_the_pivot(tiny_model):
+    source = """motion "a person walks" for 40 frames, seeds 2
+relax yaw about (0, 1)
+reach: at end: pelvis.x > 0.3 m
+"""
+    report = generate(source, model=tiny_model, config=FAST).report
+    assert report["placement"]["xz_m"] == [0.0, 0.0]  # the shift stays fixed
+    assert report["satisfied"] and report["placement"]["yaw_rad"] != 0.0
+
+
+def test_relax_xz_frees_only_a_shift(tiny_model):
+    source = RELAXED.replace("relax yaw, xz", "relax xz")
+    report = generate(source, model=tiny_model, config=FAST).report
+    assert report["satisfied"] and report["placement"]["yaw_rad"] == 0.0
+
+
+def test_a_goal_with_until_stops_once_met_and_reports_it_met(tiny_model):
+    source = REACHABLE + "lift: maximize max(pelvis.y) until 0.5 m\n"  # the pelvis is about 0.93 m up
+    report = generate(source, model=tiny_model, config=replace(FAST, patience=0)).report
+    assert report["satisfied"] and report["iterations"] < FAST.iterations
+    lift = next(row for row in report["constraints"] if row["name"] == "lift")
+    assert lift["margin"] >= 0.5 and lift["satisfied"] is True

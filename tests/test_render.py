@@ -30,7 +30,7 @@ SCENE = [
     {"kind": "teapot"},
 ]
 REPORT = {"satisfied": True, "constraints": [{"name": "head under bar", "description": "head.y < bar.bottom",
-                                               "margin": 0.1, "unit": "m", "satisfied": True}]}
+                                               "joints": ["head"], "margin": 0.1, "unit": "m", "satisfied": True}]}
 
 
 def test_rotation_from_z_maps_z_onto_each_direction() -> None:
@@ -80,6 +80,8 @@ def test_rotated_box_from_geometry_to_dict() -> None:
 def test_constrained_joints_come_from_the_report() -> None:
     assert constrained_joints({"report": REPORT}) == (JOINT_INDEX["head"],)
     assert constrained_joints({}) == ()
+    every = {"constraints": [{"joints": list(JOINT_INDEX)}, {"joints": ["left_wrist", "no_such", 3]}, {"joints": "head"}]}
+    assert constrained_joints({"report": every}) == (JOINT_INDEX["left_wrist"],)
 
 
 @pytest.mark.parametrize("mode", ["frame", "follow"])

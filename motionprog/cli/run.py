@@ -19,7 +19,7 @@ from motionprog.lang.diagnostics import ProgramError, render_text
 from motionprog.models.registry import load_model
 from motionprog.motion import save_npz
 from motionprog.render.viewer import write_viewer
-from motionprog.optimize import OptimizeConfig, generate, load_program
+from motionprog.optimize import OptimizeConfig, generate
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False)
@@ -111,7 +111,10 @@ def run(
         None, "--model", help="'bundled' (default), 'mdm:DIR' or a trained .safetensors file."),
     stats: Optional[Path] = typer.Option(None, "--stats", help="HumanML3D Mean.npy/Std.npy directory (mdm only)."),
     text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="'clip:PATH' or 'none' (mdm only)."),
-    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Seeds optimised together (default: the program's)."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, max=64,
+                                        help="Seeds optimised together (default: the program's)."),
+    allow_path: list[Path] = typer.Option(
+        [], "--allow-path", help="A folder outside the program's own that its imports and meshes may read (repeatable)."),
     steps: Optional[int] = typer.Option(
         OptimizeConfig.steps, "--steps", min=1,
         help="Search through K DDIM steps of the teacher (default: the model's distilled one-step student "
@@ -142,7 +145,7 @@ def run(
 ) -> None:
     """Generate a motion that satisfies PROGRAM_FILE; exit 0 if every hard constraint holds, 3 if not."""
     set_threads(threads)
-    program = compile_or_exit(program_file)
+    program = compile_or_exit(program_file, allow_path)
     check_run_outputs(program_file, program, model, {
         "--out": (out, (".npz",)), "--report": (report_path, (".json",)),
         "--render": (render, (".mp4", ".gif", ".png")), "--view": (view, (".html", ".htm"))})
@@ -160,10 +163,13 @@ def run(
         raise typer.Exit(EXIT_UNSATISFIED)
 
 
-def compile_or_exit(program_file: Path) -> Any:
-    """The compiled program, or its diagnostics printed and exit status 2."""
+def compile_or_exit(program_file: Path, allow_paths: list[Path]) -> Any:
+    """The compiled program (reading only where docs/security.md allows, plus ``allow_paths``),
+    or its diagnostics printed and exit status 2."""
+    from motionprog.lang import compile as compile_program
+
     try:
-        return load_program(program_file)
+        return compile_program(program_file, allow_paths=allow_paths)
     except ProgramError as exc:
         for diagnostic in exc.diagnostics:
             stderr.print(render_text(diagnostic), markup=False)

@@ -7,6 +7,9 @@ from typing import Literal
 
 from motionprog.errors import InputError
 
+MAX_SEEDS = 64
+"""Seeds optimised together at most (the language's limit, docs/security.md)."""
+
 Method = Literal["fast", "progmogen"]
 
 
@@ -100,6 +103,8 @@ class OptimizeConfig:
         }
         if self.seeds is not None:
             positive["seeds"] = self.seeds
+            if self.seeds > MAX_SEEDS:
+                raise InputError(f"seeds must be at most {MAX_SEEDS}, got {self.seeds}")
         if self.steps is not None:
             positive["steps"] = self.steps
         for name, value in positive.items():

@@ -80,5 +80,6 @@ class Decoder:
 
 
 def place_joints(program: Program, joints: Tensor, yaw: Tensor, xz: Tensor) -> Tensor:
-    """Apply the rigid placement (yaw [B] rad about +Y, xz [B, 2] m) when the program is relaxed."""
-    return place(joints, yaw, xz) if program.relaxed else joints
+    """Apply the rigid placement (yaw [B] rad about +Y through the program's pivot, xz [B, 2] m)
+    when the program is relaxed (``program.relax`` says which of the two is free)."""
+    return place(joints, yaw, xz, program.relax.pivot) if program.relaxed else joints

@@ -31,6 +31,7 @@ from motionprog.optimize.solution import History, Iterate, Solution
 from motionprog.optimize.verdict import finished, hard_mask, is_better, stalled, violations
 
 if TYPE_CHECKING:
+    from motionprog.lang.ir import Relax
     from motionprog.lang.program import Program
 
 Callback = Callable[[int, float, int], None]
@@ -49,8 +50,9 @@ class Recipe:
     noise_weight: weight of :func:`noise_penalty`.
     natural_weight: weight of :func:`motionprog.optimize.naturalness.penalty` (0: constraints alone).
     rigid:        measure constraints on the rigid skeleton (``Decoder``).
-    early_stop:   stop as soon as some seed satisfies every constraint (hard and soft); a
-                  program with objectives stops once they stall (``patience``).
+    early_stop:   stop as soon as some seed reaches the program's finish line (every
+                  constraint holds, every ``until`` goal is met); a program with open-ended
+                  objectives stops once they stall (``patience``).
     patience:     with objectives: stop when the best satisfying seed's loss gained less than
                   ``verdict.STALL_TOLERANCE`` over this many iterations (0: run every iteration).
     keep_best:    return each seed's best iterate (fewest violated hard constraints, then
@@ -151,13 +153,15 @@ class Search:
         return [p for group in self.optimizer.param_groups for p in group["params"]]
 
     @classmethod
-    def start(cls, z: Tensor, relaxed: bool, recipe: Recipe) -> Search:
+    def start(cls, z: Tensor, relax: Relax, recipe: Recipe) -> Search:
+        """Search variables from noise z; the placement's yaw and xz are free as ``relax`` says."""
         z = z.detach().clone().requires_grad_(True)
-        yaw = torch.zeros(z.shape[0], device=z.device, dtype=z.dtype, requires_grad=relaxed)
-        xz = torch.zeros(z.shape[0], 2, device=z.device, dtype=z.dtype, requires_grad=relaxed)
+        yaw = torch.zeros(z.shape[0], device=z.device, dtype=z.dtype, requires_grad=relax.yaw)
+        xz = torch.zeros(z.shape[0], 2, device=z.device, dtype=z.dtype, requires_grad=relax.xz)
         groups = [{"params": [z], "lr": recipe.lr}]
-        if relaxed:
-            groups.append({"params": [yaw, xz], "lr": recipe.placement_lr})
+        placement = [p for p in (yaw, xz) if p.requires_grad]
+        if placement:
+            groups.append({"params": placement, "lr": recipe.placement_lr})
         optimizer = torch.optim.Adam(groups)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: schedule_factor(i, recipe))
         return cls(z, yaw, xz, optimizer, scheduler)
@@ -213,7 +217,7 @@ def optimize_latent(program: Program, model: MotionModel, recipe: Recipe,
     hard = hard_mask(program, model.device)
     decoder = recipe.decoder(model, program.text)
     search = Search.start(model.latents(list(recipe.seeds), program.frames).to(model.device),
-                          program.relaxed, recipe)
+                          program.relax, recipe)
     best, record, error, updates = None, [], None, 0
     for iteration in range(recipe.iterations + 1):
         current, joints, loss = evaluate(program, decoder, search)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
+from motionprog.body.skeleton import JOINT_NAMES
 from motionprog.optimize.solution import Solution
 from motionprog.optimize.verdict import hard_mask, violations
 
@@ -58,11 +59,11 @@ def constraint_rows(program: Program, margins: Tensor) -> list[dict[str, Any]]:
     """One JSON row per constraint for the margins [K] of the chosen seed."""
     rows = []
     for info, margin in zip(program.constraints, margins.tolist()):
-        holds = margin >= 0 if info.kind == "constraint" else None
+        holds = margin >= 0 if info.kind == "constraint" else (None if info.stop is None else margin >= info.stop)
         rows.append({
             "name": info.name, "source": info.source, "hard": bool(info.hard), "weight": float(info.weight),
             "margin": _number(margin), "unit": info.unit, "satisfied": holds, "kind": info.kind,
-            "description": info.description,
+            "description": info.description, "joints": [JOINT_NAMES[i] for i in info.joints],
         })
     return rows
 

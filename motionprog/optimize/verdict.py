@@ -49,11 +49,10 @@ def is_better(count: Tensor, total: Tensor, best_count: Tensor, best_total: Tens
 
 
 def finished(margins: Tensor, program: Program) -> Tensor:
-    """[B] bool: nothing left to improve for a seed: every constraint (hard and soft) holds and
-    the program has no objectives (which could always be pushed further). margins: [B, K]."""
-    if any(c.kind == "objective" for c in program.constraints):
-        return torch.zeros(margins.shape[0], dtype=torch.bool, device=margins.device)
-    return (margins >= 0).all(-1)
+    """[B] bool: nothing left to improve for a seed: every margin reaches ``program.finish_line``
+    (0 for constraints, hard and soft; ``T`` for a goal with ``until T``; +inf for an open-ended
+    goal, which could always be pushed further). margins: [B, K]."""
+    return (margins >= program.finish_line.to(margins)).all(-1)
 
 
 STALL_TOLERANCE = 1e-3

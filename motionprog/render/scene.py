@@ -14,7 +14,6 @@ reported as a warning string, never dropped silently.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ import scipy.sparse
 import trimesh
 from scipy.ndimage import uniform_filter1d
 
-from motionprog.body.skeleton import ALIASES, GROUPS, JOINT_INDEX, PARENTS
+from motionprog.body.skeleton import JOINT_INDEX, PARENTS
 from motionprog.io.limits import check_file_size
 
 BONES: tuple[tuple[int, int], ...] = tuple((p, c) for c, p in enumerate(PARENTS) if p >= 0)
@@ -369,28 +368,19 @@ def scene_objects(
     return tuple(objects), tuple(warnings)
 
 
-def joints_named_in(text: str) -> tuple[int, ...]:
-    """Indices of the joints a piece of program or report text mentions (names, aliases, groups).
-
-    The group ``body`` (every joint) is ignored; the result is sorted and unique.
-    """
-    found: set[int] = set()
-    for word in re.findall(r"[a-z_][a-z0-9_]*", text.lower()):
-        name = ALIASES.get(word, word)
-        if name in JOINT_INDEX:
-            found.add(JOINT_INDEX[name])
-        elif word in GROUPS and word != "body":
-            found.update(GROUPS[word])
-    return tuple(sorted(found))
-
-
 def constrained_joints(metadata: Mapping[str, Any]) -> tuple[int, ...]:
-    """Joints named by the constraints of ``metadata["report"]`` (their name and description)."""
+    """Joints named by the constraints of ``metadata["report"]``: each row's ``joints`` (names the
+    checked program resolved). A row naming every joint (``body``) adds none; unknown names are skipped."""
     report = metadata.get("report")
     constraints = report.get("constraints") if isinstance(report, Mapping) else None
-    constraints = constraints if isinstance(constraints, list) else []
-    text = " ".join(f"{c.get('name', '')} {c.get('description', '')}" for c in constraints if isinstance(c, Mapping))
-    return joints_named_in(text)
+    found: set[int] = set()
+    for row in constraints if isinstance(constraints, list) else []:
+        names = row.get("joints") if isinstance(row, Mapping) else None
+        names = names if isinstance(names, list) else []
+        indices = {JOINT_INDEX[n] for n in names if isinstance(n, str) and n in JOINT_INDEX}
+        if len(indices) < len(JOINT_INDEX):
+            found |= indices
+    return tuple(sorted(found))
 
 
 def trail_object(joints: np.ndarray, index: int, radius: float = 0.008) -> SceneObject:
@@ -467,7 +457,6 @@ __all__ = [
     "camera_poses",
     "constrained_joints",
     "floor_grid",
-    "joints_named_in",
     "look_at",
     "motion_bounds",
     "rotation_from_z",
