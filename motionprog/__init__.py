@@ -7,6 +7,7 @@ Imports are lazy so ``import motionprog`` stays light.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,11 +15,11 @@ if TYPE_CHECKING:
 
 
 def compile(source_or_path: str | os.PathLike, *, filename: str | None = None,
-            frames: int | None = None) -> Program:
+            frames: int | None = None, allow_paths: Iterable[str | os.PathLike] = ()) -> Program:
     """Compile a constraint program (text or ``.mprog`` path); see ``motionprog.lang.program.compile``."""
     from motionprog.lang.program import compile as compile_program
 
-    return compile_program(source_or_path, filename=filename, frames=frames)
+    return compile_program(source_or_path, filename=filename, frames=frames, allow_paths=allow_paths)
 
 
 def from_text(text: str, **options) -> tuple[str, Program]:

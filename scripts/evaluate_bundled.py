@@ -1,6 +1,7 @@
 """Measure the bundled prior for docs/model-card.md (the numbers there come from this script).
 
     python scripts/evaluate_bundled.py [WEIGHTS] --data ../shared/data/mdm_samples/mdm_humanml_samples.npz cmu deepmimic
+    python scripts/evaluate_bundled.py --student --data ...   # the distilled one-step student instead
 
 Prints one JSON object: held-out denoising loss, naturalness of samples against the training
 motions, nearest-neighbour label accuracy of samples for every training prompt, and the cost
@@ -30,10 +31,18 @@ def descriptor(features: torch.Tensor) -> torch.Tensor:
     return torch.cat([features.mean(1), features.std(1)], dim=-1)
 
 
+def decode(model: BundledModel, z: torch.Tensor, prompt: str, sampling: dict) -> torch.Tensor:
+    """The teacher's decode (``sampling``: steps, guidance) or, with ``sampling["student"]``, the
+    distilled student's one evaluation."""
+    if sampling.get("student"):
+        return model.decode_distilled(z, prompt)
+    return model.decode(z, prompt, **sampling)
+
+
 def samples(model: BundledModel, prompt: str, frames: int, seeds: int, sampling: dict) -> torch.Tensor:
     """Normalised features [seeds, frames, 67] of one prompt, seeds 0 .. seeds-1, no gradients."""
     with torch.no_grad():
-        return model.decode(model.latents(range(seeds), frames), prompt, **sampling)
+        return decode(model, model.latents(range(seeds), frames), prompt, sampling)
 
 
 def label_accuracy(model: BundledModel, motions: list, frames: int, seeds: int, sampling: dict) -> dict[str, float]:
@@ -57,7 +66,7 @@ def iteration_cost(model: BundledModel, sampling: dict, frames: int = 120, seeds
     for _ in range(repeats + 1):
         z = model.latents(range(seeds), frames).requires_grad_(True)
         start = time.perf_counter()
-        joints = model.to_joints(model.decode(z, "a person walks forward", **sampling))
+        joints = model.to_joints(decode(model, z, "a person walks forward", sampling))
         joints[..., 0, :].square().mean().backward()
         times.append(time.perf_counter() - start)
     return {"seconds": statistics.median(times[1:]), "frames": frames, "seeds": seeds,
@@ -100,13 +109,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=None, help="DDIM steps (default: the model's)")
     parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the model's)")
+    parser.add_argument("--student", action="store_true", help="measure the distilled student beside the weights")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = load_bundled(path=args.weights)
     motions = load_training_motions(args.data)
     held = [m for i, m in enumerate(motions) if i % 10 == 9]
     train_motions = [m for i, m in enumerate(motions) if i % 10 != 9]
-    sampling = {
+    sampling = {"student": True} if args.student else {
         "steps": model.default_steps if args.steps is None else args.steps,
         "guidance": model.default_guidance if args.guidance is None else args.guidance,
     }
@@ -114,7 +124,7 @@ def main() -> None:
     result = {
         "weights": args.weights,
         "sampling": sampling,
-        "heldout_loss": evaluate(model.denoiser, heldout, TrainConfig(model=model.config)),
+        "heldout_loss": None if args.student else evaluate(model.denoiser, heldout, TrainConfig(model=model.config)),
         "naturalness": naturalness(model, train_motions, args.frames, args.seeds, sampling),
         "label_accuracy": label_accuracy(model, train_motions, args.frames, args.seeds, sampling),
         "travel": travel(model, args.frames, args.seeds, sampling),

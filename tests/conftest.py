@@ -144,9 +144,9 @@ def tiny_weights(tiny_model, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def swinging_joints():
     """Joints float32 [24, 22, 3] (metres, Y up) of a body walking +Z at 1 m/s with every joint
-    swinging sinusoidally (up to 0.4 rad, seed 6), built by forward kinematics on the rest
-    skeleton, so its bone lengths are exactly ``skeleton.BONE_LENGTHS``."""
-    from motionprog.body.kinematics import forward_kinematics
+    swinging sinusoidally (up to 0.4 rad, seed 6) from the T-pose, built by forward kinematics
+    of the rig, so it is exactly a rig pose (bone lengths ``skeleton.BONE_LENGTHS``)."""
+    from motionprog.body.kinematics import rig_joints
     from motionprog.numerics import safe_normalize
 
     generator = torch.Generator().manual_seed(6)
@@ -157,7 +157,7 @@ def swinging_joints():
     half = 0.5 * amplitude * torch.sin(2 * torch.pi * 1.5 * t + torch.arange(22.0)[None, :, None])
     local = torch.cat([torch.cos(half), torch.sin(half) * axes], dim=-1)  # [T, 22, 4]
     root = torch.stack([torch.zeros(frames), torch.full((frames,), 0.93), torch.arange(frames) / 20.0], -1)
-    return forward_kinematics(local, root.double()).float().numpy()
+    return rig_joints(local, root.double()).float().numpy()
 
 
 @pytest.fixture
@@ -192,4 +192,18 @@ def cmu_excerpt(tmp_path_factory) -> Path:
     motion = load_npz(REPO / "motionprog" / "data" / "cmu_01_01.npz")
     path = tmp_path_factory.mktemp("cmu") / "cmu_01_01_3s.npz"
     save_npz(replace(motion, joints=motion.joints[:CMU_EXCERPT_FRAMES]), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def optimised_npz(tiny_model, tmp_path_factory) -> Path:
+    """An engine output, not mocap: ``generate`` on the tiny model (a pelvis-height band at frame
+    10, 40 frames, 2 seeds, 10 iterations), saved as ``optimised.npz``."""
+    from motionprog.motion import save_npz
+    from motionprog.optimize import OptimizeConfig, generate
+
+    program = 'motion "a person walks" for 40 frames, seeds 2\nband: at frame 10: pelvis.y in [1.0, 1.02]\n'
+    config = OptimizeConfig(steps=4, iterations=10, seeds=2, polish_iterations=0, natural_weight=0.0)
+    path = tmp_path_factory.mktemp("optimised") / "optimised.npz"
+    save_npz(generate(program, model=tiny_model, config=config).motion, path)
     return path

@@ -190,9 +190,9 @@ def test_a_broken_program_is_recorded_and_the_rest_complete(killed_then_resumed)
     outdir, _, _, summary, _ = killed_then_resumed
     (broken,) = [outcome for outcome in summary.outcomes if outcome.status == "failed"]
     assert broken.name == "b_broken" and broken.error == "jobs.jsonl#2:2:18: unknown joint 'lefthand'"
-    assert json.loads((outdir / "b_broken.error.json").read_text())["error"] == broken.error
+    assert json.loads(outputs(outdir, "b_broken")[2].read_text())["error"] == broken.error
     assert not (outdir / "b_broken.npz").exists()
-    reports = {name: json.loads((outdir / f"{name}.json").read_text()) for name in ("a_quick", "c_slow", "d_slow")}
+    reports = {name: json.loads(outputs(outdir, name)[1].read_text()) for name in ("a_quick", "c_slow", "d_slow")}
     assert reports["a_quick"]["satisfied"] is True
     assert reports["c_slow"]["satisfied"] is False and reports["c_slow"]["violated"] == ["high"]
 
@@ -234,4 +234,77 @@ def test_ray_shares_one_gpu_between_two_actors(tmp_path, tiny_weights):
     finally:
         ray.shutdown()
     assert (summary.done, summary.failed) == (4, 0)
-    assert json.loads((tmp_path / "walk0.json").read_text())["satisfied"] is True
+    assert json.loads((tmp_path / "reports" / "walk0.json").read_text())["satisfied"] is True
+
+
+DRIVER = """
+import sys, time, multiprocessing
+from motionprog.batching.jobs import Job, ModelSpec
+from motionprog.batching.local import run_local
+from motionprog.optimize import OptimizeConfig
+
+if __name__ == "__main__":
+    jobs = [Job(name="a", source=sys.argv[2]), Job(name="b", source=sys.argv[2])]
+    config = OptimizeConfig(steps=2, iterations=5, polish_iterations=0, device="cpu")
+    results = run_local(jobs, ModelSpec(sys.argv[1]), config, workers=1, threads=1)
+    next(results)
+    print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
+    time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie has exited
+        return stat.read().split()[2] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_worker_exits_when_its_driver_is_killed(tmp_path, tiny_weights):
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    driver = subprocess.Popen([sys.executable, str(script), str(tiny_weights), QUICK], stdout=subprocess.PIPE,
+                              text=True)
+    workers = [int(pid) for pid in driver.stdout.readline().split()]
+    assert workers and all(_alive(pid) for pid in workers)
+    driver.kill()  # SIGKILL: no cleanup runs in the driver
+    driver.wait()
+    deadline = time.monotonic() + 60
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def test_job_names_cannot_share_files(tmp_path):
+    names = ["a", "a.error", "a.json", "reports", "errors"]
+    paths = [path for name in names for path in outputs(tmp_path, name)]
+    assert len(set(paths)) == len(paths) == 15
+    with pytest.raises(InputError, match="job name 'Walk' and 'walk' differ only in case"):
+        batch([Job(name="walk", source=QUICK), Job(name="Walk", source=QUICK)], tmp_path)
+    with pytest.raises(InputError, match=r"job name '\.\./escape' must use letters"):
+        batch([Job(name="../escape", source=QUICK)], tmp_path)
+
+
+def test_a_job_named_like_another_ones_error_keeps_both_reports(tiny_model, tmp_path):
+    record(execute(Job(name="a.error", source=QUICK), tiny_model, BASE, "cpu"), tmp_path)
+    record(execute(Job(name="a", source=BROKEN, filename="a.mprog"), tiny_model, BASE, "cpu"), tmp_path)
+    assert is_done(tmp_path, "a.error") and json.loads(outputs(tmp_path, "a.error")[1].read_text())["satisfied"]
+    assert json.loads(outputs(tmp_path, "a")[2].read_text())["error"].startswith("a.mprog:2:")
+    record(execute(Job(name="a", source=QUICK), tiny_model, BASE, "cpu"), tmp_path)  # a succeeds: its error goes
+    assert is_done(tmp_path, "a") and is_done(tmp_path, "a.error") and not outputs(tmp_path, "a")[2].exists()
+
+
+def test_an_unwritable_output_folder_or_an_input_in_its_way_stops_the_batch_first(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match="is a file, expected a folder"):
+        batch([Job(name="walk", source=QUICK)], blocker)
+    report = tmp_path / "out" / "reports" / "walk.json"
+    report.parent.mkdir(parents=True)
+    report.write_text(QUICK)
+    with pytest.raises(InputError, match="would overwrite .*walk.json, an input of the batch"):
+        batch([Job(name="walk", source=QUICK, filename=str(report))], tmp_path / "out")
+    assert report.read_text() == QUICK

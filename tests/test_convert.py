@@ -51,6 +51,8 @@ def test_results_write_one_file_per_motion_or_the_picked_one(monkeypatch, capsys
         ("missing.npy", "out.npz", "missing.npy: no such file"),
         ("good.npy", "out.xyz", "out.xyz: unknown output extension '.xyz'"),
         ("good.npy", "out.npz --index 3", "good.npy: --index 3 is out of range"),
+        ("good.npy", "out.bvh --fps 23", "unsupported --fps 23 (use 20, 24, 25, 30, 60)"),
+        ("good.npy", "out.glb", "cannot fit the skeleton at frame 0: pelvis's children coincide"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_no_output(monkeypatch, capsys, tmp_path, source, target, message) -> None:

@@ -27,6 +27,8 @@ PROGMOGEN_TASKS = (
 )
 BEYOND_TASKS = ("sit_on_chair", "jump_over_obstacle", "follow_trajectory", "keyframes", "stepping_stones",
                 "avoid_pillars")
+LANGUAGE_TASKS = ("carry_between_tables", "walk_away_and_return", "wrist_on_wall_anywhere")
+"""Examples of the constructs of issue 19: values at an instant, time arithmetic, until, relax kinds."""
 
 EVERY_DEFINITION = """
 import "contact"
@@ -72,7 +74,7 @@ def walking(rest_pose: torch.Tensor, frames: int, seeds: int = 2, speed: float =
 
 
 def test_every_demo_task_has_an_example():
-    assert {p.stem for p in EXAMPLES} == set(PROGMOGEN_TASKS + BEYOND_TASKS)
+    assert {p.stem for p in EXAMPLES} == set(PROGMOGEN_TASKS + BEYOND_TASKS + LANGUAGE_TASKS)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from motionprog.lang import ProgramError, render_text
 from motionprog.lang import builder as mb
 from motionprog.lang.formatter import format_module
 from motionprog.lang.parser import parse
@@ -102,3 +105,15 @@ def test_builder_yields_the_same_ir_as_text():
     expected, diagnostics = check_text(text, "text.mprog")
     assert expected is not None, diagnostics
     assert program.compile().ir == expected
+
+
+def test_builder_diagnostics_name_the_statement_and_quote_its_text():
+    program = mb.ProgramBuilder("a person walks", length=mb.q(2, "s"))
+    program.constraint(mb.always(), mb.name("head").y > 1)
+    program.constraint(mb.at("end"), mb.name("lefthand").y > mb.q(1, "m"))
+    with pytest.raises(ProgramError) as caught:
+        program.compile()
+    (diagnostic,) = caught.value.diagnostics
+    assert render_text(diagnostic).splitlines()[:2] == [
+        "<builder>:3:1: error: unknown joint 'lefthand'", "3 | at end: lefthand.y > 1 m"]
+    assert diagnostic.help == "did you mean 'left_hand'?"

@@ -27,6 +27,7 @@ VOCABULARY = (
     "}", ",", ":", "=", "==", "<", "<=", ">", ">=", "+", "-", "*", "/", ".", "..", '"', '"contact"', "0", "1e400",
     "-3", "1e-320", "head", "feet", "body", "com", "facing", "pelvis.xz", "distance", "velocity", "min", "max",
     "mean", "collide", "box", "sphere", "mesh", "plane", "point", "goal", "x", "y", "\n", "\x00", "é", "\u202e",
+    "@", "until", "about", "highest", "lowest", "centroid", "yaw", "xz",
 )
 """Tokens inserted by mutations: every keyword, operator and unit, plus hostile odd ones."""
 
@@ -146,7 +147,9 @@ def test_deep_nesting_gives_only_diagnostics(depth: int, shape: str):
     "always: feet.y >= 0 \x00", 'import "../../../etc/passwd"', 'import "/dev/zero"', 'import "examples"',
     'scene { c = mesh("/dev/null") }', 'scene { c = mesh("../tests") }', "def f(x) = f(x)\nalways: f(head)",
     "def f(x) = g(x)\ndef g(x) = f(x)\nalways: f(head)", "__import__('os').system('true')", "always: " + "a" * 100_000,
-    "at 1 s" * 10_000, "x" * 1_100_000,
+    "at 1 s" * 10_000, "x" * 1_100_000, "relax yaw about (1, 2), yaw about (3, 4)\nalways: head.y > 1",
+    "at end: head.y @ (end - 1e6 s - 1e6 s) > 1", "maximize head.y until 1e400", "at end" + " - 1 s" * 5_000 + ": head.y > 1",
+    "relax yaw about midpoint(head, head).xz\nalways: head.y > 1", "always: centroid(body) @ (start + 1e300 %) > 1",
 ], ids=lambda text: ascii(text[:24]))
 def test_hostile_snippets_give_only_diagnostics(text: str):
     assert_only_diagnostics(text)

@@ -229,8 +229,10 @@ always: abs(left_wrist.y - right_wrist.y) < 5 cm
 at 1 frames, 3 frames: max(left_wrist.x, right_wrist.x) < min(head.x, 1 m)
 always: left_hand.xz in [(-1, -1), (1, 1)]
 always: not collide(body, bar) and collide(right_arm, ball)
+at end - 1 frames: distance(pelvis.xz, pelvis.xz @ start) > 1 m and highest(hands.y) > lowest(feet.y)
+always: centroid(body.xz) == mean(pelvis.xz) within 20 cm
 maximize max(pelvis.y) weight 0.1
-minimize mean(speed(com))
+minimize mean(speed(com)) until 0.5 m/s
 """
 
 

@@ -100,3 +100,17 @@ def test_descriptions_spell_out_user_functions_and_windows():
     assert info.description == ("both grounded(left_foot) (left_foot.y is below 2 cm) and grounded(right_foot) "
                                 "(right_foot.y is below 2 cm), at every frame from 1.00 s to 2.00 s")
     assert (info.weight, info.unit, info.hard, info.kind) == (3.0, "m", True, "constraint")
+
+
+def test_catalogue_and_prompt_reference_list_constructs_and_the_standard_library():
+    from motionprog.llm.reference import language_reference
+
+    entries = catalogue()
+    assert [c["signature"] for c in entries["constructs"]][:2] == ["value @ instant", "instant + time | instant - time"]
+    contact = {d["signature"]: d["doc"] for d in entries["library"]["contact"]}
+    assert contact["on_floor(j)"] == "j (a joint or a group) touches the floor"
+    assert set(entries["library"]) == {"balance", "carry", "contact", "interaction", "locomotion"}
+    reference = language_reference()
+    assert "- `value @ instant` (unit of value)" in reference
+    assert '- `import "contact"`: `on_floor(j)`: j (a joint or a group) touches the floor;' in reference
+    assert "`highest(x)`" in reference and "`centroid(x)`" in reference

@@ -40,6 +40,31 @@ def test_npz_keys_are_the_documented_ones(tmp_path):
         assert data["joints"].dtype == np.float32 and data["joints"].shape == (5, 22, 3)
 
 
+def test_stored_rotations_round_trip_and_pose_the_joints(swinging_joints, tmp_path):
+    """An engine output carries its rig rotations; ``rig_joints(rotations, joints[:, 0])`` is the
+    motion, and a file with them is exported without fitting again."""
+    import torch
+
+    from motionprog.body.kinematics import rig_joints
+
+    fitted = Motion(swinging_joints).rig_rotations()
+    save_npz(Motion(swinging_joints, rotations=fitted), tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as data:
+        assert data["rotations"].dtype == np.float32 and data["rotations"].shape == (24, 22, 4)
+    back = load_npz(tmp_path / "m.npz")
+    np.testing.assert_array_equal(back.rotations, fitted)
+    assert back.rig_rotations() is back.rotations
+    rotations, root = (torch.as_tensor(x, dtype=torch.float64) for x in (back.rotations, back.joints[:, 0]))
+    posed = rig_joints(rotations, root)
+    assert np.abs(posed.numpy() - swinging_joints).max() < 1e-5
+    with pytest.raises(InputError, match=r"rotations must be finite with shape \[24, 22, 4\], got \[23, 22, 4\]"):
+        Motion(swinging_joints, rotations=fitted[1:])
+    stale = fitted.copy()
+    stale[5] = [1.0, 0.0, 0.0, 0.0]  # frame 5 in the T-pose: another motion than the joints
+    with pytest.raises(InputError, match=r"rotations do not pose the joints \(frame 5 is \d+\.\d mm off\)"):
+        Motion(swinging_joints, rotations=stale)
+
+
 @pytest.mark.parametrize(
     ("joints", "message"),
     [

@@ -15,17 +15,34 @@ import torch
 from motionprog.body.skeleton import BONE_LENGTHS, PARENTS
 from motionprog.errors import InputError
 from motionprog.optimize import OptimizeConfig, generate, load_program
-from motionprog.optimize.latent import (
-    body_joints, decode_joints, fast_recipe, learning_rate, naturalness_penalty, noise_penalty, nonfinite_message,
-    normalize_per_seed, optimize_latent, violations,
-)
+from motionprog.optimize import naturalness
+from motionprog.optimize.decode import Decoder
+from motionprog.optimize.latent import Search, noise_penalty, nonfinite_message, normalize_per_seed, optimize_latent
+from motionprog.optimize.naturalness import measure
 from motionprog.optimize.polish import METRIC_SLACK
-from motionprog.optimize.progmogen import reference_recipe
-from motionprog.optimize.selection import choose_best, naturalness
+from motionprog.optimize.recipes import fast_recipe, reference_recipe
+from motionprog.optimize.solution import Iterate
+from motionprog.optimize.verdict import choose_best, stalled, violations
 
-FAST = OptimizeConfig(steps=4, iterations=40, seeds=4, polish_iterations=10, natural_weight=0.0)
+FAST = OptimizeConfig(steps=4, iterations=40, seeds=4, polish_iterations=10, natural_weight=0.0, candidates=0)
 """The tiny model is random, not a prior: its jerky output would make the naturalness penalty
-(tested on its own below) dominate every program."""
+(tested on its own below) dominate every program. Candidates are tested on their own below."""
+
+
+def decode_joints(model, z, text, steps, use_checkpoint, rigid):
+    return Decoder(model, text, steps, None, rigid, use_checkpoint)(z)
+
+
+def learning_rates(recipe, updates):
+    """The learning rate of each of ``updates`` Adam updates, read from the real optimizer."""
+    search = Search.start(torch.zeros(1, 4, 2), False, recipe)
+    rates = []
+    for _ in range(updates):
+        rates.append(search.optimizer.param_groups[0]["lr"])
+        search.z.grad = torch.zeros_like(search.z)
+        search.optimizer.step()
+        search.scheduler.step()
+    return rates
 
 REACHABLE = """motion "a person walks" for 40 frames, seeds 4
 pelvis_band: at frame 10: pelvis.y in [1.0, 1.02]
@@ -111,7 +128,7 @@ def test_gradient_reaches_z_through_the_sampler_and_the_rigid_projection(tiny_mo
     z = tiny_model.latents([3], 24).requires_grad_(True)
 
     def height(noise):
-        return decode_joints(tiny_model, noise, "a person walks", 4, None, False, True)[1][:, 12, 15, 1].sum()
+        return decode_joints(tiny_model, noise, "a person walks", 4, False, True)[1][:, 12, 15, 1].sum()
 
     (grad,) = torch.autograd.grad(height(z), z)
     assert torch.isfinite(grad).all() and grad.abs().sum() > 0
@@ -124,8 +141,8 @@ def test_gradient_reaches_z_through_the_sampler_and_the_rigid_projection(tiny_mo
 
 def test_checkpointed_decode_gives_the_same_gradient(tiny_model):
     z = tiny_model.latents([5], 24).requires_grad_(True)
-    plain = torch.autograd.grad(decode_joints(tiny_model, z, "walk", 3, None, False, True)[1].sum(), z)[0]
-    saved = torch.autograd.grad(decode_joints(tiny_model, z, "walk", 3, None, True, True)[1].sum(), z)[0]
+    plain = torch.autograd.grad(decode_joints(tiny_model, z, "walk", 3, False, True)[1].sum(), z)[0]
+    saved = torch.autograd.grad(decode_joints(tiny_model, z, "walk", 3, True, True)[1].sum(), z)[0]
     assert torch.allclose(plain, saved, atol=1e-5)
 
 
@@ -133,18 +150,18 @@ def test_naturalness_penalty_counts_jerks_above_the_limit_and_depth_below_the_fl
     frames, fps = 10, 20
     t = torch.arange(frames, dtype=torch.float64) / fps
     joints = torch.ones(2, frames, 22, 3, dtype=torch.float64)
-    assert naturalness_penalty(joints, fps).tolist() == [0.0, 0.0]
+    assert naturalness.penalty(joints, fps).tolist() == [0.0, 0.0]
     joints[0, :, 7, 0] = 0.5 * 80.0 * t**2  # one joint at a constant 80 m/s^2: (80 - 50) / 100 per frame
     joints[1, :, 3, 1] = -0.03  # one joint 3 cm under the floor at every frame
-    assert naturalness_penalty(joints, fps).tolist() == pytest.approx([0.3 * frames, 0.03 * frames], rel=1e-9)
+    assert naturalness.penalty(joints, fps).tolist() == pytest.approx([0.3 * frames, 0.03 * frames], rel=1e-9)
 
 
 def test_rigid_decode_keeps_bone_lengths_the_ground_path_and_the_floor_contact(tiny_model):
     z = tiny_model.latents([0, 1], 24)
     with torch.no_grad():
-        _, free = decode_joints(tiny_model, z, "walk", 3, None, False, False)
-        _, rigid = decode_joints(tiny_model, z, "walk", 3, None, False, True)
-    drift = naturalness(free)["bone_length_drift"], naturalness(rigid)["bone_length_drift"]
+        _, free = decode_joints(tiny_model, z, "walk", 3, False, False)
+        _, rigid = decode_joints(tiny_model, z, "walk", 3, False, True)
+    drift = measure(free)["bone_length_drift"], measure(rigid)["bone_length_drift"]
     assert (drift[0] > 0.01).all() and (drift[1] < 1e-5).all()
     rest = torch.as_tensor(BONE_LENGTHS[1:], dtype=rigid.dtype)
     lengths = (rigid[..., 1:, :] - rigid[..., list(PARENTS[1:]), :]).norm(dim=-1)
@@ -172,35 +189,37 @@ def test_length_beyond_the_model_is_refused_with_the_limit(tiny_model):
 def test_nonfinite_margin_names_the_constraint():
     program = load_program(INFEASIBLE)
     margins = torch.tensor([[0.1, float("nan")], [0.2, 0.3]])
-    message = nonfinite_message(program, margins, 12)
+    message = nonfinite_message(program, margins, torch.zeros(2), 12)
     assert "'low'" in message and "iteration 12" in message
-    assert nonfinite_message(program, torch.zeros(2, 2), 0) is None
+    assert nonfinite_message(program, torch.zeros(2, 2), torch.zeros(2), 0) is None
+    assert "loss" in nonfinite_message(program, torch.zeros(2, 2), torch.tensor([0.0, float("inf")]), 3)
 
 
 def test_reference_recipe_runs_fixed_iterations_on_one_seed(tiny_model):
     config = OptimizeConfig(method="progmogen", progmogen_steps=10, progmogen_iterations=3)
     recipe = reference_recipe(config)
     assert (recipe.seeds, recipe.normalize, recipe.early_stop, recipe.noise_weight) == ((0,), False, False, 0.0)
-    assert {learning_rate(i, recipe) for i in range(3)} == {config.progmogen_lr}
+    assert learning_rates(recipe, 3) == pytest.approx([config.progmogen_lr] * 3)
     solution = optimize_latent(load_program(REACHABLE), tiny_model, recipe)
-    assert solution.iterations == 3 and solution.z.shape[0] == 1
+    assert solution.iterations == 3 and solution.best.z.shape[0] == 1
     report = generate(REACHABLE, model=tiny_model, config=config).report
     assert report["method"] == "progmogen" and report["iterations"] == 3 and len(report["seeds"]) == 1
 
 
 def test_fast_recipe_stops_at_the_first_satisfying_iteration(tiny_model):
-    solution = optimize_latent(load_program(REACHABLE), tiny_model, fast_recipe(FAST, 4))
+    solution = optimize_latent(load_program(REACHABLE), tiny_model, fast_recipe(FAST, tiny_model, (0, 1, 2, 3)))
     satisfied = solution.history.satisfied
     assert int(satisfied[-1]) >= 1 and int(satisfied[:-1].sum()) == 0
     assert solution.iterations == len(satisfied) - 1
 
 
-def test_learning_rate_schedule_pinned():
-    recipe = fast_recipe(OptimizeConfig(lr=0.1, lr_final=0.01, warmup=5, iterations=105), 1)
-    assert learning_rate(0, recipe) == pytest.approx(0.02)
-    assert learning_rate(4, recipe) == pytest.approx(0.1)
-    assert learning_rate(55, recipe) == pytest.approx(0.055)
-    assert learning_rate(105, recipe) == pytest.approx(0.01)
+def test_learning_rate_schedule_pinned(tiny_model):
+    recipe = fast_recipe(OptimizeConfig(lr=0.1, lr_final=0.01, warmup=5, iterations=105, steps=2), tiny_model, (0,))
+    rates = learning_rates(recipe, 106)
+    assert rates[0] == pytest.approx(0.02)
+    assert rates[4] == pytest.approx(0.1)
+    assert rates[55] == pytest.approx(0.055)
+    assert rates[105] == pytest.approx(0.01)
 
 
 def test_noise_penalty_closed_form():
@@ -237,27 +256,116 @@ def test_polish_reduces_the_residual_violation_and_is_accepted(tiny_model):
     from motionprog.optimize.polish import polish
 
     program = load_program('motion "a person walks" for 40 frames\nband: at frame 10: pelvis.y in [1.05, 1.06]\n')
-    solution = optimize_latent(program, tiny_model, fast_recipe(replace(FAST, iterations=1), 1))
-    before = float(solution.margins[0, 0])
+    solution = optimize_latent(program, tiny_model, fast_recipe(replace(FAST, iterations=1), tiny_model, (0,)))
+    before = float(solution.best.margins[0, 0])
     assert before < 0
-    outcome = polish(program, tiny_model, solution.features, solution.yaw, solution.xz,
-                     replace(FAST, polish_iterations=100))
+    outcome = polish(program, tiny_model, solution.best[0], replace(FAST, polish_iterations=100))
+    polished = outcome.seed
     assert outcome.accepted and 0 < outcome.iterations <= 100
-    assert float(outcome.margins[0, 0]) > before + 0.02
-    assert float(outcome.margins[0, 0]) == pytest.approx(
-        float(program.margins(body_joints(tiny_model, outcome.features, True))[0, 0]), abs=1e-5)
+    assert float(polished.margins[0, 0]) >= 0  # the residual violation is gone
+    body = Decoder(tiny_model, program.text, 4, None, True)
+    assert float(polished.margins[0, 0]) == pytest.approx(
+        float(program.margins(body.joints(polished.features))[0, 0]), abs=1e-5)
     # The iterate returned obeys the acceptance rule: no metric beyond 120 % of before + slack.
-    start, end = naturalness(solution.joints), naturalness(outcome.joints)
+    start, end = measure(solution.best.joints), measure(polished.joints)
     assert all(float(end[name]) <= 1.2 * float(start[name]) + METRIC_SLACK[name] for name in start)
 
 
 def test_polish_guard_is_zero_inside_the_allowance_and_grows_past_it(tiny_model):
-    from motionprog.optimize.polish import GUARD_FRACTION, guard
+    from motionprog.optimize.polish import GUARD_FRACTION
 
-    joints = body_joints(tiny_model, tiny_model.decode(tiny_model.latents([0], 24), "walk", 3), True)
-    values = naturalness(joints)
+    joints = decode_joints(tiny_model, tiny_model.latents([0], 24), "walk", 3, False, True)[1]
+    values = measure(joints)
     roomy = {name: values[name] / GUARD_FRACTION + 1.0 for name in values}
-    assert float(guard(joints, roomy)[0]) == 0.0
-    # max acceleration 2 m/s^2 past the guard's start costs 2 / 10 = 0.2 (metres of violation).
-    tight = dict(roomy, max_acceleration=(values["max_acceleration"] - 2.0) / GUARD_FRACTION)
-    assert float(guard(joints, tight)[0]) == pytest.approx(0.2, rel=1e-4)
+    assert float(naturalness.guard(joints, roomy, GUARD_FRACTION)[0]) == 0.0
+    # max acceleration 20 m/s^2 past the guard's start costs 20 / 100 = 0.2 (metres of violation).
+    tight = dict(roomy, max_acceleration=(values["max_acceleration"] - 20.0) / GUARD_FRACTION)
+    assert float(naturalness.guard(joints, tight, GUARD_FRACTION)[0]) == pytest.approx(0.2, rel=1e-4)
+
+
+def band_met_only_by(model, seed, frames=40):
+    """A program whose pelvis band at frame 10 the unoptimised sample of ``seed`` meets (1 mm wide)."""
+    with torch.no_grad():
+        joints = decode_joints(model, model.latents([seed], frames), "a person walks", 4, False, True)[1]
+    height = float(joints[0, 10, 0, 1])
+    return (f'motion "a person walks" for {frames} frames, seeds 2\n'
+            f"band: at frame 10: pelvis.y in [{height - 0.0005:.6f}, {height + 0.0005:.6f}]\n")
+
+
+def test_a_program_some_candidate_already_satisfies_takes_zero_iterations(tiny_model):
+    source = band_met_only_by(tiny_model, 21)
+    report = generate(source, model=tiny_model, config=replace(FAST, seeds=2, candidates=32)).report
+    assert report["satisfied"] and report["iterations"] == 0
+    assert report["best_seed"] == 21  # seed 21 is the 22nd candidate: only scoring could find it
+    unscored = generate(source, model=tiny_model, config=replace(FAST, seeds=2, candidates=0)).report
+    assert unscored["iterations"] > 0 and [s["seed"] for s in unscored["seeds"]] == [0, 1]
+
+
+def test_iterate_indexing_where_and_put():
+    def iterate(value, batch=3):
+        return Iterate(*(torch.full(shape, float(value)) for shape in
+                         [(batch, 4, 2), (batch,), (batch, 2), (batch, 4, 2), (batch, 4, 22, 3), (batch, 1), (batch,), (batch,)]))
+
+    ones, twos = iterate(1), iterate(2)
+    mixed = ones.where(torch.tensor([True, False, True]), twos)
+    assert mixed.joints[:, 0, 0, 0].tolist() == [1.0, 2.0, 1.0] and mixed.loss.tolist() == [1.0, 2.0, 1.0]
+    assert len(ones[1]) == 1 and ones[[0, 2]].z.shape == (2, 4, 2)
+    put = ones.put(1, iterate(5, batch=1))
+    assert put.margins[:, 0].tolist() == [1.0, 5.0, 1.0] and ones.margins[1, 0] == 1.0
+
+
+def test_an_objective_that_stops_improving_ends_the_search(tiny_model):
+    source = REACHABLE + "maximize max(pelvis.y) weight 0.0001\n"  # gains far below 1e-3 per 5 iterations
+    stalls = generate(source, model=tiny_model, config=replace(FAST, patience=5)).report
+    assert stalls["satisfied"] and stalls["iterations"] < FAST.iterations
+    history = stalls["history"]["satisfied"]
+    assert history[-1] > 0 and history[-6] > 0  # satisfied 5 iterations ago and now, with too little gain
+    runs_on = generate(source, model=tiny_model, config=replace(FAST, patience=0)).report
+    assert runs_on["iterations"] == FAST.iterations
+
+
+def test_stalled_needs_patience_evaluations_of_too_little_gain():
+    inf = float("inf")
+    assert not stalled([inf, inf, inf], 1)  # nobody satisfies: never stalled
+    assert not stalled([inf, 1.0, 0.5], 1)  # gained 0.5 in one evaluation
+    assert stalled([inf, 1.0, 0.9995], 1)
+    assert not stalled([1.0, 0.9995], 2)  # not enough evaluations yet
+    assert not stalled([1.0, 0.9995, 0.999], 0)  # patience 0: never
+
+
+def test_result_carries_rig_rotations_and_the_feet_stage(tiny_model):
+    from motionprog.body.kinematics import rig_joints
+
+    result = generate(REACHABLE, model=tiny_model, config=FAST)
+    rotations = torch.as_tensor(result.motion.rotations, dtype=torch.float64)
+    joints = torch.as_tensor(result.motion.joints, dtype=torch.float64)
+    assert (rig_joints(rotations, joints[:, 0]) - joints).norm(dim=-1).max() < 1e-3  # exports need no IK
+    feet = result.report["feet"]
+    assert feet["applied"] and feet["foot_skating_after"] <= feet["foot_skating_before"] + METRIC_SLACK["foot_skating_ratio"]
+    assert result.report["satisfied"]  # cleaning never breaks a hard constraint that held
+    off = generate(REACHABLE, model=tiny_model, config=replace(FAST, clean_feet=False)).report["feet"]
+    assert off == {"applied": False, "accepted": False}
+
+
+def test_relax_yaw_frees_only_a_turn_about_the_pivot(tiny_model):
+    source = """motion "a person walks" for 40 frames, seeds 2
+relax yaw about (0, 1)
+reach: at end: pelvis.x > 0.3 m
+"""
+    report = generate(source, model=tiny_model, config=FAST).report
+    assert report["placement"]["xz_m"] == [0.0, 0.0]  # the shift stays fixed
+    assert report["satisfied"] and report["placement"]["yaw_rad"] != 0.0
+
+
+def test_relax_xz_frees_only_a_shift(tiny_model):
+    source = RELAXED.replace("relax yaw, xz", "relax xz")
+    report = generate(source, model=tiny_model, config=FAST).report
+    assert report["satisfied"] and report["placement"]["yaw_rad"] == 0.0
+
+
+def test_a_goal_with_until_stops_once_met_and_reports_it_met(tiny_model):
+    source = REACHABLE + "lift: maximize max(pelvis.y) until 0.5 m\n"  # the pelvis is about 0.93 m up
+    report = generate(source, model=tiny_model, config=replace(FAST, patience=0)).report
+    assert report["satisfied"] and report["iterations"] < FAST.iterations
+    lift = next(row for row in report["constraints"] if row["name"] == "lift")
+    assert lift["margin"] >= 0.5 and lift["satisfied"] is True

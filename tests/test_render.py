@@ -24,7 +24,7 @@ SCENE = [
     {"kind": "teapot"},
 ]
 REPORT = {"satisfied": True, "constraints": [{"name": "head under bar", "description": "head.y < bar.bottom",
-                                               "margin": 0.1, "unit": "m", "satisfied": True}]}
+                                               "joints": ["head"], "margin": 0.1, "unit": "m", "satisfied": True}]}
 
 
 def test_rotation_from_z_maps_z_onto_each_direction() -> None:
@@ -81,6 +81,8 @@ def test_rotated_box_from_geometry_to_dict() -> None:
 def test_constrained_joints_come_from_the_report() -> None:
     assert constrained_joints({"report": REPORT}) == (JOINT_INDEX["head"],)
     assert constrained_joints({}) == ()
+    every = {"constraints": [{"joints": list(JOINT_INDEX)}, {"joints": ["left_wrist", "no_such", 3]}, {"joints": "head"}]}
+    assert constrained_joints({"report": every}) == (JOINT_INDEX["left_wrist"],)
 
 
 @pytest.mark.parametrize("mode", ["frame", "follow"])
@@ -212,7 +214,7 @@ def test_every_geometry_object_is_drawn_where_the_geometry_puts_it(tmp_path: Pat
         Cylinder((1.0, 0.5, 1.0), 0.2, 1.0),
         Mesh.load(tmp_path / "crate.stl", position=(2.0, 1.0, 0.0), rotation=90.0, scale=0.5),
     ]
-    objects, warnings = scene_objects([p.to_dict() for p in items], np.zeros(3), np.ones(3))
+    objects, warnings = scene_objects([p.to_dict() for p in items], np.zeros(3), np.ones(3), mesh_files=True)
     assert warnings == () and [o.kind for o in objects] == ["point", "line", "plane", "box", "sphere", "cylinder", "mesh"]
     for item, drawn in zip(items, objects):
         if hasattr(item, "min"):  # the drawn box, cylinder and mesh fill the geometry's own bounds

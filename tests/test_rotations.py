@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from motionprog.body.rotations import (
+    matrix_to_quat,
     quat_between,
     quat_canonical,
     quat_inverse,
@@ -59,6 +60,17 @@ def test_rotate_broadcasts_leading_dims() -> None:
     assert torch.allclose(rotated, (quat_to_matrix(q) @ v[..., None])[..., 0], atol=1e-12)
 
 
+def test_matrix_quat_round_trip_including_half_turns() -> None:
+    half_turns = torch.cat([torch.zeros(26, 1, dtype=torch.float64), axes()], dim=-1)
+    quats = torch.cat([random_quats(50), half_turns])
+    back = matrix_to_quat(quat_to_matrix(quats))
+    # A half turn's quaternion is defined up to sign.
+    assert torch.minimum((back - quats).abs().amax(-1), (back + quats).abs().amax(-1)).max().item() < 1e-12
+    pi_turn = torch.tensor([[-1.0, 0, 0], [0, -1.0, 0], [0, 0, 1.0]], dtype=torch.float64, requires_grad=True)
+    matrix_to_quat(pi_turn).sum().backward()
+    assert torch.isfinite(pi_turn.grad).all()
+
+
 def test_cont6d_is_the_first_two_matrix_columns() -> None:
     quats = random_quats(20)
     matrices = quat_to_matrix(quats)
@@ -98,3 +110,15 @@ def test_axis_angle_is_the_axis_times_the_angle() -> None:
     assert torch.allclose(quat_to_axis_angle(-quats[1:3]), angles[1:3, None] * axis, atol=1e-12)  # q and -q agree
     assert torch.allclose(quat_to_axis_angle(yaw_quat(torch.tensor(-0.5, dtype=torch.float64))),
                           torch.tensor([0.0, -0.5, 0.0], dtype=torch.float64), atol=1e-12)
+
+
+def test_slerp_turns_at_constant_speed_along_the_shorter_arc() -> None:
+    from motionprog.body.rotations import quat_slerp
+
+    start = yaw_quat(torch.tensor(0.0, dtype=torch.float64))
+    end = yaw_quat(torch.tensor(math.pi / 2, dtype=torch.float64))
+    t = torch.tensor([0.0, 0.25, 0.5, 1.0], dtype=torch.float64)
+    expected = yaw_quat(t * math.pi / 2)
+    assert torch.allclose(quat_slerp(start.expand(4, 4), end.expand(4, 4), t), expected, atol=1e-12)
+    assert torch.allclose(quat_slerp(start.expand(4, 4), -end.expand(4, 4), t), expected, atol=1e-12)  # same rotation
+    assert torch.allclose(quat_slerp(start, start, torch.tensor(0.3, dtype=torch.float64)), start, atol=1e-12)

@@ -89,3 +89,22 @@ def test_view_writes_a_self_contained_viewer_with_the_report(tmp_path, tiny_weig
     html = page.read_text()
     assert "pelvis_band" in html and "<script" in html
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)  # nothing fetched from the network
+
+
+def test_run_refuses_to_overwrite_its_program_before_any_work(cli, tmp_path):
+    program = tmp_path / "p.mprog"
+    source = 'motion "a person walks" for 20 frames, seeds 1\nat end: pelvis.y > 0\n'
+    program.write_text(source)
+    status, output = cli("run", program, "-o", program)
+    assert status == 2 and "extension" in output and program.read_text() == source
+    odd = tmp_path / "odd.npz"  # a program under a motion's name: the clash itself is refused
+    odd.write_text(source)
+    status, output = cli("run", odd, "-o", odd)
+    assert status == 2 and "input of the command" in output and odd.read_text() == source
+    status, output = cli("run", program, "-o", tmp_path / "out.npz", "--report", tmp_path / "r.txt")
+    assert status == 2 and not (tmp_path / "out.npz").exists()
+
+
+def test_sample_refuses_a_wrong_suffix(cli, tmp_path):
+    status, output = cli("sample", "a person walks", "-o", tmp_path / "walk.mprog", "--frames", "20")
+    assert status == 2 and "extension" in output and not (tmp_path / "walk.mprog").exists()

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motionprog.body.skeleton import BONE_LENGTHS, PARENTS, RAW_OFFSETS
+from motionprog.body.skeleton import BONE_LENGTHS, CHAIN_CHILD, PARENTS, RAW_OFFSETS
 from motionprog.errors import InputError
-from motionprog.io.gltf import CONTINUATION
 from motionprog.motion import Motion
 
 pytest.importorskip("smplx")
@@ -60,7 +59,7 @@ def test_smpl_bones_follow_the_motion(model_path: Path, swinging_joints) -> None
     vertices, joints, faces = posed_meshes(Motion(swinging_joints), model)
     assert vertices.shape == (24, 96, 3) and joints.shape == (24, 24, 3) and faces.shape == (96, 3)
     assert np.abs(joints[:, 0] - swinging_joints[:, 0]).max() < 1e-5  # pelvis on the motion's pelvis
-    chained = [(j, CONTINUATION[j]) for j in range(22) if CONTINUATION[j] >= 0]
+    chained = [(j, CHAIN_CHILD[j]) for j in range(22) if CHAIN_CHILD[j] >= 0]
     ours = np.stack([swinging_joints[:, c] - swinging_joints[:, j] for j, c in chained], 1)
     theirs = np.stack([joints[:, c] - joints[:, j] for j, c in chained], 1)
     cosine = (ours * theirs).sum(-1) / np.linalg.norm(ours, axis=-1) / np.linalg.norm(theirs, axis=-1)

@@ -1,5 +1,5 @@
-"""Our GLB opens in three.js: GLTFLoader reads it, an AnimationMixer plays it, and the joint nodes
-land on the motion's joints (headless Chromium, three r170 served from 127.0.0.1)."""
+"""Our GLB opens in three.js: GLTFLoader reads it as one SkinnedMesh, an AnimationMixer plays it, and
+the skinned mesh's bones land on the motion's joints (headless Chromium, three r170 served from 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REPO = Path(__file__).resolve().parents[1]
 THREE_MODULE = REPO / "motionprog" / "render" / "assets" / "three.module.min.js"
 THREE_EXAMPLES = Path(__file__).resolve().parent / "assets" / "three"
-FRAMES = list(range(60))
-"""Motion frames sampled (times frame / fps): every frame of the 3 s excerpt."""
 
 PAGE = """<!doctype html>
 <meta charset="utf-8">
@@ -36,12 +34,16 @@ const gltf = await new GLTFLoader().loadAsync('clip.glb');
 const clip = gltf.animations[0];
 const mixer = new THREE.AnimationMixer(gltf.scene);
 mixer.clipAction(clip).play();
+const skinned = [];
+gltf.scene.traverse((object) => { if (object.isSkinnedMesh) skinned.push(object); });
+const bones = skinned[0].skeleton.bones;
 const positions = times.map((t) => {
   mixer.setTime(t);
   gltf.scene.updateMatrixWorld(true);
-  return names.map((name) => gltf.scene.getObjectByName(name).getWorldPosition(new THREE.Vector3()).toArray());
+  return names.map((name) => bones.find((bone) => bone.name === name).getWorldPosition(new THREE.Vector3()).toArray());
 });
-window.result = { positions, duration: clip.duration, tracks: clip.tracks.length, scene: gltf.scene.userData };
+window.result = { positions, duration: clip.duration, tracks: clip.tracks.length, scene: gltf.scene.userData,
+                  skinned: skinned.map((mesh) => mesh.name), bones: bones.map((bone) => bone.name) };
 </script>
 <script type="application/json" id="query">QUERY</script>
 """
@@ -69,13 +71,17 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
-def test_gltf_loader_plays_the_joints_of_the_motion(cli, cmu_excerpt: Path, served: tuple[Path, str]) -> None:
+@pytest.mark.parametrize("source", ["cmu_excerpt", "optimised_npz"])
+def test_gltf_loader_plays_the_skinned_mesh_bones_on_the_motion(cli, source: str, served: tuple[Path, str],
+                                                                 request) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
+    npz = request.getfixturevalue(source)
     directory, url = served
-    code, output = cli("convert", cmu_excerpt, directory / "clip.glb")
+    code, output = cli("convert", npz, directory / "clip.glb")
     assert code == 0, output
-    motion = load_npz(cmu_excerpt)
-    query = {"names": list(JOINT_NAMES), "times": [f / motion.fps for f in FRAMES]}
+    motion = load_npz(npz)
+    frames = list(range(motion.num_frames))
+    query = {"names": list(JOINT_NAMES), "times": [f / motion.fps for f in frames]}
     (directory / "index.html").write_text(PAGE.replace("QUERY", json.dumps(query)))
     errors: list[str] = []
     with sync_api.sync_playwright() as playwright:
@@ -90,8 +96,9 @@ def test_gltf_loader_plays_the_joints_of_the_motion(cli, cmu_excerpt: Path, serv
         finally:
             browser.close()
     assert errors == []
-    assert result["duration"] == pytest.approx((motion.num_frames - 1) / motion.fps, abs=1e-6)  # 2.95 s
-    assert result["tracks"] == 22 + 1 + 5  # a rotation per joint; the pelvis position; hips, spine1, collars
-    assert result["scene"] == {"text": motion.text, "fps": 20, "frames": 60}
-    error = np.linalg.norm(np.array(result["positions"]) - motion.joints[FRAMES], axis=-1)
+    assert result["duration"] == pytest.approx((motion.num_frames - 1) / motion.fps, abs=1e-6)
+    assert result["tracks"] == 22 + 1  # a rotation per joint and the pelvis position
+    assert result["scene"] == {"text": motion.text, "fps": 20, "frames": motion.num_frames}
+    assert result["skinned"] == ["body"] and result["bones"] == list(JOINT_NAMES)  # one SkinnedMesh on the rig
+    error = np.linalg.norm(np.array(result["positions"]) - motion.joints, axis=-1)
     assert error.max() < 1e-5, f"worst joint {error.max() * 1000:.4f} mm"  # reached: 2e-7 m (float32 file)

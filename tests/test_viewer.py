@@ -18,8 +18,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REPORT = {
     "satisfied": False,
     "constraints": [
-        {"name": "head under bar", "source": "duck.mprog:4", "margin": -0.0234, "unit": "m", "satisfied": False},
-        {"name": "feet on floor", "source": "duck.mprog:5", "margin": 0.01, "unit": "m", "satisfied": True},
+        {"name": "head under bar", "source": "duck.mprog:4", "joints": ["head"], "margin": -0.0234, "unit": "m", "satisfied": False},
+        {"name": "feet on floor", "source": "duck.mprog:5", "joints": ["left_foot", "right_foot"], "margin": 0.01, "unit": "m", "satisfied": True},
     ],
     "metrics": {"foot_skating_ratio": 0.125},
 }

@@ -8,9 +8,11 @@ A job is one program optimised once. JOBS is either
   (inline program text), and optionally ``"name"``, ``"seeds"`` and ``"overrides"`` (fields of
   :class:`motionprog.optimize.OptimizeConfig`, e.g. ``{"iterations": 300, "seed": 7}``).
 
-Job ``NAME`` writes ``OUTDIR/NAME.npz`` (the motion, report inside) and ``OUTDIR/NAME.json``
-(the report), each atomically; a job is done when both exist. A failed job writes
-``OUTDIR/NAME.error.json`` instead and is retried by the next run.
+Job ``NAME`` writes ``OUTDIR/NAME.npz`` (the motion, report inside) and
+``OUTDIR/reports/NAME.json`` (the report), each atomically; a job is done when both exist. A
+failed job writes ``OUTDIR/errors/NAME.json`` instead and is retried by the next run. Each kind
+of file has its own folder, so no two jobs' files can share a name (job ``a.error`` and job
+``a`` could, were the error file ``OUTDIR/a.error.json``).
 
 A worker runs :func:`execute` (it returns a picklable :class:`JobResult`, nothing is written
 there); the driver writes the files with :func:`record`, so on a cluster every output lands
@@ -83,10 +85,16 @@ class JobOutcome:
     time_s: float
 
 
+REPORTS = "reports"
+"""Subfolder of OUTDIR holding each done job's report, ``NAME.json``."""
+ERRORS = "errors"
+"""Subfolder of OUTDIR holding each failed job's error, ``NAME.json``."""
+
+
 def outputs(outdir: str | os.PathLike, name: str) -> tuple[Path, Path, Path]:
-    """The files of job ``name``: (motion ``.npz``, report ``.json``, ``.error.json``)."""
+    """The files of job ``name``: (motion ``.npz``, report ``.json``, error ``.json``), one folder each."""
     base = Path(outdir)
-    return base / f"{name}.npz", base / f"{name}.json", base / f"{name}.error.json"
+    return base / f"{name}.npz", base / REPORTS / f"{name}.json", base / ERRORS / f"{name}.json"
 
 
 def is_done(outdir: str | os.PathLike, name: str) -> bool:
@@ -183,12 +191,15 @@ def load_jobs(jobs: str | os.PathLike) -> tuple[Job, ...]:
 
 
 def check_unique(jobs: tuple[Job, ...], where: str) -> tuple[Job, ...]:
-    """``jobs`` unchanged; raises InputError when two share a name (they would share output files)."""
-    seen: set[str] = set()
+    """``jobs`` unchanged; raises InputError when two share a name, letter case aside (they would
+    share output files, on a case-insensitive file system too)."""
+    seen: dict[str, str] = {}
     for job in jobs:
-        if job.name in seen:
-            raise InputError(f"{where}: job name '{job.name}' appears twice")
-        seen.add(job.name)
+        name = _check_name(job.name, where)
+        if name.casefold() in seen:
+            twice = "appears twice" if seen[name.casefold()] == name else f"and '{seen[name.casefold()]}' differ only in case"
+            raise InputError(f"{where}: job name '{name}' {twice}")
+        seen[name.casefold()] = name
     return jobs
 
 

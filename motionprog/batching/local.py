@@ -2,13 +2,15 @@
 
 Workers are spawned (not forked, so no torch or tokenizer thread pool is copied mid-flight);
 each runs :func:`_start_worker` once, which loads the model and keeps it for every job that
-worker takes. Jobs are handed out by ``concurrent.futures``; results come back as they finish.
+worker takes, and exits as soon as the driver process is gone (even after ``kill -9``). Jobs are handed out by ``concurrent.futures``; results come back as they finish.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -18,14 +20,27 @@ from motionprog.batching.jobs import Job, JobResult, ModelSpec, error_line, exec
 from motionprog.errors import InputError, MotionprogError
 from motionprog.optimize.config import OptimizeConfig
 
+EXIT_ORPHANED = 3
+"""Exit status of a worker whose driver died."""
 _WORKER: dict[str, Any] = {}
 """This worker process's model, config and device (or the error that kept the model from loading)."""
 
 
+def _exit_with_parent() -> None:
+    """Block until the driver process is gone (killed outright included), then end this worker.
+
+    A worker holds both ends of the pool's queues, so it would wait for a job forever after
+    the driver dies; the parent's sentinel becomes ready exactly when the parent exits.
+    """
+    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
+    os._exit(EXIT_ORPHANED)
+
+
 def _start_worker(model: ModelSpec, config: OptimizeConfig, threads: int) -> None:
-    """Pool initializer: set torch's thread count and load the model once for this process."""
+    """Pool initializer: watch the driver, set torch's thread count and load the model once for this process."""
     import torch
 
+    threading.Thread(target=_exit_with_parent, name="exit-with-driver", daemon=True).start()
     torch.set_num_threads(threads)
     try:
         _WORKER.update(model=model.load(config.device), config=config, device=config.device)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from motionprog.batching.jobs import Job, JobOutcome, ModelSpec, check_unique, is_done, load_jobs, record
+from motionprog.batching.jobs import Job, JobOutcome, ModelSpec, check_unique, is_done, load_jobs, outputs, record
 from motionprog.errors import InputError
+from motionprog.io.outputs import check_output_folder
 from motionprog.optimize.config import OptimizeConfig
 
 Executor = Literal["local", "ray"]
@@ -95,6 +96,9 @@ def batch(
     todo = load_jobs(jobs) if isinstance(jobs, (str, os.PathLike)) else check_unique(tuple(jobs), "jobs")
     spec = ModelSpec(model) if isinstance(model, str) else model
     config = config or OptimizeConfig()
+    sources = [jobs] if isinstance(jobs, (str, os.PathLike)) else []
+    check_output_folder(outdir, [*sources, *(job.filename for job in todo if job.filename)],
+                        [path for job in todo for path in outputs(outdir, job.name)])
     Path(outdir).mkdir(parents=True, exist_ok=True)
     skipped = tuple(JobOutcome(job.name, "skipped", None, None, 0.0) for job in todo if is_done(outdir, job.name))
     pending = [job for job in todo if not is_done(outdir, job.name)]

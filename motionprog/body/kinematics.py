@@ -27,7 +27,7 @@ from torch import Tensor
 from motionprog.body import skeleton
 from motionprog.body.quantities import heading
 from motionprog.body.rotations import (
-    quat_between, quat_identity_like, quat_inverse, quat_multiply, quat_rotate, yaw_quat,
+    matrix_to_quat, quat_between, quat_identity_like, quat_inverse, quat_multiply, quat_rotate, yaw_quat,
 )
 from motionprog.numerics import safe_normalize
 
@@ -141,16 +141,47 @@ def inverse_kinematics(joints: Tensor) -> tuple[Tensor, Tensor]:
     return local_from_global(global_quats), joints[..., 0, :]
 
 
-def project_to_skeleton(joints: Tensor, offsets: Tensor | None = None) -> Tensor:
-    """The nearest pose of the rigid skeleton with the same root and bone directions.
+def rigid_frame(joints: Tensor, group: tuple[int, int, int, int]) -> Tensor:
+    """Orientation of a joint with several children, from where its children are.
 
-    joints:  ``[..., 22, 3]`` metres, Y up, any bone lengths (e.g. a network's output).
-    offsets: rest offsets as in :func:`forward_kinematics` (default ``skeleton.REST_OFFSETS``).
-    Returns ``[..., 22, 3]``: ``forward_kinematics(*inverse_kinematics(joints))``, so every bone
-    keeps its direction and gets its rest length, and the pelvis stays where it was.
-    Differentiable (finite gradients for zero-length and reversed bones).
+    joints: ``[..., 22, 3]``; group: (origin, left child, right child, upper child) as in
+    ``skeleton.RIGID_GROUPS``. Returns rotation matrices ``[..., 3, 3]`` whose columns are the
+    body's left (right child -> left child), up (origin -> upper child, made orthogonal to
+    left) and forward (left x up). Coincident children give a degenerate (singular) frame with
+    finite gradients.
     """
-    return forward_kinematics(*inverse_kinematics(joints), offsets)
+    origin, left, right, upper = group
+    x = safe_normalize(joints[..., left, :] - joints[..., right, :])
+    y = joints[..., upper, :] - joints[..., origin, :]
+    y = safe_normalize(y - (y * x).sum(-1, keepdim=True) * x)
+    return torch.stack([x, y, torch.linalg.cross(x, y, dim=-1)], dim=-1)
+
+
+_RIGID_CHILDREN = tuple(child for group in skeleton.RIGID_GROUPS for child in group[1:])
+_CHAIN_BONES = [j for j in range(1, skeleton.NUM_JOINTS) if j not in _RIGID_CHILDREN]
+
+
+def project_to_skeleton(joints: Tensor) -> Tensor:
+    """The nearest pose of the rig (``skeleton.RIG_OFFSETS``) with the same root.
+
+    joints: ``[..., 22, 3]`` metres, Y up, any bone lengths and any pelvis or chest shape
+    (e.g. a network's output). Pelvis and spine3 are rigid bodies: their children (hips and
+    spine1; collars and neck) sit at their rig offsets in the :func:`rigid_frame` of the input's
+    children. Every other bone keeps its direction and gets its rig length. The pelvis stays
+    where it was. The result is exactly ``rig_joints(rig_rotations(result), result[..., 0, :])``.
+    Returns ``[..., 22, 3]``; differentiable, finite gradients for zero-length bones.
+    """
+    offsets = torch.as_tensor(skeleton.RIG_OFFSETS, dtype=joints.dtype, device=joints.device)
+    lengths = torch.as_tensor(skeleton.BONE_LENGTHS[_CHAIN_BONES], dtype=joints.dtype, device=joints.device)
+    parents = [skeleton.PARENTS[j] for j in _CHAIN_BONES]
+    bones = torch.zeros_like(joints)
+    directions = safe_normalize(joints[..., _CHAIN_BONES, :] - joints[..., parents, :])
+    bones[..., _CHAIN_BONES, :] = lengths[:, None] * directions
+    for group in skeleton.RIGID_GROUPS:
+        frame = rigid_frame(joints, group)  # [..., 3, 3]
+        bones[..., group[1:], :] = torch.einsum("...ab,kb->...ka", frame, offsets[list(group[1:])])
+    ancestors = torch.as_tensor(_ANCESTORS, dtype=joints.dtype, device=joints.device)
+    return joints[..., :1, :] + torch.einsum("jk,...kc->...jc", ancestors, bones)
 
 
 def project_keeping_contacts(joints: Tensor) -> Tensor:
@@ -165,3 +196,62 @@ def project_keeping_contacts(joints: Tensor) -> Tensor:
     lift = joints[..., 1].amin(-1) - rigid[..., 1].amin(-1)  # [..., T] metres
     return rigid + torch.stack([torch.zeros_like(lift), lift, torch.zeros_like(lift)], -1)[..., None, :]
 
+
+def rig_world_rotations(joints: Tensor) -> Tensor:
+    """World rotation of each rig node posed as ``joints [..., 22, 3]``; ``[..., 22, 4]``.
+
+    A rig node turns its children's offsets (as a BVH joint or a glTF node does). Pelvis and
+    spine3 take their :func:`rigid_frame`; a node with one child takes the least rotation
+    (shortest arc in its parent's frame) that aims its bone at the child, so twist is inherited
+    from the parent; a leaf keeps its parent's rotation. A zero-length bone gets no turn.
+    """
+    rest = torch.as_tensor(skeleton.RIG_DIRECTIONS, dtype=joints.dtype, device=joints.device)
+    frames = {group[0]: matrix_to_quat(rigid_frame(joints, group)) for group in skeleton.RIGID_GROUPS}
+    world: list[Tensor] = []
+    for joint in range(skeleton.NUM_JOINTS):
+        child = skeleton.CHAIN_CHILD[joint]
+        if joint in frames:
+            world.append(frames[joint])
+        elif child < 0:
+            world.append(world[skeleton.PARENTS[joint]])
+        else:
+            parent = world[skeleton.PARENTS[joint]]
+            bone = quat_rotate(quat_inverse(parent), joints[..., child, :] - joints[..., joint, :])
+            swing = quat_between(rest[child].expand_as(bone), bone)
+            still = torch.linalg.vector_norm(bone, dim=-1, keepdim=True) < 1e-9
+            world.append(quat_multiply(parent, torch.where(still, quat_identity_like(swing), swing)))
+    return torch.stack(world, dim=-2)
+
+
+def rig_rotations(joints: Tensor) -> Tensor:
+    """Local rotations ``[..., T, 22, 4]`` of the rig posed as ``joints [..., T, 22, 3]``.
+
+    ``local[0]`` is the pelvis's world rotation, ``local[j] = inverse(world[parent(j)]) *
+    world[j]`` (:func:`rig_world_rotations`). Signs are chosen so each joint's quaternion stays
+    in one hemisphere from frame to frame, so component-wise interpolation is safe. Together
+    with the root position ``joints[..., 0, :]`` they give back the rig pose nearest ``joints``
+    (:func:`rig_joints`), and ``joints`` itself when it is a rig pose.
+    """
+    world = rig_world_rotations(joints)
+    parents = world[..., list(skeleton.PARENTS[1:]), :]
+    local = torch.cat([world[..., :1, :], quat_multiply(quat_inverse(parents), world[..., 1:, :])], dim=-2)
+    flips = (local[..., 1:, :, :] * local[..., :-1, :, :]).sum(-1, keepdim=True) < 0
+    sign = 1.0 - 2.0 * (torch.cumsum(flips.to(local.dtype), dim=-3) % 2)
+    return torch.cat([local[..., :1, :, :], local[..., 1:, :, :] * sign], dim=-3)
+
+
+def rig_joints(local_quats: Tensor, root_pos: Tensor) -> Tensor:
+    """Forward kinematics of the rig: joints ``[..., 22, 3]`` (metres) from local rotations
+    ``[..., 22, 4]`` (:func:`rig_rotations`) and the pelvis position ``[..., 3]``.
+
+    ``world[j] = world[parent(j)] * local[j]`` and ``joint[j] = joint[parent(j)] +
+    rotate(world[parent(j)], RIG_OFFSETS[j])``.
+    """
+    offsets = torch.as_tensor(skeleton.RIG_OFFSETS, dtype=local_quats.dtype, device=local_quats.device)
+    world = [local_quats[..., 0, :]]
+    positions = [root_pos]
+    for joint in range(1, skeleton.NUM_JOINTS):
+        parent = skeleton.PARENTS[joint]
+        positions.append(positions[parent] + quat_rotate(world[parent], offsets[joint]))
+        world.append(quat_multiply(world[parent], local_quats[..., joint, :]))
+    return torch.stack(positions, dim=-2)

@@ -83,6 +83,29 @@ def quat_to_matrix(q: Tensor) -> Tensor:
     return torch.stack([torch.stack(row, dim=-1) for row in rows], dim=-2)
 
 
+def matrix_to_quat(m: Tensor) -> Tensor:
+    """Unit quaternions ``[..., 4]`` (w >= 0) of rotation matrices ``[..., 3, 3]``.
+
+    Shepperd's method: ``K = 4 q q^T`` is written from the matrix entries; the row of ``K``
+    with the largest diagonal entry is proportional to ``q`` and well conditioned.
+    """
+    m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
+    m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
+    m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
+    k = torch.stack(
+        [
+            torch.stack([1 + m00 + m11 + m22, m21 - m12, m02 - m20, m10 - m01], dim=-1),
+            torch.stack([m21 - m12, 1 + m00 - m11 - m22, m01 + m10, m02 + m20], dim=-1),
+            torch.stack([m02 - m20, m01 + m10, 1 - m00 + m11 - m22, m12 + m21], dim=-1),
+            torch.stack([m10 - m01, m02 + m20, m12 + m21, 1 - m00 - m11 + m22], dim=-1),
+        ],
+        dim=-2,
+    )
+    best = k.diagonal(dim1=-2, dim2=-1).argmax(dim=-1)
+    row = torch.take_along_dim(k, best[..., None, None].expand(*best.shape, 1, 4), dim=-2)[..., 0, :]
+    return quat_canonical(safe_normalize(row))
+
+
 def matrix_to_cont6d(m: Tensor) -> Tensor:
     """Continuous 6D form ``[..., 6]``: the first two columns of ``m [..., 3, 3]``."""
     return torch.cat([m[..., :, 0], m[..., :, 1]], dim=-1)
@@ -116,3 +139,21 @@ def rotate_yaw(v: Tensor, angle: Tensor) -> Tensor:
     x, y, z = v.unbind(dim=-1)
     x_new, z_new = x * cos + z * sin, z * cos - x * sin
     return torch.stack([x_new, y.expand_as(x_new), z_new], dim=-1)
+
+
+def quat_slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
+    """Spherical linear interpolation between unit quaternions ``a`` and ``b [..., 4]`` at
+    fractions ``t [...]`` (0 gives ``a``, 1 gives ``b``), along the shorter arc; ``[..., 4]``.
+
+    Nearly equal rotations (angle below 1e-6 rad) fall back to normalised linear interpolation.
+    """
+    dot = (a * b).sum(dim=-1, keepdim=True)
+    b = torch.where(dot < 0, -b, b)
+    angle = torch.acos(dot.abs().clamp(max=1.0))
+    sin = torch.sin(angle)
+    t = t[..., None]
+    close = sin < 1e-6
+    safe = sin.clamp_min(1e-6)
+    weight_a = torch.where(close, 1.0 - t, torch.sin((1.0 - t) * angle) / safe)
+    weight_b = torch.where(close, t, torch.sin(t * angle) / safe)
+    return safe_normalize(weight_a * a + weight_b * b)

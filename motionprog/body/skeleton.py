@@ -4,6 +4,10 @@ Conventions used everywhere in motionprog:
 - joints are indexed in the HumanML3D order below; joint tensors are ``[..., 22, 3]``;
 - metres, Y up, the motion's initial facing direction is +Z;
 - 20 frames per second.
+
+Two rest poses live here. ``RAW_OFFSETS``/``REST_OFFSETS`` are HumanML3D's (arms down, hips
+straight out), used by its features. ``RIG_OFFSETS`` is the exact skeleton every motionprog
+output is a pose of, and the T-pose bind pose of its BVH and glTF exports.
 """
 
 from __future__ import annotations
@@ -71,6 +75,79 @@ measured on sample 012314 (constant over its frames to 5e-7 m)."""
 
 REST_OFFSETS = RAW_OFFSETS * BONE_LENGTHS[:, None]
 """Offset of each joint from its parent in the rest pose (T-pose facing +Z), metres; [22, 3]."""
+
+RIGID_GROUPS: tuple[tuple[int, int, int, int], ...] = ((0, 1, 2, 3), (9, 13, 14, 12))
+"""(origin, left child, right child, upper child) of the two joints with several children:
+pelvis (hips, spine1) and spine3 (collars, neck). Each moves as one rigid body."""
+
+RIGID_DIRECTIONS: dict[int, tuple[float, float, float]] = {
+    1: (0.52649, -0.81484, -0.24259),    # left_hip
+    2: (-0.60332, -0.76434, -0.22756),   # right_hip
+    3: (0.02493, 0.99969, 0.0),          # spine1
+    12: (-0.03038, 0.99954, 0.0),        # neck
+    13: (0.48105, 0.86975, -0.11008),    # left_collar
+    14: (-0.54159, 0.83399, -0.10555),   # right_collar
+}
+"""Unit direction of each rigid child in its group's frame (columns: the body's left, up,
+forward; see ``kinematics.rigid_frame``), measured on HumanML3D sample 012314 (constant over its
+frames to 1e-5); times ``BONE_LENGTHS`` it gives the child's offset."""
+
+
+def _chain_children() -> tuple[int, ...]:
+    following = [-1] * NUM_JOINTS
+    for chain in CHAINS:
+        for joint, child in zip(chain[1:-1], chain[2:]):
+            following[joint] = child
+    return tuple(following)
+
+
+CHAIN_CHILD: tuple[int, ...] = _chain_children()
+"""For each joint, the next joint on its kinematic chain (the bone its rotation aims); -1 for
+the pelvis and the five leaves (feet, head, wrists). Spine3's is the neck."""
+
+
+def _rig_directions() -> np.ndarray:
+    directions = np.zeros((NUM_JOINTS, 3))
+    for joint in range(1, NUM_JOINTS):
+        name = JOINT_NAMES[joint]
+        if joint in RIGID_DIRECTIONS:
+            directions[joint] = RIGID_DIRECTIONS[joint]
+        elif name.endswith(("shoulder", "elbow", "wrist")):
+            directions[joint] = [1.0 if name.startswith("left") else -1.0, 0.0, 0.0]
+        elif name == "head":
+            directions[joint] = [0.0, 1.0, 0.0]
+        else:  # legs down, spine up, feet forward: as HumanML3D's rest
+
+            directions[joint] = RAW_OFFSETS[joint]
+    directions /= np.maximum(np.linalg.norm(directions, axis=1, keepdims=True), 1e-12)
+    for _, left, right, _ in RIGID_GROUPS:  # left - right exactly along the frame's X, as measured
+        lengths = BONE_LENGTHS[[left, right]].astype(np.float64)
+        shared = (directions[[left, right], 1:] * lengths[:, None]).mean(0)
+        sides = np.sqrt(lengths**2 - shared @ shared) * [1.0, -1.0]
+        directions[[left, right]] = np.column_stack([sides, np.tile(shared, (2, 1))]) / lengths[:, None]
+    return directions
+
+
+RIG_DIRECTIONS: np.ndarray = _rig_directions()
+"""Unit direction of the bone from each joint's parent to it in the rig's bind pose, [22, 3]:
+a T-pose facing +Z (arms straight out along X, legs and spine straight, feet forward), with
+the pelvis and spine3 children at ``RIGID_DIRECTIONS``."""
+
+RIG_OFFSETS: np.ndarray = RIG_DIRECTIONS * BONE_LENGTHS[:, None].astype(np.float64)
+"""Offset of each joint from its parent in the rig's bind pose, metres, [22, 3]; the rig's
+bones have HumanML3D's lengths (``BONE_LENGTHS``)."""
+
+
+def _rig_rest_positions() -> np.ndarray:
+    positions = np.zeros((NUM_JOINTS, 3))
+    for joint in range(1, NUM_JOINTS):
+        positions[joint] = positions[PARENTS[joint]] + RIG_OFFSETS[joint]
+    return positions - [0.0, positions[:, 1].min(), 0.0]
+
+
+RIG_REST_POSITIONS: np.ndarray = _rig_rest_positions()
+"""Joint positions of the bind pose standing on the floor (lowest joint at y = 0, pelvis above
+the origin), metres, [22, 3]; the pelvis is 0.910 m high."""
 
 LEFT_RIGHT: tuple[tuple[int, int], ...] = (
     (1, 2), (4, 5), (7, 8), (10, 11), (13, 14), (16, 17), (18, 19), (20, 21),

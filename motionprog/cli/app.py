@@ -2,16 +2,19 @@
 
 Each area of the CLI lives in its own module here and adds its commands with ``register(app)``.
 Exit status: 0 success, 2 bad input (a one-line message on stderr, no traceback),
-3 a valid program that the optimizer could not satisfy.
+3 a valid program that the optimizer could not satisfy, 128 + N when stopped by signal N
+(SIGINT, SIGTERM, SIGHUP: temporary files are removed first).
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
 from rich.console import Console
 
+from motionprog.cli.terminal import one_line
 from motionprog.errors import MotionprogError
 
 app = typer.Typer(
@@ -46,10 +49,27 @@ from motionprog.cli import batch  # noqa: E402
 batch.register(app)
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals turned into an orderly exit, so every ``finally`` (temporary files) runs."""
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point of the console script."""
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, _exit_on_signal)
     try:
         app()
     except MotionprogError as exc:
-        stderr.print(f"error: {exc}", markup=False)
+        stderr.print(f"error: {one_line(str(exc))}", markup=False)
         sys.exit(2)
+    except OSError as exc:  # a full disk, a folder that became read-only mid-run
+        where = f"{exc.filename}: " if exc.filename else ""
+        stderr.print(f"error: {one_line(where + (exc.strerror or str(exc)))}", markup=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        stderr.print("interrupted", markup=False)
+        sys.exit(128 + signal.SIGINT)

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from motionprog.cli.terminal import printable
+
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -36,7 +38,7 @@ def summary_table(summary: Any) -> Table:
 
 def batch(
     jobs: Path = typer.Argument(..., help="A directory of .mprog files or a JSONL manifest."),
-    outdir: Path = typer.Option(..., "-o", "--out", help="Output folder: <job>.npz and <job>.json per job."),
+    outdir: Path = typer.Option(..., "-o", "--out", help="Output folder: <job>.npz, reports/<job>.json, errors/<job>.json."),
     executor: str = typer.Option("local", "--executor", help="local (a process pool) or ray."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (ray only), e.g. auto."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1,
@@ -46,7 +48,8 @@ def batch(
     stats: Optional[Path] = typer.Option(None, "--stats", help="HumanML3D Mean.npy/Std.npy directory (mdm only)."),
     text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="'clip:PATH' or 'none' (mdm only)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (local executor)."),
-    steps: int = typer.Option(6, "--steps", min=1, help="DDIM steps per decode while optimising."),
+    steps: Optional[int] = typer.Option(
+        None, "--steps", min=1, help="Search through K DDIM steps of the teacher (default: the distilled student)."),
     iters: int = typer.Option(150, "--iters", min=1, help="Most optimisation iterations per job."),
     seed: int = typer.Option(0, "--seed", help="Base random seed of every job (a manifest may override it)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1,
@@ -54,7 +57,7 @@ def batch(
 ) -> None:
     """Generate a motion per job into OUTDIR; finished jobs are skipped, failed ones recorded.
 
-    Exit 0 when every job is done, 1 when some failed (see OUTDIR/<job>.error.json).
+    Exit 0 when every job is done, 1 when some failed (see OUTDIR/errors/<job>.json).
     """
     from motionprog.batching import ModelSpec
     from motionprog.batching.run import batch as run_batch
@@ -78,7 +81,7 @@ def batch(
         summary = run_batch(jobs, outdir, executor=executor, address=address, workers=workers,
                             gpus_per_job=gpus_per_job, callback=on_job, model=spec, config=config, threads=threads)
     for outcome in failures:
-        stderr.print(f"failed: {outcome.name}: {outcome.error}", markup=False)
+        stderr.print(f"failed: {outcome.name}: {printable(outcome.error or '')}", markup=False)
     stdout.print(summary_table(summary))
     stdout.print(f"outputs in {outdir}", markup=False)
     if summary.failed:

@@ -25,17 +25,33 @@ QUICK_PROGRAMS = 2
 """Programs run by ``--quick`` (the first ones by name)."""
 
 
+def select_tasks(programs: list[Path], tasks: list[str]) -> list[Path]:
+    """The programs named by ``tasks`` (stems, each item may be comma-separated); unknown names raise."""
+    wanted = [name.strip() for item in tasks for name in item.split(",") if name.strip()]
+    known = {path.stem: path for path in programs}
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise InputError(f"--tasks: no program named {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return [known[name] for name in dict.fromkeys(wanted)]
+
+
 def bench(
     out: Path = typer.Option(Path("bench"), "--out", help="Directory for bench.md and bench.json."),
     quick: bool = typer.Option(False, "--quick", help="A small subset: the first two programs."),
+    tasks: Optional[list[str]] = typer.Option(
+        None, "--tasks", help="Only these programs (file stems, e.g. duck_under_bar); repeat or comma-separate."),
     examples: Path = typer.Option(Path("examples"), "--examples", help="Directory of .mprog programs."),
     model: str = typer.Option("bundled", "--model", help="'bundled', 'mdm:DIR' or a .safetensors file."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     seeds: int = typer.Option(4, "--seeds", min=1, help="Seeds of the fast method."),
-    steps: int = typer.Option(6, "--steps", min=1, help="DDIM steps of the fast method."),
-    iters: int = typer.Option(150, "--iters", min=1, help="Most iterations of the fast method."),
-    reference_steps: int = typer.Option(100, "--reference-steps", min=1, help="DDIM steps of the reference."),
-    reference_iters: int = typer.Option(100, "--reference-iters", min=1, help="Iterations of the reference."),
+    steps: Optional[int] = typer.Option(
+        OptimizeConfig.steps, "--steps", min=1,
+        help="Fast method: K DDIM steps of the teacher in the search (default: the distilled student)."),
+    iters: int = typer.Option(OptimizeConfig.iterations, "--iters", min=1, help="Most iterations of the fast method."),
+    reference_steps: int = typer.Option(
+        OptimizeConfig.progmogen_steps, "--reference-steps", min=1, help="DDIM steps of the reference (ProgMoGen: 100)."),
+    reference_iters: int = typer.Option(
+        OptimizeConfig.progmogen_iterations, "--reference-iters", min=1, help="Iterations of the reference (ProgMoGen: 100)."),
     language: bool = typer.Option(True, "--language/--no-language", help="Also time the language part."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for torch (default: torch's)."),
     batch_mode: bool = typer.Option(False, "--batch", help="Instead: batch throughput with 1 and 2 local workers."),
@@ -45,6 +61,8 @@ def bench(
     programs = sorted(examples.glob("*.mprog"))
     if not programs:
         raise InputError(f"{examples}: no .mprog programs to benchmark")
+    if tasks:
+        programs = select_tasks(programs, tasks)
     if quick:
         programs = programs[:QUICK_PROGRAMS]
     fast = OptimizeConfig(seeds=seeds, steps=steps, iterations=iters, device=device)

@@ -9,8 +9,14 @@ from rich.console import Console
 
 from motionprog.errors import InputError
 from motionprog.io.formats import READERS, read_motions, writer_for
+from motionprog.io.outputs import check_outputs
+from motionprog.motion import retime
 
 console = Console(highlight=False, soft_wrap=True)
+
+
+EXPORT_FPS = (20, 24, 25, 30, 60)
+"""Frame rates ``--fps`` resamples to."""
 
 
 def output_paths(out: Path, count: int) -> list[Path]:
@@ -27,15 +33,28 @@ def convert(
         None, "--from", help=f"Input format, overriding the extension: {', '.join(READERS)}."
     ),
     index: int = typer.Option(None, "--index", help="Convert only this motion of a multi-motion file (from 0)."),
+    fps: float = typer.Option(
+        None, "--fps", help=f"Resample to this frame rate: {', '.join(map(str, EXPORT_FPS))} (rotations by slerp)."
+    ),
 ) -> None:
-    """Convert a motion file; MDM results with several motions give OUT_stem_000.ext, ... ."""
+    """Convert a motion file; MDM results with several motions give OUT_stem_000.ext, ... .
+
+    Reads .npz, .npy (features, joints or MDM results, whose pickle is loaded without running
+    code) and .bvh, within the size limits of docs/security.md; OUT is never IN.
+    """
     writer = writer_for(target)
+    if fps is not None and fps not in EXPORT_FPS:
+        raise InputError(f"unsupported --fps {fps:g} (use {', '.join(map(str, EXPORT_FPS))})")
+    check_outputs([source], {"OUT": (target, ())})
     motions = read_motions(source, from_format)
     if index is not None:
         if not 0 <= index < len(motions):
             raise InputError(f"{source}: --index {index} is out of range (the file holds {len(motions)} motions)")
         motions = [motions[index]]
-    for motion, path in zip(motions, output_paths(target, len(motions))):
+    paths = output_paths(target, len(motions))
+    check_outputs([source], {f"OUT ({i})": (path, ()) for i, path in enumerate(paths)})
+    for motion, path in zip(motions, paths):
+        motion = retime(motion, fps) if fps is not None else motion
         writer(motion, path)
         console.print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s)", markup=False)
 

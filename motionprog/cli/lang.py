@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from motionprog.cli.terminal import printable
 from motionprog.io.atomic import write_text
 from motionprog.lang.diagnostics import Diagnostic, has_errors, render_json, render_text
+from motionprog.lang.explain import relax_words
 from motionprog.lang.formatter import format_module
-from motionprog.lang.parser import parse
+from motionprog.lang.imports import parse_file
 from motionprog.lang.program import Program, check_text, read_source
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -32,9 +35,14 @@ def _load(path: Path) -> str:
     return text
 
 
+ALLOW_PATH_HELP = ("A directory outside the program's own from which its imports and meshes may read "
+                   "(repeatable); /proc, /sys and /dev are never read.")
+
+
 def check(
     files: list[Path] = typer.Argument(..., help="Program files (.mprog) to check."),
     json_output: bool = typer.Option(False, "--json", help="Print diagnostics as JSON on stdout."),
+    allow_path: list[Path] = typer.Option([], "--allow-path", help=ALLOW_PATH_HELP),
 ) -> None:
     """Check programs: exit 0 when every file is valid, 2 otherwise (diagnostics on stderr)."""
     failed = False
@@ -42,7 +50,7 @@ def check(
     for path in files:
         text, diagnostics = read_source(path)
         if text is not None:
-            diagnostics = check_text(text, str(path))[1]
+            diagnostics = check_text(text, str(path), allow_paths=allow_path)[1]
         collected.extend(diagnostics)
         failed = failed or text is None or has_errors(diagnostics)
         if not json_output:
@@ -62,7 +70,7 @@ def fmt(
 ) -> None:
     """Print a program in canonical form (or check / rewrite it in place)."""
     text = _load(file)
-    module, diagnostics = parse(text, str(file))
+    module, diagnostics = parse_file(text, str(file))
     if module is None:
         _show(diagnostics)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -79,22 +87,26 @@ def fmt(
     stdout.out(formatted, end="", highlight=False)
 
 
-def explain(file: Path = typer.Argument(..., help="Program file (.mprog).")) -> None:
+def explain(
+    file: Path = typer.Argument(..., help="Program file (.mprog)."),
+    allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_PATH_HELP)] = None,
+) -> None:
     """Each constraint in plain words, with its window, unit and weight."""
     text = _load(file)
-    program, diagnostics = check_text(text, str(file))
+    program, diagnostics = check_text(text, str(file), allow_paths=allow_path or ())
     _show(diagnostics)
     if program is None:
         raise typer.Exit(EXIT_BAD_INPUT)
     compiled = Program(program)
     header = f'"{compiled.text}", {compiled.frames} frames ({compiled.frames / compiled.fps:g} s), {compiled.seeds} seed(s)'
     if compiled.relaxed:
-        header += ", relaxed: holds up to a turn about Y and a shift along the ground"
-    stdout.print(header, markup=False)
+        header += f", relaxed: {relax_words(compiled.relax)}"
+    stdout.print(printable(header), markup=False)
     for info in compiled.constraints:
         kind = info.kind if info.kind == "objective" else ("hard" if info.hard else "soft") + " constraint"
-        stdout.print(f"- {info.name}  [{kind}, unit {info.unit}, weight {info.weight:g}, {info.source}]", markup=False)
-        stdout.print(f"    {info.description}", markup=False)
+        stdout.print(printable(f"- {info.name}  [{kind}, unit {info.unit}, weight {info.weight:g}, {info.source}]"),
+                     markup=False)
+        stdout.print(printable(f"    {info.description}"), markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,10 @@ from rich.table import Table
 
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
+from motionprog.io.limits import check_file_size
+from motionprog.io.outputs import check_outputs
 from motionprog.cli.lang import explain
+from motionprog.cli.terminal import one_line, printable
 from motionprog.lang import render_text
 from motionprog.llm.client import DEFAULT_MODEL, LLMConfig, configure
 from motionprog.llm.repair import MAX_ROUNDS, Attempt, NoValidProgram, synthesize
@@ -54,12 +57,27 @@ def report_attempt(attempt: Attempt) -> None:
                  markup=False)
 
 
+MAX_SCENE_BYTES = 1 << 20
+"""Largest --scene file (1 MiB): its text is sent to the endpoint."""
+
+
+def read_scene(path: Path) -> str:
+    """The text of a --scene file; InputError when missing, too large or not UTF-8."""
+    if not path.is_file():
+        raise InputError(f"scene file not found: {path}")
+    check_file_size(path, MAX_SCENE_BYTES)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
 ENDPOINT_HELP = {
     "model": "Model name at the endpoint.",
     "base_url": "OpenAI-compatible base URL (default: $OPENAI_BASE_URL, else the OpenAI API when a key is set).",
     "api_key_env": "Environment variable holding the API key (a local server needs none).",
-    "timeout": "Seconds one request may take.",
-    "retries": "Retries of a request on 429, 5xx and timeouts (exponential backoff).",
+    "timeout": "Total seconds one HTTP request may take (connect and every read).",
+    "retries": "Retries of a request on 429, 5xx and timeouts (backoff 0.5 s doubling, at most 8 s).",
 }
 
 
@@ -78,22 +96,19 @@ def prompt(
     max_tokens: int = typer.Option(2048, "--max-tokens", min=64, help="Most tokens of one answer."),
 ) -> None:
     """Write a program for TEXT with a language model, check it, save it to OUT and explain it."""
+    check_outputs([scene], {"--out": (out, (".mprog",)), "--run": (out.with_suffix(".npz") if run_program else None, ())})
     config = endpoint(base_url, api_key_env, model, timeout, retries, max_tokens)
-    scene_text = None
-    if scene is not None:
-        if not scene.is_file():
-            raise InputError(f"scene file not found: {scene}")
-        scene_text = scene.read_text(encoding="utf-8")
+    scene_text = None if scene is None else read_scene(scene)
     try:
         synthesis = synthesize(text, config, scene=scene_text, rounds=rounds, filename=str(out),
                                on_attempt=report_attempt)
     except NoValidProgram as exc:
         for diagnostic in exc.attempts[-1].diagnostics:
-            stderr.print(render_text(diagnostic), markup=False)
-        stderr.print(f"error: {exc}", markup=False)
+            stderr.print(printable(render_text(diagnostic)), markup=False)
+        stderr.print(f"error: {one_line(str(exc))}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     write_text(out, synthesis.source.rstrip() + "\n")
-    stdout.print(synthesis.source.rstrip() + "\n", markup=False)
+    stdout.print(printable(synthesis.source.rstrip()) + "\n", markup=False)
     explain(out)
     stdout.print(f"wrote {out}", markup=False)
     if run_program:
@@ -118,6 +133,7 @@ def prompt_eval(
     """Run the evaluation set against the endpoint: valid programs, then satisfied ones."""
     from motionprog.llm.evaluate import evaluate, load_tasks, optimizer_solver
 
+    check_outputs([tasks_file], {"--out": (out, (".json",))})
     config = endpoint(base_url, api_key_env, model, timeout, retries, 2048)
     tasks = load_tasks(tasks_file, limit)
     solver = optimizer_solver(motion_model) if solve else None

@@ -19,7 +19,7 @@ from motionprog.lang.diagnostics import ProgramError, render_text
 from motionprog.models.registry import load_model
 from motionprog.motion import save_npz
 from motionprog.render.viewer import write_viewer
-from motionprog.optimize import OptimizeConfig, generate, load_program
+from motionprog.optimize import OptimizeConfig, generate
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False)
@@ -95,6 +95,15 @@ def set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
+def warn_unknown_prompt(model: Any, text: str) -> None:
+    """Say in one line when ``text`` is far from every label the model was trained on."""
+    from motionprog.models.vocabulary import model_prompt_match
+
+    match = model_prompt_match(model, text)
+    if match is not None and not match.known:
+        stderr.print(f"note: {match.notice()}", markup=False)
+
+
 def run(
     program_file: Path = typer.Argument(..., help="The .mprog program to run."),
     out: Path = typer.Option(..., "-o", "--out", help="Output motion (.npz)."),
@@ -102,15 +111,30 @@ def run(
         None, "--model", help="'bundled' (default), 'mdm:DIR' or a trained .safetensors file."),
     stats: Optional[Path] = typer.Option(None, "--stats", help="HumanML3D Mean.npy/Std.npy directory (mdm only)."),
     text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="'clip:PATH' or 'none' (mdm only)."),
-    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Seeds optimised together (default: the program's)."),
-    steps: int = typer.Option(6, "--steps", min=1, help="DDIM steps per decode while optimising."),
-    final_steps: Optional[int] = typer.Option(None, "--final-steps", min=1, help="DDIM steps of the final decode."),
-    iters: int = typer.Option(150, "--iters", min=1, help="Most optimisation iterations."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", min=1, max=64,
+                                        help="Seeds optimised together (default: the program's)."),
+    allow_path: list[Path] = typer.Option(
+        [], "--allow-path", help="A folder outside the program's own that its imports and meshes may read (repeatable)."),
+    steps: Optional[int] = typer.Option(
+        OptimizeConfig.steps, "--steps", min=1,
+        help="Search through K DDIM steps of the teacher (default: the model's distilled one-step student "
+             "when it has one, else its default steps)."),
+    final_steps: Optional[int] = typer.Option(
+        OptimizeConfig.final_steps, "--final-steps", min=0,
+        help="DDIM steps of the teacher's final decode, kept per seed where preferred (default: the model's "
+             "steps after a search through the student; 0: none)."),
+    candidates: int = typer.Option(
+        OptimizeConfig.candidates, "--candidates", min=0,
+        help="Candidate noises scored before the search; it starts from the best (<= seeds: off)."),
+    iters: int = typer.Option(OptimizeConfig.iterations, "--iters", min=1, help="Most optimisation iterations."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
-    seed: int = typer.Option(0, "--seed", help="Base random seed (seed s, s+1, ... per batch row)."),
+    seed: int = typer.Option(OptimizeConfig.seed, "--seed",
+                             help="Base random seed (candidates are seeds s, s+1, ...)."),
     report_path: Optional[Path] = typer.Option(None, "--report", help="Write the report JSON here."),
     method: str = typer.Option("fast", "--method", help="fast (ours) or progmogen (the reference procedure)."),
     polish: bool = typer.Option(True, "--polish/--no-polish", help="Polish the chosen seed in feature space."),
+    feet: bool = typer.Option(OptimizeConfig.clean_feet, "--clean-feet/--no-clean-feet",
+                              help="Pin planted feet of the result where no hard constraint gets worse."),
     natural_weight: float = typer.Option(
         OptimizeConfig.natural_weight, "--natural-weight", min=0.0,
         help="Weight of the penalty on jerks above 50 m/s^2 and joints under the floor (0: off)."),
@@ -121,20 +145,51 @@ def run(
 ) -> None:
     """Generate a motion that satisfies PROGRAM_FILE; exit 0 if every hard constraint holds, 3 if not."""
     set_threads(threads)
+    program = compile_or_exit(program_file, allow_path)
+    check_run_outputs(program_file, program, model, {
+        "--out": (out, (".npz",)), "--report": (report_path, (".json",)),
+        "--render": (render, (".mp4", ".gif", ".png")), "--view": (view, (".html", ".htm"))})
+    config = OptimizeConfig(
+        method=method, seeds=seeds, seed=seed, steps=steps, final_steps=final_steps, candidates=candidates,
+        iterations=iters, device=device, checkpoint=checkpoint, natural_weight=natural_weight, clean_feet=feet,
+        polish_iterations=OptimizeConfig.polish_iterations if polish else 0,
+        progmogen_iterations=iters if method == "progmogen" else OptimizeConfig.progmogen_iterations,
+    )
+    motion_model = load_model(model or program.model or "bundled", stats=stats, text_encoder=text_encoder, device=device)
+    warn_unknown_prompt(motion_model, program.text)
+    result = optimise_with_progress(program, motion_model, config)
+    write_results(result, out, report_path, render, view)
+    if not result.report["satisfied"]:
+        raise typer.Exit(EXIT_UNSATISFIED)
+
+
+def compile_or_exit(program_file: Path, allow_paths: list[Path]) -> Any:
+    """The compiled program (reading only where docs/security.md allows, plus ``allow_paths``),
+    or its diagnostics printed and exit status 2."""
+    from motionprog.lang import compile as compile_program
+
     try:
-        program = load_program(program_file)
+        return compile_program(program_file, allow_paths=allow_paths)
     except ProgramError as exc:
         for diagnostic in exc.diagnostics:
             stderr.print(render_text(diagnostic), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from exc
-    config = OptimizeConfig(
-        method=method, seeds=seeds, seed=seed, steps=steps, final_steps=final_steps, iterations=iters,
-        device=device, checkpoint=checkpoint, natural_weight=natural_weight, polish_iterations=OptimizeConfig.polish_iterations if polish else 0,
-        progmogen_iterations=iters if method == "progmogen" else OptimizeConfig.progmogen_iterations,
-    )
-    motion_model = load_model(model or program.model or "bundled", stats=stats, text_encoder=text_encoder, device=device)
-    total = (config.progmogen_iterations if method == "progmogen" else config.iterations) + 1
-    batch = 1 if method == "progmogen" else (seeds or program.seeds)
+
+
+def check_run_outputs(program_file: Path, program: Any, model: Optional[str], outputs: dict[str, Any]) -> None:
+    """Refuse, before any work, outputs that are inputs (the program, its meshes, a weights
+    file), have the wrong suffix, or cannot be written (``motionprog.io.outputs``)."""
+    from motionprog.io.outputs import check_outputs
+
+    meshes = [d["path"] for d in (obj.to_dict() for obj in program.scene) if d.get("kind") == "mesh"]
+    weights = model if model and model.endswith(".safetensors") else None
+    check_outputs([program_file, *meshes, weights], outputs)
+
+
+def optimise_with_progress(program: Any, model: Any, config: OptimizeConfig) -> Any:
+    """``generate`` with a progress bar on stderr (iteration, mean loss, seeds satisfied)."""
+    total = (config.progmogen_iterations if config.method == "progmogen" else config.iterations) + 1
+    batch = 1 if config.method == "progmogen" else (config.seeds or program.seeds)
     progress = Progress(
         TextColumn("optimising"), BarColumn(), MofNCompleteColumn(),
         TextColumn("loss {task.fields[loss]}"), TextColumn("satisfied {task.fields[sat]}"), TimeElapsedColumn(),
@@ -146,8 +201,12 @@ def run(
         def on_iteration(iteration: int, loss: float, satisfied: int) -> None:
             progress.update(task, completed=iteration + 1, loss=f"{loss:.4g}", sat=f"{satisfied}/{batch}")
 
-        result = generate(program, model=motion_model, config=replace(config, seeds=batch),
-                          callback=on_iteration)
+        return generate(program, model=model, config=replace(config, seeds=batch), callback=on_iteration)
+
+
+def write_results(result: Any, out: Path, report_path: Optional[Path], render: Optional[Path],
+                  view: Optional[Path]) -> None:
+    """The motion, the report, the tables, and the video and viewer when asked for."""
     save_npz(result.motion, out)
     if report_path is not None:
         write_text(report_path, json.dumps(result.report, indent=2))
@@ -159,8 +218,6 @@ def run(
     if view is not None:
         write_viewer(result.motion, view, scene=result.motion.metadata.get("scene"))
         stdout.print(f"wrote {view} (open it in a browser)", markup=False)
-    if not result.report["satisfied"]:
-        raise typer.Exit(EXIT_UNSATISFIED)
 
 
 def register(app: typer.Typer) -> None:

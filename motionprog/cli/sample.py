@@ -34,18 +34,25 @@ def sample(
     steps: Optional[int] = typer.Option(
         None, "--steps", min=1, help="DDIM steps (default: the model's own, 6 for bundled, 50 for mdm)."),
     rigid: bool = typer.Option(True, "--rigid/--no-rigid", help="Project onto the rigid skeleton (constant bone lengths)."),
+    feet: bool = typer.Option(True, "--clean-feet/--no-clean-feet", help="Pin planted feet (with --rigid)."),
     model: str = typer.Option("bundled", "--model", help="'bundled' or 'mdm:DIR'."),
     stats: Optional[Path] = typer.Option(None, "--stats", help="HumanML3D Mean.npy/Std.npy directory (mdm only)."),
     text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="'clip:PATH' or 'none' (mdm only)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
 ) -> None:
     """Generate one motion for TEXT and write it to OUT (.npz with joints and features)."""
+    from motionprog.io.outputs import check_outputs
+
+    check_outputs([], {"--out": (out, (".npz",))})
     from motionprog.errors import InputError
     from motionprog.models.registry import load_model
     from motionprog.motion import Motion, save_npz
+    from motionprog.body.feet import clean_feet
     from motionprog.body.kinematics import project_keeping_contacts
+    from motionprog.cli.run import warn_unknown_prompt
 
     motion_model = load_model(model, stats=stats, text_encoder=text_encoder, device=device)
+    warn_unknown_prompt(motion_model, text)
     steps = steps or motion_model.default_steps
     if frames > motion_model.max_frames:
         raise InputError(f"--frames {frames}: model '{motion_model.name}' generates at most "
@@ -54,6 +61,7 @@ def sample(
         features = motion_model.decode(motion_model.latents([seed], frames), text, steps)
         joints = motion_model.to_joints(features)
         joints = project_keeping_contacts(joints) if rigid else joints
+        joints = clean_feet(joints, motion_model.fps) if rigid and feet else joints
         raw = raw_features(motion_model, features, joints)
     motion = Motion(joints=joints[0].float().cpu().numpy(), fps=motion_model.fps, text=text,
                     features=raw[0].float().cpu().numpy(),

@@ -9,25 +9,30 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from motionprog.models.distill import DistillConfig
+from motionprog.models.training import TrainConfig
+
 console = Console(highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add the `train` command to ``app``."""
+    """Add the `train` and `distill` commands to ``app``."""
     app.command("train")(train_command)
+    app.command("distill")(distill_command)
 
 
 def train_command(
     data: list[str] = typer.Argument(..., help="Training data: BVH files/folders, joint .npy folders, "
                                      "the MDM samples .npz, or the words 'cmu' and 'deepmimic'."),
     out: Path = typer.Option(..., "-o", "--out", help="Output directory (checkpoint.pt, bundled.safetensors, log.jsonl)."),
-    steps: int = typer.Option(20000, "--steps", help="Total optimisation steps."),
-    batch: int = typer.Option(4096, "--batch", help="Frames per batch (the number of windows is this / window length)."),
+    steps: int = typer.Option(TrainConfig.steps, "--steps", help="Total optimisation steps."),
+    batch: int = typer.Option(TrainConfig.frames_per_batch, "--batch",
+                              help="Frames per batch (the number of windows is this / window length)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/checkpoint.pt."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     seed: int = typer.Option(0, "--seed", help="Seed of initialisation and data sampling."),
     mirror: bool = typer.Option(True, "--mirror/--no-mirror", help="Add left-right mirrored copies."),
-    holdout_every: int = typer.Option(10, "--holdout-every", help="Hold out every N-th motion for the held-out loss (0: none)."),
+    holdout_every: int = typer.Option(TrainConfig.holdout_every, "--holdout-every", help="Hold out every N-th motion for the held-out loss (0: none)."),
     export: Path | None = typer.Option(None, "--export", help="Also write the EMA weights here at each checkpoint."),
     threads: int = typer.Option(0, "--threads", help="CPU threads for torch (0: torch's default)."),
 ) -> None:
@@ -36,8 +41,7 @@ def train_command(
 
     from motionprog.errors import InputError
     from motionprog.io.datasets import load_training_motions
-    from motionprog.io.datasets import mirror as mirror_motion
-    from motionprog.models.training import TrainConfig, build_training_set, train
+    from motionprog.models.training import TrainConfig, split_training_sets, train
 
     if threads > 0:
         torch.set_num_threads(threads)
@@ -50,15 +54,10 @@ def train_command(
     motions = load_training_motions(data)
     if not motions:
         raise InputError("the training data paths hold no motions")
-    held = [m for i, m in enumerate(motions) if holdout_every and i % holdout_every == holdout_every - 1]
-    kept = [m for m in motions if all(m is not h for h in held)]
-    if mirror:
-        kept = kept + [mirror_motion(m) for m in kept]
-    training = build_training_set([m.joints for m in kept], [m.text for m in kept])
-    heldout = build_training_set([m.joints for m in held], [m.text for m in held],
-                                 stats=(training.mean, training.std)) if held else None
+    training, heldout = split_training_sets(motions, holdout_every, mirror)
     config = replace(TrainConfig(), steps=steps, frames_per_batch=batch, seed=seed, holdout_every=holdout_every)
-    console.print(f"{len(kept)} training motions ({training.minutes:.1f} min), {len(held)} held out; "
+    held = 0 if heldout is None else len(heldout.labels)
+    console.print(f"{len(training.labels)} training motions ({training.minutes:.1f} min), {held} held out; "
                   f"device {device}")
     with Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                   TimeRemainingColumn(), console=console) as progress:
@@ -70,3 +69,44 @@ def train_command(
         train(training, out, config, resume=resume, device=device, export=export, heldout=heldout,
               callback=report)
     console.print(f"wrote {out / 'bundled.safetensors'}")
+
+
+def distill_command(
+    teacher: Path = typer.Argument(None, help="Teacher weights (.safetensors of the bundled architecture; "
+                                   "default: the shipped bundled prior)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output directory (pairs.pt, checkpoint.pt, "
+                             "student.safetensors, log.jsonl)."),
+    steps: int = typer.Option(DistillConfig.steps, "--steps", min=1, help="Optimisation steps of the student."),
+    pairs: int = typer.Option(DistillConfig.pairs, "--pairs", min=64, help="Teacher samples to generate and learn from."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUT (pairs and checkpoint)."),
+    export: Path | None = typer.Option(None, "--export", help="Also write the EMA student here at each checkpoint."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the teacher samples and the batch order."),
+    threads: int = typer.Option(0, "--threads", min=0, help="CPU threads for torch (0: torch's default)."),
+) -> None:
+    """Distil a bundled-architecture teacher into a one-step student (resumable).
+
+    The student maps the DDIM start noise to the teacher's guided multi-step result in one
+    network evaluation; `run` and `sample` optimise through it (docs/optimizer.md)."""
+    import torch
+
+    from motionprog.models.bundled import WEIGHTS_PATH, load_bundled
+    from motionprog.models.distill import distill
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    teacher_path = teacher or WEIGHTS_PATH
+    model = load_bundled("cpu", path=teacher_path, student_path=None)
+    labels = model.labels
+    config = replace(DistillConfig(), steps=steps, pairs=pairs, seed=seed)
+    console.print(f"teacher {teacher_path} ({len(labels)} labels); {config.pairs} teacher samples, {steps} steps")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task("teacher samples", total=config.chunks, loss="-")
+
+        def report(stage: str, done: int, total: int, metrics: dict[str, float]) -> None:
+            loss = f"{metrics['total']:.4f}" if metrics else "-"
+            description = "teacher samples" if stage == "teacher" else "student"
+            progress.update(task, completed=done, total=total, description=description, loss=loss)
+
+        distill(model, labels, out, config, resume=resume, export=export, callback=report)
+    console.print(f"wrote {out / 'student.safetensors'}")

@@ -92,15 +92,21 @@ def _read(path: str, modified_ns: int) -> trimesh.Trimesh:
     return mesh
 
 
-@functools.lru_cache(maxsize=16)
-def _sdf_grid(path: str, modified_ns: int, placement: Placement, resolution: int, padding: float) -> SDFGrid:
-    """The SDF grid of a placed mesh file; cached per file version, placement and resolution."""
+def _placed(path: str, placement: Placement) -> trimesh.Trimesh:
+    """A copy of the mesh in ``path`` moved by ``position + R @ (scale * vertex)``."""
     mesh = _load(Path(path)).copy()
     mesh.apply_scale(placement.scale)
     matrix = np.eye(4)
     matrix[:3, :3] = placement.rotation
     matrix[:3, 3] = placement.position
     mesh.apply_transform(matrix)
+    return mesh
+
+
+@functools.lru_cache(maxsize=16)
+def _sdf_grid(path: str, modified_ns: int, placement: Placement, resolution: int, padding: float) -> SDFGrid:
+    """The SDF grid of a placed mesh file; cached per file version, placement and resolution."""
+    mesh = _placed(path, placement)
     lower, upper = mesh.bounds[0] - padding, mesh.bounds[1] + padding
     spacing = float((upper - lower).max()) / resolution
     counts = np.ceil((upper - lower) / spacing).astype(int) + 1
@@ -160,6 +166,10 @@ class Mesh(Bounded):
     @property
     def watertight(self) -> bool:
         return self.grid.watertight
+
+    def triangles(self) -> trimesh.Trimesh:
+        """The placed mesh (a copy of the file's triangles), metres: what renderers draw."""
+        return _placed(self.path, self.placement)
 
     def hull_points(self) -> np.ndarray:
         """The placed vertices [V, 3], metres."""

@@ -9,13 +9,15 @@ BVH conventions used here:
 - an ``End Site`` becomes a joint named ``<parent>_end`` with no channels.
 
 :func:`read_bvh` retargets onto the 22-joint skeleton at 20 fps (``motionprog.io.retarget``);
-:func:`write_bvh` writes the 22-joint skeleton with ``Zrotation Yrotation Xrotation`` channels
-on every joint and root position channels, in metres, one frame per motion frame.
+:func:`write_bvh` writes the rig (``skeleton.RIG_OFFSETS``, a T-pose standing on the floor) with
+``Zrotation Yrotation Xrotation`` channels on every joint and root position channels, in
+metres, one frame per motion frame.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,11 +26,19 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from motionprog.body import skeleton
-from motionprog.body.kinematics import global_from_local, inverse_kinematics
 from motionprog.body.rotations import quat_to_matrix
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
-from motionprog.io.retarget import RIGID_GROUPS, frame_times, retarget, rigid_frame
+from motionprog.io.limits import (
+    MAX_BVH_BYTES,
+    MAX_BVH_JOINT_FRAMES,
+    MAX_BVH_JOINTS,
+    MAX_BVH_VALUES,
+    MAX_MOTION_SECONDS,
+    MIN_FRAME_TIME,
+    check_file_size,
+)
+from motionprog.io.retarget import frame_times, retarget
 from motionprog.motion import Motion
 
 POSITION_CHANNELS = ("Xposition", "Yposition", "Zposition")
@@ -93,7 +103,9 @@ def euler_to_matrix(angles_deg: np.ndarray, axes: str) -> np.ndarray:
 def matrix_to_euler(matrices: np.ndarray, axes: str) -> np.ndarray:
     """Intrinsic Euler angles in degrees of rotation matrices [..., 3, 3]; [..., len(axes)]."""
     flat = matrices.reshape(-1, 3, 3)
-    angles = Rotation.from_matrix(flat).as_euler(axes.upper(), degrees=True)
+    with warnings.catch_warnings():  # at gimbal lock any of the equivalent angle sets will do
+        warnings.filterwarnings("ignore", "Gimbal lock", UserWarning)
+        angles = Rotation.from_matrix(flat).as_euler(axes.upper(), degrees=True)
     return angles.reshape(*matrices.shape[:-2], len(axes))
 
 
@@ -141,11 +153,12 @@ def global_positions(skeleton: BvhSkeleton) -> np.ndarray:
 
 
 class _Lines:
-    """The file's non-blank lines as (line number, tokens), consumed front to back."""
+    """The file's non-blank lines as (line number, text), consumed front to back; a line is
+    split into tokens only when read, so an oversized MOTION section costs nothing."""
 
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
-        self.lines = [(n, line.split()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        self.lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
         self.pos = 0
 
     def error(self, line: int | None, message: str) -> InputError:
@@ -156,9 +169,9 @@ class _Lines:
         if self.pos >= len(self.lines):
             last = self.lines[-1][0] if self.lines else None
             raise self.error(last, f"unexpected end of file, expected {what}")
-        item = self.lines[self.pos]
+        n, line = self.lines[self.pos]
         self.pos += 1
-        return item
+        return n, line.split()
 
     def numbers(self, line: int, tokens: list[str], what: str) -> list[float]:
         try:
@@ -176,9 +189,10 @@ def _is_number(token: str) -> bool:
     return True
 
 
-def _parse_joint(lines: _Lines, line: int, name: str, parent: int, out: dict[str, list]) -> None:
-    """Parse one JOINT/ROOT/End Site block whose header was already read."""
-    index = len(out["names"])
+def _open_joint(lines: _Lines, line: int, name: str, parent: int, out: dict[str, list]) -> int:
+    """Add a joint whose header was read, consume its '{' and return its index."""
+    if len(out["names"]) >= MAX_BVH_JOINTS:
+        raise lines.error(line, f"more than {MAX_BVH_JOINTS} joints (the limit on a BVH hierarchy)")
     out["names"].append(name)
     out["parents"].append(parent)
     out["offsets"].append(np.zeros(3))
@@ -186,42 +200,76 @@ def _parse_joint(lines: _Lines, line: int, name: str, parent: int, out: dict[str
     n, tokens = lines.next("'{'")
     if tokens != ["{"]:
         raise lines.error(n, f"expected '{{' after joint {name!r}, got {' '.join(tokens)!r}")
-    while True:
+    return len(out["names"]) - 1
+
+
+def _channels(lines: _Lines, line: int, tokens: list[str], name: str) -> tuple[str, ...]:
+    """The channel names of a ``CHANNELS <count> <names...>`` line."""
+    if len(tokens) < 2 or not tokens[1].isdecimal():
+        raise lines.error(line, f"CHANNELS of {name!r} needs a whole channel count, got {' '.join(tokens[1:2])!r}")
+    names = tuple(tokens[2:])
+    if int(tokens[1]) != len(names):
+        raise lines.error(line, f"CHANNELS of {name!r} declares {tokens[1]} channels but lists {len(names)}")
+    unknown = [c for c in names if c not in POSITION_CHANNELS + ROTATION_CHANNELS]
+    if unknown:
+        raise lines.error(line, f"unknown channel {unknown[0]!r} on joint {name!r}")
+    return names
+
+
+def _parse_hierarchy(lines: _Lines, line: int, root: str) -> dict[str, list]:
+    """Parse the ROOT block whose header was read and every block nested in it (a stack, not
+    recursion, so deep nesting is refused by the joint limit rather than by Python)."""
+    out: dict[str, list] = {"names": [], "parents": [], "offsets": [], "channels": []}
+    open_joints = [_open_joint(lines, line, root, -1, out)]
+    while open_joints:
+        index = open_joints[-1]
+        name = out["names"][index]
         n, tokens = lines.next(f"'}}' closing joint {name!r}")
         key = tokens[0].upper()
         if key == "OFFSET":
             if len(tokens) != 4:
                 raise lines.error(n, f"OFFSET of {name!r} needs 3 values, got {len(tokens) - 1}")
             out["offsets"][index] = np.array(lines.numbers(n, tokens[1:], f"OFFSET of {name!r}"))
+            if not np.isfinite(out["offsets"][index]).all():
+                raise lines.error(n, f"OFFSET of {name!r} is not finite")
         elif key == "CHANNELS":
-            if len(tokens) < 2:
-                raise lines.error(n, f"CHANNELS of {name!r} without a count")
-            count = lines.numbers(n, tokens[1:2], f"CHANNELS of {name!r}")
-            names = tuple(tokens[2:])
-            if int(count[0]) != len(names):
-                raise lines.error(n, f"CHANNELS of {name!r} declares {tokens[1]} channels but lists {len(names)}")
-            unknown = [c for c in names if c not in POSITION_CHANNELS + ROTATION_CHANNELS]
-            if unknown:
-                raise lines.error(n, f"unknown channel {unknown[0]!r} on joint {name!r}")
-            out["channels"][index] = names
+            out["channels"][index] = _channels(lines, n, tokens, name)
         elif key == "JOINT":
             if len(tokens) < 2:
                 raise lines.error(n, "JOINT without a name")
-            _parse_joint(lines, n, " ".join(tokens[1:]), index, out)
+            open_joints.append(_open_joint(lines, n, " ".join(tokens[1:]), index, out))
         elif key == "END":
-            _parse_joint(lines, n, name + END_SUFFIX, index, out)
+            open_joints.append(_open_joint(lines, n, name + END_SUFFIX, index, out))
         elif tokens == ["}"]:
-            return
+            open_joints.pop()
         else:
             raise lines.error(n, f"unexpected {' '.join(tokens)!r} in joint {name!r}")
+    return out
+
+
+def _check_size(lines: _Lines, line: int, frames: int, frame_time: float, joints: int, width: int) -> None:
+    """Refuse a MOTION section over the limits of :mod:`motionprog.io.limits` before reading it."""
+    if not (np.isfinite(frame_time) and frame_time >= MIN_FRAME_TIME):
+        raise lines.error(line, f"Frame Time must be at least {MIN_FRAME_TIME:g} s, got {frame_time:g}")
+    if frames * frame_time > MAX_MOTION_SECONDS:
+        raise lines.error(line, f"{frames} frames of {frame_time:g} s last {frames * frame_time:.0f} s, "
+                                f"over the limit of {MAX_MOTION_SECONDS:g} s")
+    if frames * width > MAX_BVH_VALUES or frames * joints > MAX_BVH_JOINT_FRAMES:
+        raise lines.error(line, f"{frames} frames of {width} channels and {joints} joints are over the limits "
+                                f"({MAX_BVH_VALUES} values, {MAX_BVH_JOINT_FRAMES} joint poses)")
 
 
 def read_bvh_skeleton(path: str | os.PathLike) -> BvhSkeleton:
-    """Parse a BVH file of any skeleton; raises InputError naming the file, line and defect."""
+    """Parse a BVH file of any skeleton; raises InputError naming the file, line and defect.
+
+    The limits of :mod:`motionprog.io.limits` (file size, joints, frames times channels and
+    joints, duration) are checked before the frames are read.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
+        check_file_size(path, MAX_BVH_BYTES)
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
@@ -232,13 +280,12 @@ def read_bvh_skeleton(path: str | os.PathLike) -> BvhSkeleton:
     n, tokens = lines.next("ROOT")
     if len(tokens) < 2 or tokens[0] != "ROOT":
         raise lines.error(n, f"expected ROOT <name>, got {' '.join(tokens)!r}")
-    out: dict[str, list] = {"names": [], "parents": [], "offsets": [], "channels": []}
-    _parse_joint(lines, n, " ".join(tokens[1:]), -1, out)
+    out = _parse_hierarchy(lines, n, " ".join(tokens[1:]))
     n, tokens = lines.next("MOTION")
     if tokens != ["MOTION"]:
         raise lines.error(n, f"expected MOTION after the hierarchy, got {' '.join(tokens)!r}")
     n, tokens = lines.next("Frames:")
-    if tokens[:1] != ["Frames:"] or len(tokens) != 2 or not tokens[1].isdigit():
+    if tokens[:1] != ["Frames:"] or len(tokens) != 2 or not tokens[1].isdecimal():
         raise lines.error(n, f"expected 'Frames: <count>', got {' '.join(tokens)!r}")
     frames = int(tokens[1])
     if frames < 1:
@@ -247,26 +294,31 @@ def read_bvh_skeleton(path: str | os.PathLike) -> BvhSkeleton:
     if tokens[:2] != ["Frame", "Time:"] or len(tokens) != 3:
         raise lines.error(n, f"expected 'Frame Time: <seconds>', got {' '.join(tokens)!r}")
     frame_time = lines.numbers(n, tokens[2:], "Frame Time")[0]
-    if not frame_time > 0:
-        raise lines.error(n, f"Frame Time must be positive, got {tokens[2]}")
     width = sum(len(c) for c in out["channels"])
+    _check_size(lines, n, frames, frame_time, len(out["names"]), width)
+    return _skeleton(out, _motion_values(lines, frames, width), frame_time)
+
+
+def _motion_values(lines: _Lines, frames: int, width: int) -> np.ndarray:
+    """The MOTION rows after the header: float64 [frames, width], finite."""
     rows = lines.lines[lines.pos:]
     if len(rows) < frames:
-        last = rows[-1][0] if rows else n
+        last = rows[-1][0] if rows else lines.lines[lines.pos - 1][0]
         raise lines.error(last, f"truncated: {frames} frames declared, {len(rows)} found")
     if len(rows) > frames:
         raise lines.error(rows[frames][0], f"more frame lines than the {frames} declared")
-    wrong = next(((m, t) for m, t in rows if len(t) != width), None)
-    if wrong is not None:
-        raise lines.error(wrong[0], f"frame has {len(wrong[1])} values, expected {width} (one per channel)")
-    try:
-        motion = np.array([t for _, t in rows], dtype=np.float64).reshape(frames, width)
-    except ValueError:
-        line, bad = next((m, x) for m, t in rows for x in t if not _is_number(x))
-        raise lines.error(line, f"non-numeric value {bad!r} in frame") from None
-    if not np.isfinite(motion).all():
-        m = rows[int(np.argwhere(~np.isfinite(motion))[0, 0])][0]
-        raise lines.error(m, "frame contains a non-finite value")
+    motion = np.empty((frames, width))
+    for frame, (n, row) in enumerate(rows):
+        tokens = row.split()
+        if len(tokens) != width:
+            raise lines.error(n, f"frame has {len(tokens)} values, expected {width} (one per channel)")
+        motion[frame] = lines.numbers(n, tokens, "frame")
+        if not np.isfinite(motion[frame]).all():
+            raise lines.error(n, "frame contains a non-finite value")
+    return motion
+
+
+def _skeleton(out: dict[str, list], motion: np.ndarray, frame_time: float) -> BvhSkeleton:
     return BvhSkeleton(
         names=tuple(out["names"]),
         parents=tuple(out["parents"]),
@@ -302,46 +354,17 @@ EXPORT_ORDER: tuple[int, ...] = tuple(_depth_first())
 """The 22 joints in the order they appear in an exported file (depth first)."""
 
 
-def skeleton_pose(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets and per-joint global rotations of the 22-joint BVH skeleton posed as ``joints``.
-
-    joints: [T, 22, 3] metres. A joint with one child takes the rotation of its bone from
-    :func:`motionprog.body.kinematics.inverse_kinematics` (offset ``RAW_OFFSETS`` times the
-    motion's mean bone length); pelvis and spine3 take their :func:`rigid_frame` (children's
-    offsets: their mean position in that frame); end joints keep their parent's rotation.
-    Returns (offsets [22, 3] metres, global rotations [T, 22, 3, 3]). Forward kinematics of
-    the result reproduces ``joints`` exactly when pelvis and spine3 move rigidly with their
-    children and bone lengths are constant, as in HumanML3D data and :func:`read_bvh` output.
-    """
-    joints = np.asarray(joints, dtype=np.float64)
-    parents = list(skeleton.PARENTS[1:])
-    lengths = np.concatenate([[0.0], np.linalg.norm(joints[:, 1:] - joints[:, parents], axis=-1).mean(axis=0)])
-    local_quats, _ = inverse_kinematics(torch.as_tensor(joints))
-    bone = quat_to_matrix(global_from_local(local_quats)).numpy()
-    rotations = np.empty_like(bone)
-    offsets = skeleton.RAW_OFFSETS.astype(np.float64) * lengths[:, None]
-    for joint in EXPORT_ORDER:
-        children = _CHILDREN[joint]
-        if len(children) == 1:
-            rotations[:, joint] = bone[:, children[0]]
-        elif children:
-            group = next(g for g in RIGID_GROUPS if g[0] == joint)
-            rotations[:, joint] = rigid_frame(joints, group)
-            local = np.einsum("tba,tcb->tca", rotations[:, joint], joints[:, children] - joints[:, [joint]])
-            offsets[list(children)] = local.mean(axis=0)
-        else:
-            rotations[:, joint] = rotations[:, skeleton.PARENTS[joint]]
-    return offsets, rotations
-
-
-def _format_hierarchy(offsets: np.ndarray) -> list[str]:
+def _format_hierarchy() -> list[str]:
+    """The HIERARCHY section: the rig in :data:`EXPORT_ORDER`; each leaf ends half its bone further on."""
     lines = ["HIERARCHY"]
+    offsets = skeleton.RIG_OFFSETS
 
     def block(joint: int, depth: int) -> None:
         pad = "  " * depth
         rotation = " ".join(f"{axis}rotation" for axis in EXPORT_AXES)
         if joint == 0:
-            lines.extend([f"ROOT {skeleton.JOINT_NAMES[joint]}", "{", "  OFFSET 0.000000 0.000000 0.000000",
+            x, y, z = skeleton.RIG_REST_POSITIONS[0]
+            lines.extend([f"ROOT {skeleton.JOINT_NAMES[joint]}", "{", f"  OFFSET {x:.6f} {y:.6f} {z:.6f}",
                           f"  CHANNELS 6 Xposition Yposition Zposition {rotation}"])
         else:
             x, y, z = offsets[joint]
@@ -359,16 +382,15 @@ def _format_hierarchy(offsets: np.ndarray) -> list[str]:
 
 
 def format_bvh(motion: Motion) -> str:
-    """The text of a BVH file of ``motion`` on the 22-joint skeleton (see :func:`skeleton_pose`):
-    metres, Y up, ``Zrotation Yrotation Xrotation`` in degrees, root position channels."""
-    offsets, rotations = skeleton_pose(motion.joints)
-    parents = [max(p, 0) for p in skeleton.PARENTS]
-    local = np.swapaxes(rotations[:, parents], -1, -2) @ rotations
-    local[:, 0] = rotations[:, 0]
+    """The text of a BVH file of ``motion`` on the rig: metres, Y up, ``Zrotation Yrotation
+    Xrotation`` in degrees (the motion's rig rotations, ``Motion.rig_rotations``), root position
+    channels (the pelvis position, absolute). The rest pose is the rig's T-pose standing on the
+    floor: the root's OFFSET is the bind pose's pelvis (0.91 m up), the others ``RIG_OFFSETS``."""
+    local = quat_to_matrix(torch.as_tensor(motion.rig_rotations(), dtype=torch.float64)).numpy()
     angles = matrix_to_euler(local[:, list(EXPORT_ORDER)], EXPORT_AXES)
     values = np.concatenate([motion.joints[:, 0].astype(np.float64), angles.reshape(motion.num_frames, -1)], axis=1)
     body = "\n".join(" ".join(f"{v:.6f}" for v in row) for row in values)
-    header = [*_format_hierarchy(offsets), "MOTION", f"Frames: {motion.num_frames}",
+    header = [*_format_hierarchy(), "MOTION", f"Frames: {motion.num_frames}",
               f"Frame Time: {1.0 / motion.fps:.8f}"]
     return "\n".join(header) + "\n" + body + "\n"
 

@@ -3,14 +3,14 @@
 - features ``.npy``: float ``[T, 263]``, HumanML3D's ``new_joint_vecs`` (not normalised);
 - joints ``.npy``: float ``[T, 22, 3]``, metres, Y up (HumanML3D's ``new_joints``);
 - MDM ``results.npy``: a pickled dict with ``motion`` ``[N, 22, 3, T]``, ``text`` (N strings)
-  and ``lengths`` ``[N]``. It is read with a restricted unpickler that admits only numpy
-  array reconstruction, dtypes and plain containers, so a file cannot run code.
+  and ``lengths`` ``[N]``. It is read with the restricted unpickler of
+  :mod:`motionprog.io.pickles` (numpy arrays, dtypes and plain containers only), so a file
+  cannot run code.
 All motions are 20 fps. Every problem raises InputError naming the file.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 from pathlib import Path
@@ -23,37 +23,9 @@ from motionprog.body.features import FEATURE_DIM, features_to_joints
 from motionprog.body.skeleton import FPS, NUM_JOINTS
 from motionprog.errors import InputError
 from motionprog.io.atomic import atomic_path
+from motionprog.io.limits import MAX_MOTION_FRAMES, check_file_size, check_frames, check_shape, read_npy_header
+from motionprog.io.pickles import restricted_loads
 from motionprog.motion import Motion
-
-def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
-    return text.encode(encoding)
-
-
-_SAFE_GLOBALS: dict[tuple[str, str], Any] = {
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-    ("_codecs", "encode"): _latin1_encode,
-    **{
-        (module, name): value
-        for module in ("numpy.core.multiarray", "numpy._core.multiarray")
-        for name, value in (
-            ("_reconstruct", np.zeros(1).__reduce__()[0]),
-            ("scalar", np.float32(0).__reduce__()[0]),
-        )
-    },
-}
-"""The only callables a pickled ``.npy`` may name: array and scalar reconstruction, dtypes,
-and the latin-1 encoding that protocol-2 pickles use for raw bytes."""
-
-
-class _ArrayUnpickler(pickle.Unpickler):
-    """Unpickles numpy arrays, dtypes and builtin containers; refuses every other global."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return _SAFE_GLOBALS[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name}") from None
 
 
 def load_npy(path: str | os.PathLike) -> np.ndarray | dict[str, Any]:
@@ -62,14 +34,15 @@ def load_npy(path: str | os.PathLike) -> np.ndarray | dict[str, Any]:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
+        check_file_size(path)
         with open(path, "rb") as handle:
-            version = np.lib.format.read_magic(handle)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            _, _, dtype = read_header(handle)
+            shape, dtype = read_npy_header(handle)
             if not dtype.hasobject:
+                check_shape(path, "the array", shape, MAX_MOTION_FRAMES * FEATURE_DIM)
                 return np.load(path, allow_pickle=False)
-            loaded = _ArrayUnpickler(io.BytesIO(handle.read())).load()
-    except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError, IndexError) as exc:
+            loaded = restricted_loads(handle.read())
+    except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError, IndexError, KeyError,
+            RecursionError) as exc:
         raise InputError(f"{path}: cannot read .npy file ({exc})") from exc
     if isinstance(loaded, np.ndarray) and loaded.shape == () and isinstance(loaded.item(), dict):
         return loaded.item()
@@ -80,7 +53,12 @@ def motion_from_vecs(features: np.ndarray, source: str | os.PathLike) -> Motion:
     """A Motion from HumanML3D features ``[T, 263]``; joints decoded, features kept."""
     if features.ndim != 2 or features.shape[1] != FEATURE_DIM or features.shape[0] < 1:
         raise InputError(f"{source}: expected HumanML3D features [T, {FEATURE_DIM}], got shape {list(features.shape)}")
+    if not _is_real(features):
+        raise InputError(f"{source}: expected HumanML3D features as numbers, got dtype {features.dtype}")
+    check_frames(source, len(features), FPS)
     vecs = np.asarray(features, dtype=np.float32)
+    if not np.isfinite(vecs).all():
+        raise InputError(f"{source}: features contain NaN or infinite values")
     joints = features_to_joints(torch.from_numpy(vecs).double()).float().numpy()
     return _motion(source, joints=joints, features=vecs)
 
@@ -100,19 +78,28 @@ def motions_from_results(results: dict[str, Any], source: str | os.PathLike) -> 
         raise InputError(f"{source}: expected 'motion' of shape [N, {NUM_JOINTS}, 3, T], got {shape}")
     count, frames = motion.shape[0], motion.shape[3]
     lengths = np.asarray(results.get("lengths", np.full(count, frames))).reshape(-1)
-    if lengths.shape != (count,) or not np.issubdtype(lengths.dtype, np.number) or np.any((lengths < 1) | (lengths > frames)):
+    if (lengths.shape != (count,) or not _is_real(lengths) or not np.all(np.isin(lengths, np.arange(1, frames + 1)))):
         raise InputError(f"{source}: 'lengths' must hold {count} frame counts in [1, {frames}]")
-    texts = list(results.get("text", []))
-    texts = [str(text) for text in texts] if len(texts) == count else [""] * count
+    texts = results.get("text", [])
+    texts = [str(text) for text in texts] if isinstance(texts, (list, tuple, np.ndarray)) and len(texts) == count else [""] * count
     joints = motion.transpose(0, 3, 1, 2)  # [N, T, 22, 3]
     return [
         _motion(source, joints=joints[i, : int(lengths[i])], text=texts[i], sample=i) for i in range(count)
     ]
 
 
+def _is_real(array: np.ndarray) -> bool:
+    """Whether ``array`` holds real numbers (not text, booleans, complex numbers or objects)."""
+    return array.dtype.kind in "fiu"
+
+
 def _motion(source: str | os.PathLike, **fields: Any) -> Motion:
     sample = fields.pop("sample", None)
     metadata = {"source": str(source)} | ({} if sample is None else {"sample": sample})
+    arrays = [fields["joints"]] + ([fields["features"]] if "features" in fields else [])
+    if not all(_is_real(np.asarray(a)) for a in arrays):
+        raise InputError(f"{source}: expected numbers, got an array of dtype {np.asarray(arrays[0]).dtype}")
+    check_frames(source, len(fields["joints"]), FPS)
     try:
         return Motion(fps=FPS, metadata=metadata, **fields)
     except InputError as exc:

@@ -10,11 +10,12 @@ The steps, each a function below, run by :func:`retarget`:
    to the HumanML3D bone lengths.
 3. :func:`resample`: linear interpolation in time to 20 fps (exact frames when the source
    rate is a multiple of 20).
-4. :func:`fit_proportions`: the HumanML3D body: every single-child bone keeps the source's
-   direction and takes its length from ``skeleton.BONE_LENGTHS``; the pelvis's children
-   (hips, spine1) and spine3's children (neck, collars) sit at the HumanML3D body's rigid
-   offsets (:data:`RIGID_DIRECTIONS`) in a frame built from the source (:func:`rigid_frame`),
-   so the result is exactly a pose of one fixed skeleton and a BVH export can reproduce it.
+4. :func:`fit_proportions`: the rig (``skeleton.RIG_OFFSETS``, through
+   ``kinematics.project_to_skeleton``): every single-child bone keeps the source's direction
+   and takes its length from ``skeleton.BONE_LENGTHS``; the pelvis's children (hips, spine1)
+   and spine3's children (neck, collars) sit at the rig's rigid offsets in a frame built from
+   the source (``kinematics.rigid_frame``), so the result is exactly a pose of one fixed
+   skeleton and a BVH export can reproduce it.
    The root's path is scaled by the ratio of leg lengths (this also converts units).
 5. :func:`place_on_floor`: facing +Z (the body's left is +X) with the pelvis above the origin
    at the first frame, and the lowest foot joint of the clip on the floor (y = 0).
@@ -31,30 +32,12 @@ import numpy as np
 import torch
 
 from motionprog.body import skeleton
+from motionprog.body.kinematics import project_to_skeleton
 from motionprog.body.quantities import facing
 from motionprog.body.rotations import rotate_yaw
 from motionprog.errors import InputError
-from motionprog.numerics import unit_array
 
 J = skeleton.JOINT_INDEX
-
-RIGID_GROUPS: tuple[tuple[int, int, int, int], ...] = (
-    (J["pelvis"], J["left_hip"], J["right_hip"], J["spine1"]),
-    (J["spine3"], J["left_collar"], J["right_collar"], J["neck"]),
-)
-"""(origin, left child, right child, upper child) of the two joints with several children."""
-
-RIGID_DIRECTIONS: dict[int, tuple[float, float, float]] = {
-    J["left_hip"]: (0.52649, -0.81484, -0.24259),
-    J["right_hip"]: (-0.60332, -0.76434, -0.22756),
-    J["spine1"]: (0.02493, 0.99969, 0.0),
-    J["neck"]: (-0.03038, 0.99954, 0.0),
-    J["left_collar"]: (0.48105, 0.86975, -0.11008),
-    J["right_collar"]: (-0.54159, 0.83399, -0.10555),
-}
-"""Unit direction of each rigid child in its group's :func:`rigid_frame`, measured on
-HumanML3D sample 012314 (constant over its frames to 1e-5); times ``BONE_LENGTHS`` it gives
-the child's offset."""
 
 SYNTHESISABLE: tuple[int, ...] = tuple(J[n] for n in ("spine1", "spine2", "neck", "left_collar", "right_collar"))
 """Joints that may be missing from a source skeleton (they are interpolated), parents first."""
@@ -257,38 +240,16 @@ def resample(positions: np.ndarray, times: np.ndarray, target_fps: float = skele
     return (1.0 - w) * positions[i0] + w * positions[i1]
 
 
-def rigid_frame(joints: np.ndarray, group: tuple[int, int, int, int]) -> np.ndarray:
-    """Orientation of a joint with several children, from the children's positions.
-
-    joints: [..., 22, 3]; group: (origin, left child, right child, upper child) as in
-    :data:`RIGID_GROUPS`. Returns rotation matrices [..., 3, 3] whose columns are the body's
-    left (right child -> left child), up (origin -> upper child, made orthogonal to left)
-    and forward (left x up) directions.
-    """
-    origin, left, right, upper = group
-    x = unit_array(joints[..., left, :] - joints[..., right, :])
-    y = joints[..., upper, :] - joints[..., origin, :]
-    y = unit_array(y - (y * x).sum(-1, keepdims=True) * x)
-    return np.stack([x, y, np.cross(x, y)], axis=-1)
-
-
 def fit_proportions(joints: np.ndarray, root_scale: float) -> np.ndarray:
-    """Pose the HumanML3D body after source joints (see the module docstring, step 4).
+    """Pose the rig after source joints (see the module docstring, step 4).
 
     joints: [..., 22, 3] source positions; root_scale: metres per source unit for the
-    root's path. Returns [..., 22, 3] metres with bone lengths ``skeleton.BONE_LENGTHS``.
+    root's path. Returns [..., 22, 3] metres: a pose of the rig
+    (:func:`motionprog.body.kinematics.project_to_skeleton`) with the root's path scaled.
     """
-    out = np.empty_like(joints)
-    out[..., 0, :] = joints[..., 0, :] * root_scale
-    frames = {group[0]: rigid_frame(joints, group) for group in RIGID_GROUPS}
-    for joint in range(1, skeleton.NUM_JOINTS):
-        parent = skeleton.PARENTS[joint]
-        if joint in RIGID_DIRECTIONS:
-            direction = frames[parent] @ unit_array(np.asarray(RIGID_DIRECTIONS[joint]))
-        else:
-            direction = unit_array(joints[..., joint, :] - joints[..., parent, :])
-        out[..., joint, :] = out[..., parent, :] + skeleton.BONE_LENGTHS[joint] * direction
-    return out
+    joints = np.asarray(joints, dtype=np.float64)
+    posed = project_to_skeleton(torch.as_tensor(joints)).numpy()
+    return posed + (root_scale - 1.0) * joints[..., :1, :]
 
 
 def place_on_floor(joints: np.ndarray) -> np.ndarray:

@@ -1,12 +1,17 @@
 """SMPL / SMPL-H / SMPL-X bodies driven by a motion's rotations, through the ``smplx`` package.
 
 Optional (``pip install 'motionprog[smpl]'``): the user gives the path of a model file they
-have (``SMPL_NEUTRAL.pkl``, ``SMPLX_NEUTRAL.npz``, ...); nothing is ever downloaded. Official
-SMPL ``.pkl`` files are Python pickles (some need ``chumpy`` to load): only open files you trust.
+have (``SMPL_NEUTRAL.pkl``, ``SMPLX_NEUTRAL.npz``, ...); nothing is ever downloaded. Model
+files are checked before ``smplx`` opens them: an ``.npz`` must hold plain arrays (no pickled
+objects), a ``.pkl`` is read with the restricted unpickler of :mod:`motionprog.io.pickles`
+(numpy arrays and scipy sparse matrices only), so a file cannot run code. ``smplx`` then loads
+a private copy of the checked bytes. Files that need more (official SMPL 1.0 pickles hold
+``chumpy`` objects) are refused unless the caller passes ``trust_pickle=True``
+(``render --trust-pickle``), which runs Python's unrestricted pickle on them.
 
 The 22 joints of a motion are the first 22 joints of every SMPL-family model, in the same
-order. The motion's rotations (:func:`motionprog.io.gltf.node_world_rotations`, from the rest
-pose with the arms down) are re-based on the model's own rest pose (a T-pose) by the shortest
+order. The motion's rotations (:func:`motionprog.body.kinematics.rig_world_rotations`, from the
+rig's T-pose) are re-based on the model's own rest pose (a T-pose too) by the shortest
 arc between the two rest directions of each bone, so every bone that continues a chain points
 exactly where the motion's bone points; hands, face and fingers keep their rest pose. Shape
 coefficients are zero (the model's mean shape). Units are metres, Y up.
@@ -15,18 +20,24 @@ coefficients are zero (the model's mean shape). Units are metres, Y up.
 from __future__ import annotations
 
 import contextlib
+import copyreg
 import io
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import scipy.sparse
 import torch
 
 from motionprog.body.rotations import quat_between, quat_inverse, quat_multiply, quat_to_axis_angle
-from motionprog.body.skeleton import NUM_JOINTS, PARENTS, RAW_OFFSETS
+from motionprog.body.kinematics import rig_world_rotations
+from motionprog.body.skeleton import CHAIN_CHILD, NUM_JOINTS, PARENTS, RIG_DIRECTIONS
 from motionprog.errors import InputError
-from motionprog.io.gltf import CONTINUATION, node_world_rotations
+from motionprog.io.limits import check_file_size
+from motionprog.io.pickles import ARRAY_GLOBALS, UnsafePickle, restricted_loads
 from motionprog.motion import Motion
 from motionprog.numerics import safe_normalize
 
@@ -57,11 +68,39 @@ class BodyModel:
         return self.J_regressor @ self.v_template
 
 
-def load_body_model(path: str | os.PathLike, kind: str | None = None) -> BodyModel:
+SMPL_GLOBALS: dict[tuple[str, str], Any] = {
+    **ARRAY_GLOBALS,
+    ("copyreg", "_reconstructor"): copyreg._reconstructor,
+    ("builtins", "object"): object,
+    **{(f"scipy.sparse.{module}", name): getattr(scipy.sparse, name)
+       for module in ("csc", "_csc", "csr", "_csr") for name in ("csc_matrix", "csr_matrix")},
+}
+"""What a body-model pickle may name: numpy arrays, and scipy sparse matrices (the joint
+regressor of SMPL files), rebuilt through ``copyreg`` on a bare ``object``."""
+TRUST_HINT = "convert the file to .npz of plain arrays, or pass --trust-pickle if you trust it (that runs its code)"
+
+
+def check_model_bytes(path: Path, data: bytes, kind: str) -> None:
+    """InputError unless ``data`` (the ``kind`` model file at ``path``) loads without running code."""
+    try:
+        if path.suffix.lower() == ".npz":
+            with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+                for key in archive.files:
+                    archive[key]
+        else:
+            restricted_loads(data, SMPL_GLOBALS, encoding="latin1")
+    except UnsafePickle as exc:
+        raise InputError(f"{path}: {exc} (body model files are loaded without running code; {TRUST_HINT})") from None
+    except Exception as exc:  # numpy, zipfile and pickle raise many kinds on a bad file
+        raise InputError(f"{path}: cannot load the {kind} model ({type(exc).__name__}: {exc})") from None
+
+
+def load_body_model(path: str | os.PathLike, kind: str | None = None, trust_pickle: bool = False) -> BodyModel:
     """Load an SMPL-family model file (.pkl or .npz) with ``smplx``; InputError naming the file.
 
     kind: one of :data:`MODEL_TYPES`; None guesses it from the file name (``smplx`` / ``smplh``
-    in the name, otherwise ``smpl``).
+    in the name, otherwise ``smpl``). trust_pickle: skip the check that the file loads
+    without running code (only for files you trust: see the module docstring).
     """
     path = Path(path)
     if not path.is_file():
@@ -74,11 +113,18 @@ def load_body_model(path: str | os.PathLike, kind: str | None = None) -> BodyMod
         import smplx
     except ImportError as exc:
         raise InputError("SMPL bodies need the smplx package: pip install 'motionprog[smpl]'") from exc
+    check_file_size(path)
+    data = path.read_bytes()
+    if not trust_pickle:
+        check_model_bytes(path, data, kind)
     options = {} if kind == "smpl" else {"ext": path.suffix.lstrip(".")}
     model_class = {"smpl": smplx.SMPL, "smplh": smplx.SMPLH, "smplx": smplx.SMPLX}[kind]
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # smplx prints notes about shape spaces
-            model = model_class(model_path=str(path), **options)
+        with tempfile.TemporaryDirectory(prefix="motionprog-body-") as folder, \
+                contextlib.redirect_stdout(io.StringIO()):  # smplx prints notes about shape spaces
+            copy = Path(folder) / path.name  # the checked bytes, whatever happens to the file meanwhile
+            copy.write_bytes(data)
+            model = model_class(model_path=str(copy), **options)
     except Exception as exc:  # pickle, numpy and smplx raise many kinds on a bad file
         raise InputError(f"{path}: cannot load the {kind} model ({type(exc).__name__}: {exc})") from exc
     shapedirs = model.shapedirs
@@ -98,11 +144,11 @@ def model_pose(joints: torch.Tensor, model: BodyModel) -> tuple[torch.Tensor, to
     """
     rest = model.rest_joints.to(joints.dtype)
     parents = model.parents.tolist()
-    children = [CONTINUATION[j] for j in range(NUM_JOINTS)]
+    children = list(CHAIN_CHILD)
     chained = [j for j in range(NUM_JOINTS) if children[j] >= 0]
     model_dirs = safe_normalize(rest[[children[j] for j in chained]] - rest[chained])
-    ours = torch.as_tensor(RAW_OFFSETS[[children[j] for j in chained]], dtype=joints.dtype)
-    world = node_world_rotations(joints)  # [T, 22, 4]
+    ours = torch.as_tensor(RIG_DIRECTIONS[[children[j] for j in chained]], dtype=joints.dtype)
+    world = rig_world_rotations(joints)  # [T, 22, 4]
     world[:, chained] = quat_multiply(world[:, chained], quat_between(model_dirs, ours))
     leaves = [j for j in range(1, NUM_JOINTS) if children[j] < 0]
     world[:, leaves] = world[:, [PARENTS[j] for j in leaves]]

@@ -117,16 +117,27 @@ class InRange:
     span: Span
 
 
-Expr = Quantity | Name | String | Attr | Call | Vector | Unary | Binary | Relation | InRange
+@dataclass(frozen=True)
+class At:
+    """``value @ instant``: a value taken at one instant instead of at each frame."""
+
+    value: Expr
+    instant: Instant
+    span: Span
+
+
+Expr = Quantity | Name | String | Attr | Call | Vector | Unary | Binary | Relation | InRange | At
 
 
 @dataclass(frozen=True)
 class Instant:
-    """A time instant: kind ``start``, ``end``, ``frame`` (value = frame number) or ``quantity``."""
+    """A time instant: kind ``start``, ``end``, ``frame`` (value = frame number), ``quantity``,
+    or ``+`` / ``-`` (the instant ``base`` shifted by the time ``value``: ``end - 1 s``)."""
 
     kind: str
     value: Quantity | None
     span: Span
+    base: Instant | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +177,10 @@ class Constraint:
 
 @dataclass(frozen=True)
 class Objective:
-    """``[label:] [TIME:] maximize|minimize EXPR [when C] [weight W]``."""
+    """``[label:] [TIME:] maximize|minimize EXPR [until T] [when C] [weight W]``.
+
+    ``until``: the value at which the goal is met (pushing stops), None to push without end.
+    """
 
     label: str | None
     time: Time | None
@@ -175,6 +189,7 @@ class Objective:
     when: Expr | None
     weight: Quantity | None
     span: Span
+    until: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -198,10 +213,12 @@ class Header:
 
 @dataclass(frozen=True)
 class Relax:
-    """``relax yaw, xz``."""
+    """``relax yaw, xz`` or ``relax yaw about (x, z)``; ``pivots`` pairs each item with the point
+    it turns about (None: the origin), empty when no item has one."""
 
     items: tuple[str, ...]
     span: Span
+    pivots: tuple[Expr | None, ...] = ()
 
 
 @dataclass(frozen=True)

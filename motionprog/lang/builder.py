@@ -1,5 +1,7 @@
 """Build programs from Python instead of text; the result checks and compiles exactly as text.
 
+The builder makes the syntax tree the parser would make and hands it to the checker as it is.
+
 Expressions are ``Expr`` wrappers around AST nodes with Python operators::
 
     from motionprog.lang import builder as mb
@@ -16,18 +18,20 @@ Expressions are ``Expr`` wrappers around AST nodes with Python operators::
 
 Operators: ``+ - * /``, unary ``-``, ``< <= > >=`` (relations), ``&`` (and), ``|`` (or), ``~`` (not);
 methods ``eq(other, within=None)``, ``near(other, within=None)``, ``in_range(low, high)``,
-``inside/outside/above/below(obj)``, ``implies(other)``; attributes ``.x .y .z .xz ...`` and
+``inside/outside/above/below(obj)``, ``implies(other)``, ``at(instant)`` (``x @ instant``); attributes ``.x .y .z .xz ...`` and
 object properties (``.top``). Python numbers become bare numbers; ``q(value, unit)`` adds a unit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import fields, is_dataclass, replace
 
 from motionprog.lang import ast
 from motionprog.lang.diagnostics import Span
-from motionprog.lang.formatter import format_module
-from motionprog.lang.program import Program, compile
+from motionprog.lang.formatter import format_module, format_statement
+from motionprog.lang.program import Program, compile_module
 
 SPAN = Span("<builder>", 1, 1, 1, 1, "")
 """Builder nodes have no source text."""
@@ -122,6 +126,10 @@ class Expr:
     def below(self, obj: Expr) -> Expr:
         return self._relation("below", obj)
 
+    def at(self, instant) -> Expr:
+        """``self @ instant``: the value at one instant (``"start"``, ``("end", "-", q(1, "s"))``, ...)."""
+        return Expr(ast.At(self.node, _instant(instant), SPAN))
+
     def in_range(self, low, high) -> Expr:
         """``self in [low, high]``."""
         return Expr(ast.InRange(self.node, _node(low), _node(high), SPAN))
@@ -172,9 +180,12 @@ point, line, plane, box, sphere, cylinder, mesh = (
 
 
 def _instant(value) -> ast.Instant:
-    """``"start"``, ``"end"``, ``("frame", 30)`` or a quantity such as ``q(2, "s")``."""
-    if value in ("start", "end"):
+    """``"start"``, ``"end"``, ``("frame", 30)``, a quantity such as ``q(2, "s")``, or a shifted
+    instant ``(instant, "+" | "-", quantity)`` such as ``("end", "-", q(1, "s"))``."""
+    if isinstance(value, str) and value in ("start", "end"):
         return ast.Instant(value, None, SPAN)
+    if isinstance(value, tuple) and len(value) == 3 and value[1] in ("+", "-"):
+        return ast.Instant(value[1], _node(value[2]), SPAN, _instant(value[0]))
     if isinstance(value, tuple) and value[0] == "frame":
         return ast.Instant("frame", ast.Quantity(float(value[1]), "frames", SPAN, f"{value[1]} frames"), SPAN)
     return ast.Instant("quantity", _node(value), SPAN)
@@ -215,8 +226,10 @@ class ProgramBuilder:
         self.statements.append(ast.Import(library, SPAN))
         return self
 
-    def relax(self, *items: str) -> ProgramBuilder:
-        self.statements.append(ast.Relax(tuple(items), SPAN))
+    def relax(self, *items: str, about=None) -> ProgramBuilder:
+        """``relax yaw, xz``; ``about=(x, z)`` turns the yaw about that ground point."""
+        pivots = tuple(_node(about) if item == "yaw" else None for item in items) if about is not None else ()
+        self.statements.append(ast.Relax(tuple(items), SPAN, pivots))
         return self
 
     def scene(self, **objects: ast.Call) -> ProgramBuilder:
@@ -242,17 +255,43 @@ class ProgramBuilder:
         return self
 
     def objective(self, goal: str, value: Expr, time: ast.Time | None = None, when: Expr | None = None,
-                  weight: float | None = None, label: str | None = None) -> ProgramBuilder:
-        """``maximize`` or ``minimize`` a scalar."""
+                  weight: float | None = None, label: str | None = None, until=None) -> ProgramBuilder:
+        """``maximize`` or ``minimize`` a scalar, ``until`` a value that is enough (or without end)."""
         self.statements.append(ast.Objective(
             label, time, goal, value.node, None if when is None else when.node,
-            None if weight is None else _node(weight), SPAN))
+            None if weight is None else _node(weight), SPAN, None if until is None else _node(until)))
         return self
 
     def source(self) -> str:
         """The program as canonical text."""
         return format_module(ast.Module(tuple(self.statements), (), "<builder>", ""))
 
-    def compile(self, frames: int | None = None, filename: str = "<builder>") -> Program:
-        """Check and compile; raises ProgramError with diagnostics on errors."""
-        return compile(self.source(), filename=filename, frames=frames)
+    def module(self, filename: str = "<builder>") -> ast.Module:
+        """The statements as a syntax tree; statement k is "line" k of ``filename`` in diagnostics,
+        with its canonical text as the quoted line."""
+        statements = tuple(_located(statement, filename, k) for k, statement in enumerate(self.statements, 1))
+        return ast.Module(statements, (), filename, "")
+
+    def compile(self, frames: int | None = None, filename: str = "<builder>",
+                allow_paths: Iterable[str | os.PathLike] = ()) -> Program:
+        """Check and compile the syntax tree as it is (no text is printed or parsed); raises
+        ProgramError with diagnostics on errors. Relative mesh and import paths start at the
+        directory of ``filename`` (the current one for ``<builder>``)."""
+        return compile_module(self.module(filename), frames, allow_paths)
+
+
+def _located(statement: ast.Statement, filename: str, line: int) -> ast.Statement:
+    """``statement`` with every span replaced by one covering its canonical text at ``line``."""
+    text = format_statement(statement).splitlines()[0]
+    return _respan(statement, Span(filename, line, 1, line, len(text) + 1, text))
+
+
+def _respan(node, span: Span):
+    """``node`` with every ``span`` / ``name_span`` field, at any depth, set to ``span``."""
+    if isinstance(node, tuple):
+        return tuple(_respan(item, span) for item in node)
+    if not is_dataclass(node) or isinstance(node, Span):
+        return node
+    changes = {f.name: span if f.name in ("span", "name_span") else _respan(getattr(node, f.name), span)
+               for f in fields(node)}
+    return replace(node, **changes)

@@ -6,9 +6,12 @@ docs/language.md documents the same table.
 
 from __future__ import annotations
 
+import importlib.resources
 from dataclasses import asdict, dataclass
 
 from motionprog.body.skeleton import ALIASES, GROUPS, JOINT_NAMES
+from motionprog.lang import ast
+from motionprog.lang.parser import parse
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,21 @@ FUNCTIONS: tuple[Builtin, ...] = (
     Builtin("norm", "function", "norm(v)", "unit of v", "length of a vector", (1, 1)),
     Builtin("abs", "function", "abs(x)", "unit of x", "absolute value", (1, 1)),
     Builtin("min", "function", "min(x) | min(a, b, ...)", "unit of x",
-            "one argument: minimum over the frames of the statement's window; several: pointwise minimum", (1, -1)),
+            "one argument: minimum over the frames of the statement's window (per component of a vector); "
+            "several numbers: pointwise minimum", (1, -1)),
     Builtin("max", "function", "max(x) | max(a, b, ...)", "unit of x",
-            "one argument: maximum over the frames of the statement's window; several: pointwise maximum", (1, -1)),
-    Builtin("mean", "function", "mean(x)", "unit of x", "mean over the frames of the statement's window", (1, 1)),
+            "one argument: maximum over the frames of the statement's window (per component of a vector); "
+            "several numbers: pointwise maximum", (1, -1)),
+    Builtin("mean", "function", "mean(x)", "unit of x",
+            "mean over the frames of the statement's window (a vector: per component, mean(left_wrist.xz))", (1, 1)),
+    Builtin("highest", "function", "highest(x)", "unit of x",
+            "at each frame, the largest value over the joints of a group: highest(hands.y) is the higher hand", (1, 1)),
+    Builtin("lowest", "function", "lowest(x)", "unit of x",
+            "at each frame, the smallest value over the joints of a group: lowest(distance(hands, cup)) is the "
+            "nearer hand's distance", (1, 1)),
+    Builtin("centroid", "function", "centroid(x)", "unit of x",
+            "at each frame, the mean over the joints of a group: centroid(body.xz) is the body's centre on the "
+            "ground", (1, 1)),
     Builtin("collide", "function", "collide(part, obj)", "m",
             "predicate: body capsules of part (body, a group or a joint) intersect obj; margin = penetration depth", (2, 2)),
 )
@@ -79,17 +93,58 @@ ATOMS: tuple[Builtin, ...] = (
     Builtin("facing", "atom", "facing", "1", "horizontal unit vector the body faces, (x, 0, z)"),
 )
 
+CONSTRUCTS: tuple[Builtin, ...] = (
+    Builtin("@", "construct", "value @ instant", "unit of value",
+            "the value at one instant, e.g. pelvis.xz @ start, head.y @ 2 s, hand.y @ (end - 1 s)"),
+    Builtin("shift", "construct", "instant + time | instant - time", "s",
+            "an instant shifted by a time: end - 1 s, start + 10 %, during 2 s .. end - 0.5 s"),
+    Builtin("until", "construct", "minimize EXPR until T | maximize EXPR until T", "unit of EXPR",
+            "a goal that is met (and stops pulling) once its value reaches T: minimize distance(a, b) until 1 cm"),
+    Builtin("relax", "construct", "relax yaw | relax xz | relax yaw, xz | relax yaw about (x, z)", "m",
+            "the constraints hold up to a turn about Y (through the origin or the ground point (x, z)) and/or a "
+            "shift along the ground, chosen by the optimizer"),
+)
+"""Forms beyond function calls that the prompt lists with the built-ins."""
+
 COMPONENTS: dict[str, tuple[int, ...]] = {
     "x": (0,), "y": (1,), "z": (2,), "xz": (0, 2), "xy": (0, 1), "yz": (1, 2),
 }
 """Component suffixes of 3-vectors and the axes they select."""
 
 
+def library() -> dict[str, list[dict[str, str]]]:
+    """The standard library (``import "name"``): per module, each ``def``'s signature and the
+    comment written above it."""
+    modules = {}
+    for resource in sorted(importlib.resources.files("motionprog.constraints").iterdir(), key=lambda r: r.name):
+        if resource.name.endswith(".mprog"):
+            module, _ = parse(resource.read_text(encoding="utf-8"), resource.name)
+            modules[resource.name.removesuffix(".mprog")] = _documented_defs(module) if module else []
+    return modules
+
+
+def _documented_defs(module: ast.Module) -> list[dict[str, str]]:
+    """``{"signature", "doc"}`` of each ``def``: the comment lines directly above it, joined."""
+    lines = {comment.line: comment.text.lstrip("#").strip() for comment in module.comments}
+    entries = []
+    for statement in module.statements:
+        if isinstance(statement, ast.Def):
+            above, line = [], statement.span.line - 1
+            while line in lines:
+                above.insert(0, lines[line])
+                line -= 1
+            entries.append({"signature": f"{statement.name}({', '.join(statement.params)})", "doc": " ".join(above)})
+    return entries
+
+
 def catalogue() -> dict[str, object]:
-    """Every built-in, for documentation and the LLM prompt: functions, scene objects with
-    parameters and properties, body atoms, joints, aliases, groups and components."""
+    """Every built-in, for documentation and the LLM prompt: functions, constructs, scene objects
+    with parameters and properties, body atoms, joints, aliases, groups, components and the
+    standard library."""
     return {
         "functions": [asdict(b) for b in FUNCTIONS],
+        "constructs": [asdict(b) for b in CONSTRUCTS],
+        "library": library(),
         "objects": [asdict(b) | {"parameters": PARAMETERS[b.name], "properties": PROPERTIES[b.name]}
                     for b in OBJECTS],
         "atoms": [asdict(b) for b in ATOMS],

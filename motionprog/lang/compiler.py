@@ -50,10 +50,24 @@ def value(node: ir.Value, ctx: Context) -> Tensor:
         return {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div}[node.op](a, b)
     if isinstance(node, ir.Aggregate):
         return _aggregate(node.op, value(node.value, ctx), ctx)
+    if isinstance(node, ir.Across):
+        return _across(node.op, value(node.value, ctx), ctx.temperature)
+    if isinstance(node, ir.At):
+        x = value(node.value, ctx)
+        return x if x.shape[1] == 1 else x[:, node.frame : node.frame + 1]
     if isinstance(node, ir.SignedDistance):
         points = value(node.value, ctx)
         return ctx.objects[node.object].signed_distance(points).unsqueeze(-1)
     return _function(node.name, [value(a, ctx) for a in node.args], ctx.temperature)
+
+
+def constant(node: ir.Value, objects: dict[str, object]) -> tuple[float, ...] | None:
+    """The components of a value that does not depend on the motion (None when it does)."""
+    if ir.uses_body(node):
+        return None
+    still = torch.zeros(1, 1, 22, 3, dtype=torch.float64)
+    ctx = Context(still, objects, torch.ones(1, dtype=torch.bool), 0.0)
+    return tuple(value(node, ctx).reshape(-1).tolist())
 
 
 def _function(name: str, args: list[Tensor], temperature: float) -> Tensor:
@@ -98,6 +112,14 @@ def _aggregate(op: str, x: Tensor, ctx: Context) -> Tensor:
         return (x * weights).sum(1, keepdim=True) / weights.sum().clamp(min=1)
     extremum = smooth_min if op == "min" else smooth_max
     return extremum(x, dim=1, temperature=ctx.temperature, mask=mask).unsqueeze(1)
+
+
+def _across(op: str, x: Tensor, temperature: float) -> Tensor:
+    """max/min/mean of ``x`` [B, T, J, C] over its joints -> [B, T, 1, C]."""
+    if op == "mean":
+        return x.mean(dim=2, keepdim=True)
+    extremum = smooth_min if op == "min" else smooth_max
+    return extremum(x, dim=2, temperature=temperature).unsqueeze(2)
 
 
 def predicate(node: ir.Predicate, ctx: Context) -> Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass, replace
 
 from motionprog.body.skeleton import FPS
-from motionprog.lang import ast
+from motionprog.lang import ast, ir
 from motionprog.lang.formatter import format_expr
 
 RELATION_WORDS = {
@@ -88,12 +88,26 @@ def window_words(quantifier: str, frames: tuple[int, ...], total: int) -> str:
     return f"averaged over the frames {span}" if quantifier == "mean" else f"at {every} {span}"
 
 
+def relax_words(relax: ir.Relax) -> str:
+    """``holds up to a turn about Y and a shift along the ground`` (what a relaxed program frees)."""
+    turn = ""
+    if relax.yaw:
+        through = "" if relax.pivot == (0.0, 0.0) else f" through ({relax.pivot[0]:g}, {relax.pivot[1]:g})"
+        turn = f"a turn about Y{through}"
+    shift = "a shift along the ground" if relax.xz else ""
+    return "holds up to " + " and ".join(part for part in (turn, shift) if part)
+
+
 def describe(statement: ast.Constraint | ast.Objective, frames: tuple[int, ...], total: int,
              defs: dict[str, ast.Def] | None = None) -> str:
     """One sentence for a constraint or objective (window resolved to frames; ``defs`` the
     user functions in scope, spelled out in the sentence)."""
     if isinstance(statement, ast.Objective):
-        what = f"{statement.goal} {format_expr(statement.value)}, {window_words('mean', frames, total)}"
+        what = f"{statement.goal} {format_expr(statement.value)}"
+        if statement.until is not None:
+            bound = "at most" if statement.goal == "minimize" else "at least"
+            what += f" until it is {bound} {format_expr(statement.until)}"
+        what += f", {window_words('mean', frames, total)}"
     else:
         quantifier = statement.time.quantifier if statement.time.quantifier != "at" else "always"
         what = f"{phrase(statement.predicate, defs)}, {window_words(quantifier, frames, total)}"

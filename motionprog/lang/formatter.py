@@ -22,7 +22,7 @@ def _precedence(node: ast.Expr) -> int:
         return PRECEDENCE[node.op]
     if isinstance(node, (ast.Relation, ast.InRange)):
         return PRECEDENCE["relation"]
-    if isinstance(node, ast.Attr):
+    if isinstance(node, (ast.Attr, ast.At)):
         return PRECEDENCE["postfix"]
     return PRECEDENCE["atom"]
 
@@ -54,8 +54,10 @@ def format_expr(node: ast.Expr) -> str:
         return _quote(node.value)
     if isinstance(node, ast.Attr):
         base = format_expr(node.value)
-        needs = _precedence(node.value) < PRECEDENCE["postfix"] or isinstance(node.value, ast.Quantity)
+        needs = _precedence(node.value) < PRECEDENCE["postfix"] or isinstance(node.value, (ast.Quantity, ast.At))
         return f"({base}).{node.name}" if needs else f"{base}.{node.name}"
+    if isinstance(node, ast.At):
+        return f"{_wrap(node.value, PRECEDENCE['postfix'])} @ {format_instant(node.instant, atom=True)}"
     if isinstance(node, ast.Call):
         return f"{node.function}({', '.join(_format_arg(a) for a in node.args)})"
     if isinstance(node, ast.Vector):
@@ -83,12 +85,16 @@ def _format_arg(arg: ast.Expr | ast.KeywordArg) -> str:
     return f"{arg.name} = {format_expr(arg.value)}" if isinstance(arg, ast.KeywordArg) else format_expr(arg)
 
 
-def format_instant(instant: ast.Instant) -> str:
-    """``start``, ``end``, ``frame 30``, ``2 s``."""
+def format_instant(instant: ast.Instant, atom: bool = False) -> str:
+    """``start``, ``end``, ``frame 30``, ``2 s``, ``end - 1 s``; in parentheses when ``atom``
+    asks for one piece (after ``@``) and the instant is a shifted one."""
     if instant.kind in ("start", "end"):
         return instant.kind
     if instant.kind == "frame":
         return f"frame {instant.value.text.split()[0]}"
+    if instant.kind in ("+", "-"):
+        text = f"{format_instant(instant.base)} {instant.kind} {format_quantity(instant.value)}"
+        return f"({text})" if atom else text
     return format_quantity(instant.value)
 
 
@@ -127,7 +133,9 @@ def format_statement(statement: ast.Statement, indent: str = "  ") -> str:
             options.append(f"model {_quote(statement.model)}")
         return "".join(parts) + "".join((", " if i or statement.length else " ") + o for i, o in enumerate(options))
     if isinstance(statement, ast.Relax):
-        return "relax " + ", ".join(statement.items)
+        pivots = statement.pivots or (None,) * len(statement.items)
+        return "relax " + ", ".join(item + (f" about {_wrap(pivot, PRECEDENCE['+'])}" if pivot is not None else "")
+                                    for item, pivot in zip(statement.items, pivots))
     if isinstance(statement, ast.Scene):
         body = "".join(f"{indent}{format_scene_object(o)}\n" for o in statement.objects)
         return "scene {\n" + body + "}"
@@ -142,7 +150,8 @@ def format_statement(statement: ast.Statement, indent: str = "  ") -> str:
         strength = "soft " if statement.strength == "soft" else ""
         return f"{label}{strength}{format_time(statement.time)}: {format_expr(statement.predicate)}{tail}"
     time = f"{format_time(statement.time)}: " if statement.time is not None else ""
-    return f"{label}{time}{statement.goal} {format_expr(statement.value)}{tail}"
+    until = f" until {_wrap(statement.until, PRECEDENCE['+'])}" if statement.until is not None else ""
+    return f"{label}{time}{statement.goal} {format_expr(statement.value)}{until}{tail}"
 
 
 def format_scene_object(item: ast.SceneObject) -> str:

@@ -8,7 +8,7 @@ same program built with ``builder`` give equal IR (``source``/``description`` do
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 
 from motionprog.geometry import Primitive
 
@@ -74,6 +74,22 @@ class Aggregate:
 
 
 @dataclass(frozen=True)
+class Across:
+    """``max``/``min``/``mean`` of a value over the joints of its group, at each frame -> [B, T, 1, C]."""
+
+    op: str
+    value: Value
+
+
+@dataclass(frozen=True)
+class At:
+    """``value @ instant``: the value at one frame, broadcast over the frames -> [B, 1, J, C]."""
+
+    value: Value
+    frame: int
+
+
+@dataclass(frozen=True)
 class SignedDistance:
     """Signed distance from positions to a scene object's surface, metres (negative inside)."""
 
@@ -81,7 +97,7 @@ class SignedDistance:
     value: Value
 
 
-Value = Const | Joints | Com | Facing | Component | Arith | Fn | Aggregate | SignedDistance
+Value = Const | Joints | Com | Facing | Component | Arith | Fn | Aggregate | Across | At | SignedDistance
 
 # ---- predicates ---------------------------------------------------------------------------
 
@@ -127,7 +143,8 @@ class Constraint:
 
     quantifier: ``always`` (minimum over frames), ``eventually`` (maximum), or for objectives
     ``mean``. body: a Predicate (constraints) or a scalar Value (objectives, sign applied so
-    larger is better). when: per-frame condition, ``when C`` = ``C implies body``.
+    larger is better). when: per-frame condition, ``when C`` = ``C implies body``. stop: for an
+    objective with ``until T``, the margin at which it is met (``T`` to maximize, ``-T`` to minimize).
     """
 
     name: str
@@ -139,8 +156,19 @@ class Constraint:
     frames: tuple[int, ...]
     body: Predicate | Value
     when: Predicate | None = None
+    stop: float | None = None
     source: str = field(default="", compare=False)
     description: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class Relax:
+    """The rigid placement a relaxed program frees: a turn about the vertical line through
+    ``pivot`` (x, z metres) when ``yaw``, a shift along the ground when ``xz``."""
+
+    yaw: bool = False
+    xz: bool = False
+    pivot: tuple[float, float] = (0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -152,6 +180,25 @@ class Program:
     fps: int
     seeds: int
     model: str | None
-    relax: tuple[str, ...]
+    relax: Relax
     scene: tuple[tuple[str, Primitive], ...]
     constraints: tuple[Constraint, ...]
+
+
+def children(node: object) -> list[object]:
+    """The IR nodes directly below ``node``."""
+    values = [getattr(node, f.name) for f in fields(node)] if is_dataclass(node) else []
+    return [c for value in values for c in (value if isinstance(value, tuple) else (value,)) if is_dataclass(c)]
+
+
+def uses_body(node: object) -> bool:
+    """Whether an IR node reads the joints (directly or through com, facing, collide)."""
+    if isinstance(node, (Joints, Com, Facing, Collide)):
+        return True
+    return any(uses_body(child) for child in children(node))
+
+
+def named_joints(node: object) -> set[int]:
+    """Indices of the joints an IR node names (``Joints`` and ``Collide``; not ``com``/``facing``)."""
+    own = set(node.indices) if isinstance(node, (Joints, Collide)) else set()
+    return own.union(*(named_joints(child) for child in children(node)))

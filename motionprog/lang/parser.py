@@ -259,7 +259,12 @@ class _ToAst(Transformer):
         return ("model", _unquote(children[0]))
 
     def relax_stmt(self, meta, children):
-        return ast.Relax(tuple(str(c) for c in children), self._span(meta))
+        pivots = tuple(pivot for _, pivot in children)
+        return ast.Relax(tuple(name for name, _ in children), self._span(meta),
+                         pivots if any(p is not None for p in pivots) else ())
+
+    def relax_item(self, meta, children):
+        return str(children[0]), children[1]
 
     def scene_stmt(self, meta, children):
         return ast.Scene(tuple(children), self._span(meta))
@@ -284,8 +289,8 @@ class _ToAst(Transformer):
         return ast.Constraint(label, strength, time, predicate, when, weight, self._span(meta))
 
     def objective_stmt(self, meta, children):
-        label, time, goal, value, when, weight = children
-        return ast.Objective(label, time, goal, value, when, weight, self._span(meta))
+        label, time, goal, value, until, when, weight = children
+        return ast.Objective(label, time, goal, value, when, weight, self._span(meta), until)
 
     def label(self, meta, children):
         return str(children[0])
@@ -297,6 +302,8 @@ class _ToAst(Transformer):
 
     def when(self, meta, children):
         return children[0]
+
+    until = when
 
     def weight(self, meta, children):
         token = children[0]
@@ -338,6 +345,12 @@ class _ToAst(Transformer):
     def instant_quantity(self, meta, children):
         return ast.Instant("quantity", children[0], self._span(meta))
 
+    def instant_add(self, meta, children):
+        return ast.Instant("+", children[1], self._span(meta), children[0])
+
+    def instant_sub(self, meta, children):
+        return ast.Instant("-", children[1], self._span(meta), children[0])
+
     # ---- expressions
     def quantity(self, meta, children):
         number, unit = children
@@ -352,6 +365,9 @@ class _ToAst(Transformer):
 
     def attr(self, meta, children):
         return ast.Attr(children[0], str(children[1]), self._span(meta))
+
+    def at_instant(self, meta, children):
+        return ast.At(children[0], children[1], self._span(meta))
 
     def call(self, meta, children):
         name, args = children

@@ -5,7 +5,9 @@ See docs/architecture.md for the contract the optimizer relies on.
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,12 +15,12 @@ import torch
 from torch import Tensor
 
 from motionprog.errors import InputError
-from motionprog.lang import ir
+from motionprog.lang import ast, ir
 from motionprog.lang.checker import check
 from motionprog.lang.compiler import Context, margin
 from motionprog.lang.diagnostics import Diagnostic, ProgramError, error, has_errors
-from motionprog.lang.parser import MAX_BYTES, parse
-from motionprog.numerics import violation
+from motionprog.lang.imports import parse_file, read_text_file, refusal
+from motionprog.numerics import smooth_min, violation
 
 LOSS_TEMPERATURE = 0.01
 """Smooth min/max temperature and hinge softness of the loss, in each constraint's unit."""
@@ -26,7 +28,13 @@ LOSS_TEMPERATURE = 0.01
 
 @dataclass(frozen=True)
 class ConstraintInfo:
-    """What a report says about a constraint or objective."""
+    """What a report says about a constraint or objective.
+
+    ``joints``: indices of the joints it names (a joint, an alias or a group, ``collide``
+    included; ``com`` and ``facing`` name none), taken from the checked IR, sorted.
+    ``stop``: for an objective with ``until T``, the margin at which it is met (``T`` for
+    maximize, ``-T`` for minimize, as margins are signed so larger is better); else None.
+    """
 
     name: str
     source: str
@@ -35,14 +43,26 @@ class ConstraintInfo:
     unit: str
     kind: str
     description: str
+    joints: tuple[int, ...] = ()
+    stop: float | None = None
+
+    @classmethod
+    def of(cls, constraint: ir.Constraint) -> ConstraintInfo:
+        """The report facts of one checked constraint."""
+        named = ir.named_joints(constraint.body) | (ir.named_joints(constraint.when) if constraint.when else set())
+        return cls(constraint.name, constraint.source, constraint.hard, constraint.weight, constraint.unit,
+                   constraint.kind, constraint.description, tuple(sorted(named)), constraint.stop)
 
 
 class Program:
     """A checked, compiled program: margins and loss over joints ``[B, T, 22, 3]``.
 
     Attributes follow docs/architecture.md: ``text``, ``frames``, ``fps``, ``seeds``, ``model``,
-    ``relaxed``, ``constraints`` (ConstraintInfo), ``scene`` (geometry objects with
-    ``to_dict()``), and ``ir`` (the checked program).
+    ``relax`` (``ir.Relax``: which placement is free, and the pivot of the turn), ``relaxed``
+    (either is free), ``constraints`` (ConstraintInfo), ``scene`` (geometry objects with
+    ``to_dict()``), and ``ir`` (the checked program). ``finish_line`` [K] (float64): a seed
+    needs no more work once ``margins >= finish_line`` everywhere (0 for constraints, the
+    ``until`` value of objectives that have one, +inf for other objectives).
     """
 
     def __init__(self, program: ir.Program, diagnostics: tuple[Diagnostic, ...] = ()):
@@ -52,14 +72,15 @@ class Program:
         self.fps = program.fps
         self.seeds = program.seeds
         self.model = program.model
-        self.relaxed = bool(program.relax)
+        self.relax = program.relax
+        self.relaxed = program.relax.yaw or program.relax.xz
         self.scene = tuple(obj for _, obj in program.scene)
         self.diagnostics = diagnostics
-        self.constraints = tuple(
-            ConstraintInfo(c.name, c.source, c.hard, c.weight, c.unit, c.kind, c.description)
-            for c in program.constraints
-        )
+        self.constraints = tuple(ConstraintInfo.of(c) for c in program.constraints)
         self._objects = dict(program.scene)
+        self._weights = torch.tensor([c.weight for c in program.constraints], dtype=torch.float64)
+        self._objective = torch.tensor([c.kind == "objective" for c in program.constraints], dtype=torch.bool)
+        self.finish_line = torch.tensor([finish_line(c) for c in program.constraints], dtype=torch.float64)
         self._windows = torch.zeros(len(program.constraints), max(program.frames, 1), dtype=torch.bool)
         for k, constraint in enumerate(program.constraints):
             self._windows[k, list(constraint.frames)] = True
@@ -91,57 +112,78 @@ class Program:
         return self._evaluate(joints, 0.0)[1]
 
     def loss(self, joints: Tensor, temperature: float = LOSS_TEMPERATURE) -> Tensor:
-        """[B]: sum of weighted smooth hinges of constraint margins minus weighted objective values."""
+        """[B]: sum of weighted smooth hinges of constraint margins minus weighted objective values
+        (an objective with ``until`` counts up to its finish line: smooth ``min(value, stop)``)."""
         margins = self._evaluate(joints, temperature)[0]
-        weights = torch.tensor([c.weight for c in self.constraints], dtype=joints.dtype, device=joints.device)
-        objective = torch.tensor([c.kind == "objective" for c in self.constraints], device=joints.device)
-        terms = torch.where(objective, -margins, violation(margins, temperature))
+        weights = self._weights.to(device=joints.device, dtype=joints.dtype)
+        objective = self._objective.to(joints.device)
+        line = self.finish_line.to(device=joints.device, dtype=joints.dtype)
+        reached = smooth_min(torch.stack([margins, line.expand_as(margins)], dim=-1), temperature=temperature)
+        terms = torch.where(objective, -reached, violation(margins, temperature))
         return (terms * weights).sum(dim=-1)
 
 
+def finish_line(constraint: ir.Constraint) -> float:
+    """The margin from which a constraint or objective needs no more work: 0 for a constraint,
+    the ``until`` value for an objective with one, infinity for an objective without."""
+    if constraint.kind != "objective":
+        return 0.0
+    return math.inf if constraint.stop is None else constraint.stop
+
+
 def read_source(path: str | os.PathLike) -> tuple[str | None, list[Diagnostic]]:
-    """The text of a program file, or a diagnostic (missing, too large, not UTF-8 text)."""
+    """The text of a program file, or a diagnostic (missing, a device or system file, too large,
+    not UTF-8 text). The diagnostic never holds the file's content."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return None, [error("E102", f"{path} is too large ({size / 1e6:.1f} MB; the limit is "
-                                f"{MAX_BYTES / 1e6:.0f} MB)", None)]
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, [error("E102", f"cannot read {path}: {exc.strerror or exc}", None)]
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError:
-        return None, [error("E102", f"{path} is not UTF-8 text", None)]
+    problem = refusal(path, (path.resolve().parent,))
+    text = None
+    if problem is None:
+        text, problem = read_text_file(path)
+    if problem and problem.startswith("cannot find"):
+        problem = f"cannot read {path}: no such file"
+    return (text, []) if problem is None else (None, [error("E102", problem, None)])
 
 
-def check_text(source: str, filename: str = "<program>", frames: int | None = None
-                 ) -> tuple[ir.Program | None, list[Diagnostic]]:
-    """Parse and check source text: (IR or None, every diagnostic)."""
-    module, diagnostics = parse(source, filename)
+def check_text(source: str, filename: str = "<program>", frames: int | None = None,
+               allow_paths: Iterable[str | os.PathLike] = ()) -> tuple[ir.Program | None, list[Diagnostic]]:
+    """Parse and check source text: (IR or None, every diagnostic).
+
+    A file that fails to parse is quoted only when it is a ``.mprog`` file or text given directly
+    (docs/security.md); ``allow_paths`` lists directories outside the program's own that its
+    imports and meshes may read.
+    """
+    module, diagnostics = parse_file(source, filename)
     if module is None:
         return None, diagnostics
-    return check(module, frames)
+    return check(module, frames, allow_paths)
 
 
-def compile(source_or_path: str | os.PathLike, *, filename: str | None = None,
-            frames: int | None = None) -> Program:
-    """Compile a program given as source text or as a path to a ``.mprog`` file.
-
-    A ``Path``, or a one-line string ending in ``.mprog``, is read as a file. ``frames``
-    overrides the header's length. Raises ``ProgramError`` (with ``.diagnostics``) on errors.
-    """
-    is_path = isinstance(source_or_path, os.PathLike) or (
-        "\n" not in source_or_path and source_or_path.strip().endswith(".mprog"))
-    if is_path:
-        text, diagnostics = read_source(source_or_path)
-        filename = filename or str(source_or_path)
-        if text is None:
-            raise ProgramError(diagnostics)
-    else:
-        text = source_or_path
-    program, diagnostics = check_text(text, filename or "<program>", frames)
+def compile_module(module: ast.Module, frames: int | None = None,
+                   allow_paths: Iterable[str | os.PathLike] = ()) -> Program:
+    """Check and compile a syntax tree (parsed, or made by the builder); ProgramError on errors."""
+    program, diagnostics = check(module, frames, allow_paths)
     if program is None or has_errors(diagnostics):
         raise ProgramError(diagnostics)
     return Program(program, tuple(diagnostics))
+
+
+def compile(source_or_path: str | os.PathLike, *, filename: str | None = None,
+            frames: int | None = None, allow_paths: Iterable[str | os.PathLike] = ()) -> Program:
+    """Compile a program given as source text or as a path to a ``.mprog`` file.
+
+    A ``Path``, or a one-line string ending in ``.mprog``, is read as a file. ``frames``
+    overrides the header's length; ``allow_paths`` are directories outside the program's own
+    that its imports and meshes may read. Raises ``ProgramError`` (with ``.diagnostics``) on errors.
+    """
+    is_path = isinstance(source_or_path, os.PathLike) or (
+        "\n" not in source_or_path and source_or_path.strip().endswith(".mprog"))
+    text, filename = source_or_path, filename or "<program>"
+    if is_path:
+        text, diagnostics = read_source(source_or_path)
+        filename = filename if filename != "<program>" else str(source_or_path)
+        if text is None:
+            raise ProgramError(diagnostics)
+    module, diagnostics = parse_file(text, filename)
+    if module is None:
+        raise ProgramError(diagnostics)
+    return compile_module(module, frames, allow_paths)

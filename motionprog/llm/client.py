@@ -1,14 +1,34 @@
-"""The OpenAI-compatible chat client: one request, bounded in time, retries and tokens.
+"""The OpenAI-compatible chat client: one request, bounded in time, retries, size and tokens.
 
-Built on the official ``openai`` package (the ``llm`` extra). Any server speaking the
-chat-completions wire format works (OpenAI, vLLM, llama.cpp, Ollama...). The library never
-reads environment variables: the CLI resolves flags and ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``
-and passes them in. The API key is held only by the client object: it is never part of an
-error message, a log line, a report or a file.
+It speaks the chat-completions wire format over the standard library's HTTP client, so any
+server that does works (OpenAI, vLLM, llama.cpp, Ollama...). Every bound is the client's own:
+
+- ``timeout_s`` is a total deadline for one HTTP request (connect, send, every read): at the
+  deadline the socket is shut down, so a server dripping a byte at a time cannot hold it;
+- retries (429, 5xx, timeouts, lost connections) wait 0.5 s doubling, and a ``Retry-After``
+  is obeyed only up to the same :data:`MAX_BACKOFF_S` cap;
+- a reply body over :data:`MAX_REPLY_BYTES` is refused unread, an answer over
+  :data:`MAX_ANSWER_CHARS` is refused and never sent back to the server;
+- anything that is not a chat completion (invalid JSON, an HTML page, ``"message": null``)
+  is a one-line InputError, and an error body is summarised in one line (the server's reason).
+
+The library never reads environment variables: the CLI resolves flags and ``OPENAI_BASE_URL``
+/ ``OPENAI_API_KEY`` and passes them in. The API key is held only by the config: it is never
+part of an error message (a server that echoes it back gets it masked), a log line, a report
+or a file.
 """
 
 from __future__ import annotations
 
+import email.utils
+import http.client
+import json
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,15 +44,27 @@ TOOL_NAME = "motionprog_program"
 """The custom tool whose input is the program text."""
 REJECTED_TOOL_STATUS = (400, 404, 422)
 """HTTP statuses with which a server says it does not support custom tools."""
+RETRY_STATUS = (408, 409, 429)
+"""Statuses retried besides every 5xx."""
+FIRST_BACKOFF_S = 0.5
+"""Wait before the first retry; it doubles at each further retry."""
+MAX_BACKOFF_S = 8.0
+"""Longest wait between two tries, whatever a ``Retry-After`` header asks."""
+MAX_REPLY_BYTES = 1 << 20
+"""Largest reply body read (1 MiB); a longer one is refused without being read."""
+MAX_ANSWER_CHARS = 32_000
+"""Longest answer (text or tool input) used; a program is far shorter."""
+SUMMARY_CHARS = 200
+"""Longest summary of an error body in a message."""
 
 
 @dataclass(frozen=True)
 class LLMConfig:
     """Where and how to ask: the endpoint, the model and every bound on a request.
 
-    timeout_s: seconds one HTTP request may take (connect and read).
-    max_retries: retries of one request on connection errors, timeouts, 429 and 5xx, with the
-        client's exponential backoff (0.5 s doubling, capped at 8 s).
+    timeout_s: seconds one HTTP request may take in all (connect, send and every read).
+    max_retries: retries of one request on lost connections, timeouts, 408/409/429 and 5xx,
+        waiting 0.5 s doubling (a ``Retry-After`` header is obeyed), never more than 8 s.
     max_tokens: most tokens of one answer. ``api_key`` never appears in ``repr``.
     """
 
@@ -61,22 +93,20 @@ def configure(base_url: str | None, api_key: str | None, model: str = DEFAULT_MO
     if not base_url and not api_key:
         raise InputError("no language model configured: pass --base-url URL (or set OPENAI_BASE_URL) "
                          "for a local server, or set OPENAI_API_KEY for the OpenAI API")
-    if timeout_s <= 0 or max_retries < 0 or max_tokens < 1:
+    if not timeout_s > 0 or max_retries < 0 or max_tokens < 1:
         raise InputError(f"bad limits for the language model: timeout {timeout_s} s, "
                          f"{max_retries} retries, {max_tokens} tokens")
-    return LLMConfig(base_url=(base_url or OPENAI_URL).rstrip("/"), api_key=api_key or UNUSED_KEY,
-                     model=model, timeout_s=timeout_s, max_retries=max_retries, max_tokens=max_tokens)
+    url = urllib.parse.urlsplit((base_url or OPENAI_URL).rstrip("/"))
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise InputError(f"the language model's base URL must start with http:// or https://, got {public_url(url)!r}")
+    return LLMConfig(base_url=url.geturl(), api_key=api_key or UNUSED_KEY, model=model, timeout_s=timeout_s,
+                     max_retries=max_retries, max_tokens=max_tokens)
 
 
-def make_client(config: LLMConfig) -> Any:
-    """An ``openai.OpenAI`` client bound to ``config`` (timeouts and retries included)."""
-    try:
-        import openai
-    except ImportError as exc:
-        raise InputError("the natural-language front end needs the openai package: "
-                         "pip install 'motionprog[llm]'") from exc
-    return openai.OpenAI(base_url=config.base_url, api_key=config.api_key,
-                         timeout=config.timeout_s, max_retries=config.max_retries)
+def public_url(url: urllib.parse.SplitResult) -> str:
+    """``url`` as shown in messages: without a user name or password."""
+    host = url.hostname or ""
+    return url._replace(netloc=f"{host}:{url.port}" if url.port else host).geturl()
 
 
 def program_tool(grammar: str) -> dict[str, Any]:
@@ -88,45 +118,200 @@ def program_tool(grammar: str) -> dict[str, Any]:
     }}
 
 
-def complete(client: Any, config: LLMConfig, messages: list[dict[str, str]],
-             grammar: str | None = None) -> Reply:
-    """Ask once; with ``grammar``, force the custom tool so the answer follows it.
-
-    Raises InputError naming the endpoint (never the key) on timeouts, connection failures and
-    HTTP errors left after the retries; a server that rejects the tool raises
-    :class:`ToolsUnsupported` so the caller can fall back to plain chat.
-    """
-    import openai
-
-    extra: dict[str, Any] = {}
-    if grammar is not None:
-        extra = {"tools": [program_tool(grammar)],
-                 "tool_choice": {"type": "custom", "custom": {"name": TOOL_NAME}}}
-    where = f"the language model at {config.base_url}"
-    try:
-        response = client.chat.completions.create(
-            model=config.model, messages=messages, max_completion_tokens=config.max_tokens, **extra)
-    except openai.APITimeoutError:
-        raise InputError(f"{where} did not answer within {config.timeout_s:g} s "
-                         f"({config.max_retries} retries)") from None
-    except openai.APIConnectionError:
-        raise InputError(f"cannot reach {where}") from None
-    except openai.AuthenticationError:
-        raise InputError(f"{where} rejected the API key (HTTP 401)") from None
-    except openai.APIStatusError as exc:
-        if grammar is not None and exc.status_code in REJECTED_TOOL_STATUS:
-            raise ToolsUnsupported(exc.status_code) from None
-        raise InputError(f"{where} answered HTTP {exc.status_code} (model {config.model!r})") from None
-    if not response.choices:
-        raise InputError(f"{where} sent an answer with no choices")
-    message = response.choices[0].message
-    calls = [call for call in (message.tool_calls or []) if getattr(call, "type", "") == "custom"]
-    return Reply(text=message.content or "", tool_input=calls[0].custom.input if calls else None)
-
-
 class ToolsUnsupported(Exception):
     """The server rejected the custom tool (HTTP ``status``): ask again in plain chat."""
 
     def __init__(self, status: int):
         super().__init__(f"custom tools rejected with HTTP {status}")
         self.status = status
+
+
+class _Retry(Exception):
+    """A try that may be repeated: ``kind`` (timeout, connection or status), the ``reason`` for
+    the message, and the ``wait_s`` the server asked for."""
+
+    def __init__(self, kind: str, reason: str = "", wait_s: float | None = None):
+        super().__init__(reason or kind)
+        self.kind = kind
+        self.wait_s = wait_s
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def _exchange(config: LLMConfig, body: bytes) -> _Answer:
+    """POST ``body`` to the chat-completions endpoint within ``config.timeout_s`` in all.
+
+    A timer shuts the socket down at the deadline, which ends any read in progress.
+    Raises _Retry on timeouts and lost connections, InputError on an oversized reply.
+    """
+    url = urllib.parse.urlsplit(config.base_url)
+    kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+    connection = kind(url.hostname, url.port, timeout=config.timeout_s)
+    expired = threading.Event()
+    opened: list[socket.socket] = []  # the socket outlives connection.sock once a response owns it
+
+    def expire() -> None:
+        expired.set()
+        for sock in opened:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(config.timeout_s, expire)
+    timer.daemon = True
+    timer.start()
+    headers = {"Content-Type": "application/json", "Accept": "application/json",
+               "Authorization": f"Bearer {config.api_key}"}
+    response = None
+    try:
+        connection.connect()
+        opened.append(connection.sock)
+        if expired.is_set():
+            raise _Retry("timeout")
+        connection.request("POST", url.path + "/chat/completions", body=body, headers=headers)
+        response = connection.getresponse()
+        declared = response.getheader("Content-Length", "")
+        if declared.isdecimal() and int(declared) > MAX_REPLY_BYTES:
+            raise InputError(f"{_where(config)} sent a reply of {declared} bytes, over the limit of {MAX_REPLY_BYTES}")
+        data = response.read(MAX_REPLY_BYTES + 1)
+        if len(data) > MAX_REPLY_BYTES:
+            raise InputError(f"{_where(config)} sent a reply of more than {MAX_REPLY_BYTES} bytes; it is not used")
+        if expired.is_set():
+            raise _Retry("timeout")
+        return _Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+        raise _Retry("timeout" if expired.is_set() or isinstance(exc, TimeoutError) else "connection") from None
+    finally:
+        timer.cancel()
+        if response is not None:
+            response.close()
+        connection.close()
+
+
+def _where(config: LLMConfig) -> str:
+    return f"the language model at {public_url(urllib.parse.urlsplit(config.base_url))}"
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds a ``Retry-After`` (seconds or an HTTP date) or ``retry-after-ms`` header asks for."""
+    try:
+        if "retry-after-ms" in headers:
+            return float(headers["retry-after-ms"]) / 1000.0
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        if value.strip().replace(".", "", 1).isdecimal():
+            return float(value)
+        when = email.utils.parsedate_to_datetime(value)
+        return when.timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def backoff(retry: int, asked_s: float | None) -> float:
+    """Seconds to wait before retry number ``retry`` (0 first): the server's ask or 0.5 s
+    doubling, in [0, :data:`MAX_BACKOFF_S`]."""
+    wait = FIRST_BACKOFF_S * 2.0**retry if asked_s is None else asked_s
+    return min(max(wait, 0.0), MAX_BACKOFF_S)
+
+
+def summary(body: bytes, secret: str) -> str:
+    """The server's reason in an error body, one line of at most :data:`SUMMARY_CHARS`
+    characters, control characters dropped and ``secret`` masked."""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    error = document.get("error") if isinstance(document, dict) else None
+    message = error.get("message") if isinstance(error, dict) else error if isinstance(error, str) else None
+    if isinstance(message, str):
+        text = message
+    elif text.lstrip().startswith("<"):
+        text = "an HTML page"
+    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if secret and secret != UNUSED_KEY:
+        line = line.replace(secret, "***")
+    return line[:SUMMARY_CHARS] + ("..." if len(line) > SUMMARY_CHARS else "")
+
+
+def _check_status(config: LLMConfig, answer: _Answer, tools: bool) -> None:
+    """Raise for any status but 200: _Retry, ToolsUnsupported or a one-line InputError."""
+    status = answer.status
+    if status == 200:
+        return
+    reason = summary(answer.body, config.api_key)
+    detail = f" ({reason})" if reason else ""
+    if status in RETRY_STATUS or status >= 500:
+        raise _Retry("status", f"answered HTTP {status}{detail}", retry_after(answer.headers))
+    if status in (401, 403):
+        raise InputError(f"{_where(config)} rejected the API key (HTTP {status}){detail}")
+    if tools and status in REJECTED_TOOL_STATUS:
+        raise ToolsUnsupported(status)
+    raise InputError(f"{_where(config)} answered HTTP {status} (model {config.model!r}){detail}")
+
+
+def _post(config: LLMConfig, payload: dict[str, Any]) -> bytes:
+    """The body of a 200 answer to ``payload``, after up to ``config.max_retries`` retries."""
+    body = json.dumps(payload).encode("utf-8")
+    for retry in range(config.max_retries + 1):
+        try:
+            answer = _exchange(config, body)
+            _check_status(config, answer, "tools" in payload)
+            return answer.body
+        except _Retry as failure:
+            last = failure
+            if retry < config.max_retries:
+                time.sleep(backoff(retry, failure.wait_s))
+    tries = f"({config.max_retries} retries)"
+    if last.kind == "timeout":
+        raise InputError(f"{_where(config)} did not answer within {config.timeout_s:g} s {tries}")
+    if last.kind == "connection":
+        raise InputError(f"cannot reach {_where(config)} {tries}")
+    raise InputError(f"{_where(config)} {last} {tries}")
+
+
+def parse_reply(body: bytes, where: str) -> Reply:
+    """The :class:`Reply` in a chat-completion body; InputError (one line) for anything else."""
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except ValueError:
+        what = "an HTML page" if body.lstrip()[:1] == b"<" else "text that is not JSON"
+        raise InputError(f"{where} sent {what}, not a chat completion") from None
+    choices = document.get("choices") if isinstance(document, dict) else None
+    if not isinstance(choices, list) or not choices:
+        raise InputError(f"{where} sent an answer with no choices")
+    message = choices[0].get("message") if isinstance(choices[0], dict) else None
+    if not isinstance(message, dict):
+        raise InputError(f"{where} sent a choice without a message")
+    content = message.get("content")
+    calls = message.get("tool_calls")
+    calls = [c for c in calls if isinstance(c, dict) and c.get("type") == "custom"] if isinstance(calls, list) else []
+    tool_input = calls[0].get("custom", {}).get("input") if calls and isinstance(calls[0].get("custom"), dict) else None
+    if not isinstance(content, (str, type(None))) or not isinstance(tool_input, (str, type(None))):
+        raise InputError(f"{where} sent a message whose content is not text")
+    for text in (content, tool_input):
+        if text is not None and len(text) > MAX_ANSWER_CHARS:
+            raise InputError(f"{where} sent an answer of {len(text)} characters, over the limit of "
+                             f"{MAX_ANSWER_CHARS}; it is not used")
+    return Reply(text=content or "", tool_input=tool_input)
+
+
+def complete(config: LLMConfig, messages: list[dict[str, str]], grammar: str | None = None) -> Reply:
+    """Ask once; with ``grammar``, force the custom tool so the answer follows it.
+
+    Raises InputError naming the endpoint (never the key) on timeouts, connection failures,
+    HTTP errors left after the retries and answers that are not chat completions; a server
+    that rejects the tool raises :class:`ToolsUnsupported` so the caller can fall back to
+    plain chat.
+    """
+    payload: dict[str, Any] = {"model": config.model, "messages": messages, "max_completion_tokens": config.max_tokens}
+    if grammar is not None:
+        payload |= {"tools": [program_tool(grammar)], "tool_choice": {"type": "custom", "custom": {"name": TOOL_NAME}}}
+    return parse_reply(_post(config, payload), _where(config))

@@ -57,6 +57,10 @@ def language_reference() -> str:
         "## Grammar (Lark, LALR(1); whitespace and newlines are insignificant, `#` starts a comment)",
         "```lark\n" + grammar_text().strip() + "\n```",
         "## Built-in functions", *_bullets(table["functions"]),
+        "## Constructs", *_bullets(table["constructs"]),
+        "## Standard library (`import \"name\"` at the top, then call the functions)",
+        *[f"- `import \"{name}\"`: " + "; ".join(f"`{d['signature']}`: {d['doc']}" for d in defs)
+          for name, defs in table["library"].items()],
         "## Scene objects (inside `scene { name = kind(...) }`, arguments positional or `name = value`)",
         *_bullets(table["objects"]),
         "## Body",

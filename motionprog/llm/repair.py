@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from motionprog.errors import InputError
 from motionprog.lang import check_source, compile
 from motionprog.lang.diagnostics import Diagnostic, has_errors
-from motionprog.llm.client import DEFAULT_MODEL, LLMConfig, Reply, ToolsUnsupported, complete, configure, make_client
+from motionprog.llm.client import DEFAULT_MODEL, LLMConfig, Reply, ToolsUnsupported, complete, configure
 from motionprog.llm.prompt import build_messages, repair_message
 from motionprog.llm.reference import tool_grammar
 
@@ -90,16 +90,15 @@ def synthesize(task: str, config: LLMConfig, *, scene: str | None = None, rounds
     """
     if not 1 <= rounds <= MAX_ROUNDS:
         raise InputError(f"rounds must be between 1 and {MAX_ROUNDS}, got {rounds}")
-    client = make_client(config)
     messages = build_messages(task, scene, examples)
     grammar = tool_grammar() if constrained else None
     attempts: list[Attempt] = []
     for _ in range(rounds):
         try:
-            reply = complete(client, config, messages, grammar)
+            reply = complete(config, messages, grammar)
         except ToolsUnsupported:
             grammar = None
-            reply = complete(client, config, messages)
+            reply = complete(config, messages)
         source = extract_candidate(reply)
         attempt = Attempt(source, tuple(check_source(source, filename)), grammar is not None)
         attempts.append(attempt)

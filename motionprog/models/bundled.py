@@ -23,8 +23,9 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -41,13 +42,16 @@ FEATURE_DIM = 67
 """Feature dims the bundled model predicts: HumanML3D dims 0:67 (root + ric)."""
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "data" / "bundled.safetensors"
-"""The shipped weights."""
+"""The shipped weights (their distilled student lies beside them: ``student_path_for``)."""
 
 DEFAULT_STEPS = 6
 """DDIM steps of ``decode`` when the caller gives none."""
 
 DEFAULT_GUIDANCE = 2.0
 """Classifier-free guidance scale of ``decode`` when the caller gives none (1: conditional only)."""
+
+STUDENT_REFERENCE_PROMPT = "a person walks forward"
+"""Prompt of the stored reference decode of the shipped student (tests/assets/student_reference.npy)."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,16 @@ class DenoiserConfig:
 
     @classmethod
     def from_json(cls, text: str) -> DenoiserConfig:
+        """The config stored in a weights file; ValueError unless every size is a whole number in
+        [1, 4096] (so a corrupt file cannot make the network allocate gigabytes)."""
         data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("widths"), list):
+            raise ValueError("the config must be a JSON object with a 'widths' list")
         data["widths"] = tuple(data["widths"])
+        sizes = [*data["widths"], *(data.get(k, 1) for k in ("feature_dim", "text_dim", "blocks", "kernel",
+                                                             "emb_dim", "max_frames"))]
+        if not data["widths"] or not all(type(n) is int and 1 <= n <= 4096 for n in sizes):
+            raise ValueError(f"sizes out of range in the config: {text[:120]}")
         return cls(**data)
 
 
@@ -166,14 +178,37 @@ class Denoiser(nn.Module):
         return h[:, :, :frames].transpose(1, 2)
 
 
+def student_forward(student: Denoiser, z: torch.Tensor, text: torch.Tensor, timestep: int) -> torch.Tensor:
+    """One conditional evaluation of a distilled student at ``timestep``: noise z [B, T, D] and
+    text embeddings [B, 384] -> clean normalised features [B, T, D]."""
+    batch = z.shape[0]
+    t = torch.full((batch,), timestep, device=z.device, dtype=torch.long)
+    return student(z, t, text, torch.ones(batch, device=z.device))
+
+
+@dataclass(frozen=True)
+class Student:
+    """A distilled one-step student of a bundled teacher (``motionprog.models.distill``).
+
+    timestep: the diffusion timestep it is evaluated at (the teacher's noisiest respaced step);
+    teacher_steps, guidance: the teacher decode it reproduces.
+    """
+
+    denoiser: Denoiser
+    timestep: int
+    teacher_steps: int
+    guidance: float
+
+
 def save_weights(path: str | os.PathLike, model: Denoiser, mean: torch.Tensor, std: torch.Tensor,
-                 info: dict[str, str] | None = None) -> None:
-    """Write the denoiser, its normalisation stats [D] and config into one safetensors file (atomic)."""
+                 info: dict[str, str] | None = None, dtype: torch.dtype = torch.float32) -> None:
+    """Write the denoiser (its parameters as ``dtype``), its normalisation stats [D] (float32)
+    and config into one safetensors file (atomic)."""
     from safetensors.torch import save_file
 
     from motionprog.io.atomic import atomic_path
 
-    tensors = {f"model.{k}": v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
+    tensors = {f"model.{k}": v.detach().to(dtype).cpu().contiguous() for k, v in model.state_dict().items()}
     tensors["norm.mean"] = mean.detach().float().cpu().contiguous()
     tensors["norm.std"] = std.detach().float().cpu().contiguous()
     metadata = {"config": model.config.to_json(), **(info or {})}
@@ -183,7 +218,7 @@ def save_weights(path: str | os.PathLike, model: Denoiser, mean: torch.Tensor, s
 
 def load_weights(path: str | os.PathLike) -> tuple[Denoiser, torch.Tensor, torch.Tensor, dict[str, str]]:
     """Read a file written by :func:`save_weights`: (denoiser in eval mode, mean [D], std [D], metadata)."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
     path = Path(path)
     if not path.is_file():
@@ -193,14 +228,19 @@ def load_weights(path: str | os.PathLike) -> tuple[Denoiser, torch.Tensor, torch
             metadata = handle.metadata() or {}
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}
         config = DenoiserConfig.from_json(metadata["config"])
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise InputError(f"{path}: not a bundled-model weights file ({exc})") from exc
-    model = Denoiser(config)
+        model = Denoiser(config)
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError, SafetensorError) as exc:
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise InputError(f"{path}: not a bundled-model weights file ({reason})") from exc
     state = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise InputError(f"{path}: weights do not match the bundled architecture ({exc})") from exc
+        reason = " ".join(str(exc).split())[:200]
+        raise InputError(f"{path}: weights do not match the bundled architecture ({reason}...)") from exc
+    if not all(isinstance(tensors.get(k), torch.Tensor) and tensors[k].shape == (config.feature_dim,)
+               for k in ("norm.mean", "norm.std")):
+        raise InputError(f"{path}: norm.mean and norm.std must be tensors of shape [{config.feature_dim}]")
     model.eval()
     return model, tensors["norm.mean"], tensors["norm.std"], metadata
 
@@ -212,6 +252,8 @@ class BundledModel:
     cosine schedule (default ``default_steps``) with classifier-free guidance
     (``default_guidance``; 1 means the conditional pass alone) and returns normalised
     features [B, T, 67]; ``to_joints`` de-normalises them and recovers global joints.
+    With a distilled ``student`` (``motionprog.models.distill``), ``decode_distilled`` maps the
+    same noise to (an approximation of) the teacher's default decode in one evaluation.
     """
 
     name = "bundled"
@@ -219,8 +261,12 @@ class BundledModel:
 
     def __init__(self, denoiser: Denoiser, mean: torch.Tensor, std: torch.Tensor,
                  device: str | torch.device = "cpu", default_steps: int = DEFAULT_STEPS,
-                 default_guidance: float = DEFAULT_GUIDANCE) -> None:
+                 default_guidance: float = DEFAULT_GUIDANCE, student: Student | None = None,
+                 labels: Sequence[str] = ()) -> None:
         self.device = torch.device(device)
+        self.labels = tuple(labels)
+        self.student = None if student is None else replace(
+            student, denoiser=student.denoiser.to(self.device).eval().requires_grad_(False))
         self.default_steps = default_steps
         self.default_guidance = default_guidance
         self.dtype = torch.float32
@@ -279,12 +325,53 @@ class BundledModel:
 
         return ddim_sample(denoise, z, schedule, text_emb)
 
+    def decode_distilled(self, z: torch.Tensor, text: str | Sequence[str]) -> torch.Tensor:
+        """One student evaluation from noise z [B, T, 67] -> normalised features [B, T, 67]:
+        the teacher's ``decode(z, text)`` at its default steps and guidance, distilled.
+        Differentiable in z; sets no gradient mode. Raises InputError without a student."""
+        if self.student is None:
+            raise InputError(f"model '{self.name}' has no distilled student")
+        return student_forward(self.student.denoiser, z, self.embed(text, z.shape[0]), self.student.timestep)
+
     def to_joints(self, features: torch.Tensor) -> torch.Tensor:
         """Normalised features [B, T, 67] -> global joints [B, T, 22, 3] (metres, Y up)."""
         return features_to_joints(features * self.std + self.mean)
 
 
-def load_bundled(device: str | torch.device | None = None, path: str | os.PathLike = WEIGHTS_PATH) -> BundledModel:
-    """The bundled prior from its shipped weights (or another file of the same layout)."""
-    denoiser, mean, std, _ = load_weights(path)
-    return BundledModel(denoiser, mean, std, device="cpu" if device is None else device)
+def student_path_for(path: str | os.PathLike) -> Path:
+    """Where the distilled student of the weights at ``path`` lives: ``NAME-student.safetensors`` beside it."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}-student.safetensors")
+
+
+def load_student(path: str | os.PathLike) -> Student:
+    """A student written by ``motionprog distill`` (float16 on disk, float32 in memory)."""
+    denoiser, _, _, metadata = load_weights(path)
+    if metadata.get("kind") != "student":
+        raise InputError(f"{path}: not a distilled student (no kind=student in its metadata)")
+    return Student(denoiser.float(), timestep=int(metadata["timestep"]),
+                   teacher_steps=int(metadata["teacher_steps"]), guidance=float(metadata["teacher_guidance"]))
+
+
+def training_labels(metadata: dict[str, str]) -> tuple[str, ...]:
+    """The text labels a weights file was trained on (its ``labels`` metadata; empty if absent)."""
+    try:
+        labels = json.loads(metadata.get("labels", "[]"))
+    except json.JSONDecodeError:
+        return ()
+    return tuple(label for label in labels if isinstance(label, str)) if isinstance(labels, list) else ()
+
+
+def load_bundled(device: str | torch.device | None = None, path: str | os.PathLike = WEIGHTS_PATH,
+                 student_path: str | os.PathLike | None | Literal["beside"] = "beside") -> BundledModel:
+    """The bundled prior from its shipped weights (or another file of the same layout).
+
+    ``student_path``: the distilled student to attach; "beside" takes :func:`student_path_for`
+    when that file exists; None attaches none.
+    """
+    denoiser, mean, std, metadata = load_weights(path)
+    if student_path == "beside":
+        student_path = student_path_for(path) if student_path_for(path).is_file() else None
+    student = load_student(student_path) if student_path is not None else None
+    return BundledModel(denoiser, mean, std, device="cpu" if device is None else device, student=student,
+                        labels=training_labels(metadata))

@@ -39,6 +39,8 @@ from motionprog.sampling.schedule import cosine_schedule, respace
 MDM_HOWTO = ("it comes with the public MDM release (github.com/GuyTevet/motion-diffusion-model, "
              "humanml_trans_enc_512: model000475000.pt and args.json)")
 STATS_HOWTO = "it is HumanML3D's dataset statistics (HumanML3D/Mean.npy and Std.npy); pass --stats DIR"
+MAX_ARGS_BYTES = 1 << 20
+"""Largest args.json read (1 MiB; the released one is about 2 kB)."""
 DATASET_FEATURES = {"humanml": 263}
 """Feature width of each MDM dataset this adapter supports."""
 
@@ -68,31 +70,50 @@ class MDMConfig:
     max_frames: int = 196
 
     @classmethod
-    def from_args(cls, args: dict[str, Any], source: str = "args.json") -> MDMConfig:
-        """The config of an MDM ``args.json`` dict; InputError naming ``source`` for an unsupported model."""
+    def from_args(cls, args: Any, source: str = "args.json") -> MDMConfig:
+        """The config of an MDM ``args.json`` dict; InputError naming ``source`` for an unsupported
+        model or a size outside :data:`ARG_RANGES`."""
+        if not isinstance(args, dict):
+            raise InputError(f"{source}: expected a JSON object of MDM arguments, got a {type(args).__name__}")
         arch, dataset = args.get("arch", "trans_enc"), args.get("dataset", "humanml")
         if arch != "trans_enc":
             raise InputError(f"{source}: arch '{arch}' is not supported (only 'trans_enc')")
-        if dataset not in DATASET_FEATURES:
+        if not isinstance(dataset, str) or dataset not in DATASET_FEATURES:
             raise InputError(f"{source}: dataset '{dataset}' is not supported (only 'humanml')")
         if args.get("noise_schedule", "cosine") != "cosine":
             raise InputError(f"{source}: noise_schedule '{args['noise_schedule']}' is not supported (only 'cosine')")
         if args.get("text_encoder_type", "clip") != "clip":
             raise InputError(f"{source}: text_encoder_type '{args['text_encoder_type']}' is not supported (only 'clip')")
         base = cls()
-        try:
-            return cls(
-                input_feats=DATASET_FEATURES[dataset],
-                latent_dim=int(args.get("latent_dim", base.latent_dim)),
-                num_layers=int(args.get("layers", base.num_layers)),
-                num_heads=int(args.get("heads", base.num_heads)),
-                ff_size=int(args.get("ff_size", base.ff_size)),
-                cond_mask_prob=float(args.get("cond_mask_prob", base.cond_mask_prob)),
-                guidance_param=float(args.get("guidance_param", base.guidance_param)),
-                diffusion_steps=int(args.get("diffusion_steps", base.diffusion_steps)),
-            )
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{source}: bad value ({exc})") from exc
+        defaults = {"latent_dim": base.latent_dim, "layers": base.num_layers, "heads": base.num_heads,
+                    "ff_size": base.ff_size, "cond_mask_prob": base.cond_mask_prob,
+                    "guidance_param": base.guidance_param, "diffusion_steps": base.diffusion_steps}
+        values = {key: _arg(args, key, default, source) for key, default in defaults.items()}
+        if values["latent_dim"] % values["heads"]:
+            raise InputError(f"{source}: latent_dim {values['latent_dim']} is not a multiple of heads {values['heads']}")
+        return cls(input_feats=DATASET_FEATURES[dataset], latent_dim=values["latent_dim"], num_layers=values["layers"],
+                   num_heads=values["heads"], ff_size=values["ff_size"], cond_mask_prob=values["cond_mask_prob"],
+                   guidance_param=values["guidance_param"], diffusion_steps=values["diffusion_steps"])
+
+
+ARG_RANGES: dict[str, tuple[float, float]] = {
+    "latent_dim": (2, 4096), "layers": (1, 64), "heads": (1, 64), "ff_size": (1, 16384),
+    "diffusion_steps": (1, 10000), "cond_mask_prob": (0.0, 1.0), "guidance_param": (-100.0, 100.0),
+}
+"""Accepted range of each args.json value read (sizes are whole numbers): far beyond any released
+MDM, small enough that a hostile file cannot make the network allocate gigabytes."""
+
+
+def _arg(args: dict[str, Any], key: str, default: float, source: str) -> Any:
+    """``args[key]`` (or ``default``) checked against :data:`ARG_RANGES`; whole for sizes."""
+    value = args.get(key, default)
+    low, high = ARG_RANGES[key]
+    whole = isinstance(default, int)
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not number or (whole and value != int(value)) or not low <= value <= high:
+        kind = "a whole number" if whole else "a number"
+        raise InputError(f"{source}: '{key}' must be {kind} in [{low:g}, {high:g}], got {json.dumps(value)[:40]}")
+    return int(value) if whole else float(value)
 
 
 class PositionalEncoding(nn.Module):
@@ -244,10 +265,12 @@ def read_args(directory: Path) -> MDMConfig:
     path = directory / "args.json"
     if not path.is_file():
         raise InputError(f"{path}: no such file; {MDM_HOWTO}")
+    if path.stat().st_size > MAX_ARGS_BYTES:
+        raise InputError(f"{path}: over the {MAX_ARGS_BYTES // 1024} KiB limit on MDM arguments")
     try:
-        args = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: cannot read MDM arguments ({exc})") from exc
+        args = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: cannot read MDM arguments ({type(exc).__name__}: {exc})") from exc
     return MDMConfig.from_args(args, str(path))
 
 

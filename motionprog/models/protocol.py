@@ -53,3 +53,19 @@ class MotionModel(Protocol):
     def to_joints(self, features: torch.Tensor) -> torch.Tensor:
         """Normalised features [B, T, D] -> global joints [B, T, 22, 3] (metres, Y up); differentiable."""
         ...
+
+
+@runtime_checkable
+class DistilledModel(MotionModel, Protocol):
+    """A MotionModel that may carry a distilled one-step student of its default decode.
+
+    student: None when it has none (``decode_distilled`` then raises InputError); otherwise an
+             object with ``guidance`` (the classifier-free guidance scale it was distilled at).
+    """
+
+    student: object | None
+
+    def decode_distilled(self, z: torch.Tensor, text: str | Sequence[str]) -> torch.Tensor:
+        """One evaluation from ``z`` [B, *latent]: normalised features [B, T, D] approximating
+        ``decode(z, text, default_steps)``. Differentiable in ``z``; sets no gradient mode."""
+        ...

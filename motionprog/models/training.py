@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -38,6 +39,7 @@ from motionprog.body.features import features_to_joints, joints_to_features
 from motionprog.body.skeleton import FOOT_JOINTS, FPS, PARENTS
 from motionprog.errors import InputError
 from motionprog.io.atomic import atomic_path
+from motionprog.motion import Motion
 from motionprog.models.bundled import FEATURE_DIM, Denoiser, DenoiserConfig, save_weights
 from motionprog.models.text_encoder import embed_texts
 from motionprog.sampling.schedule import cosine_schedule
@@ -122,6 +124,23 @@ def build_training_set(joints: Sequence[np.ndarray], labels: Sequence[str],
     return TrainingSet(padded, lengths, embeddings[index], tuple(labels), mean, std)
 
 
+def split_training_sets(motions: Sequence[Motion], holdout_every: int, mirror: bool
+                        ) -> tuple[TrainingSet, TrainingSet | None]:
+    """(training set, held-out set or None) of labelled motions: every ``holdout_every``-th motion
+    (0: none) is held out; with ``mirror`` the training motions get their left-right mirror
+    images (words left/right swapped). The held-out set uses the training set's statistics."""
+    from motionprog.io.datasets import mirror as mirror_motion
+
+    held = [m for i, m in enumerate(motions) if holdout_every and i % holdout_every == holdout_every - 1]
+    kept = [m for m in motions if all(m is not h for h in held)]
+    if mirror:
+        kept = kept + [mirror_motion(m) for m in kept]
+    training = build_training_set([m.joints for m in kept], [m.text for m in kept])
+    heldout = build_training_set([m.joints for m in held], [m.text for m in held],
+                                 stats=(training.mean, training.std)) if held else None
+    return training, heldout
+
+
 def sample_windows(data: TrainingSet, batch: int, frames: int, generator: torch.Generator
                    ) -> tuple[torch.Tensor, torch.Tensor]:
     """A batch of random windows: (features [B, frames, D] normalised, text [B, 384]).
@@ -185,7 +204,15 @@ def window_frames(config: TrainConfig, longest: int, generator: torch.Generator)
     return 4 * int(torch.randint(low, high + 1, (1,), generator=generator))
 
 
-def learning_rate(step: int, config: TrainConfig) -> float:
+class Schedule(Protocol):
+    """What a learning-rate schedule reads from a training or distillation config."""
+
+    lr: float
+    warmup: int
+    steps: int
+
+
+def learning_rate(step: int, config: Schedule) -> float:
     """Linear warm-up, then cosine decay to 10% at ``config.steps``."""
     if step < config.warmup:
         return config.lr * (step + 1) / config.warmup

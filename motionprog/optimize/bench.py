@@ -30,7 +30,7 @@ Progress = Callable[[int, int, str], None]
 
 COLUMNS = (
     "task", "method", "success", "time_s", "time_to_satisfy_s", "constraint_error_cm",
-    "foot_skating_ratio", "max_acceleration", "peak_memory_mb", "iterations",
+    "foot_skating_ratio", "max_acceleration", "peak_memory_mb", "iterations", "time_per_iteration_s",
 )
 """Columns of the per-run table, in order."""
 
@@ -58,7 +58,26 @@ def run_row(task: str, report: dict[str, Any]) -> dict[str, Any]:
         "foot_skating_ratio": report["metrics"].get("foot_skating_ratio"),
         "max_acceleration": report["metrics"].get("max_acceleration"),
         "peak_memory_mb": report["peak_memory_mb"], "iterations": report["iterations"],
+        "time_per_iteration_s": iteration_time(report),
     }
+
+
+def iteration_time(report: dict[str, Any]) -> float | None:
+    """Median seconds between consecutive evaluations of the search (None with fewer than two)."""
+    times = report["history"]["time_s"]
+    steps = [later - earlier for earlier, later in zip(times, times[1:])]
+    return round(statistics.median(steps), 4) if steps else None
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """The ``fraction`` quantile of ``values`` (linear interpolation), None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def generated_source(constraints: int, frames: int, seeds: int) -> str:
@@ -125,18 +144,22 @@ def run_bench(programs: Sequence[Path], model: Any, fast: OptimizeConfig, refere
             "fast_success": reports["fast"]["satisfied"], "reference_success": reports["progmogen"]["satisfied"],
         })
     fast_times = [row["time_s"] for row in rows if row["method"] == "fast"]
+    ratios = [t["speed_ratio"] for t in tasks]
     return {
         "machine": machine(),
         "model": model.name,
-        "settings": {"fast": {"seeds": fast.seeds, "steps": fast.steps, "iterations": fast.iterations},
+        "settings": {"fast": {"seeds": fast.seeds, "steps": fast.steps or "student", "iterations": fast.iterations,
+                              "candidates": fast.candidates},
                      "reference": {"steps": reference.progmogen_steps, "iterations": reference.progmogen_iterations,
                                    "lr": reference.progmogen_lr}},
         "runs": rows,
         "tasks": tasks,
         "summary": {
             "fast_success_rate": sum(t["fast_success"] for t in tasks) / max(len(tasks), 1),
-            "fast_median_time_s": statistics.median(fast_times) if fast_times else None,
-            "median_speed_ratio": statistics.median([t["speed_ratio"] for t in tasks]) if tasks else None,
+            "reference_success_rate": sum(t["reference_success"] for t in tasks) / max(len(tasks), 1),
+            "fast_median_time_s": percentile(fast_times, 0.5),
+            "fast_p90_time_s": percentile(fast_times, 0.9),
+            "median_speed_ratio": percentile(ratios, 0.5),
         },
         "language": language_bench() if language else None,
     }
@@ -168,8 +191,9 @@ def markdown(results: dict[str, Any]) -> str:
     lines += [f"| {t['task']} | {_cell(t['speed_ratio'])} | {_cell(t['fast_success'])} | "
               f"{_cell(t['reference_success'])} |" for t in results["tasks"]]
     summary = results["summary"]
-    lines += ["", f"Fast success rate {_cell(summary['fast_success_rate'])}, median fast time "
-                  f"{_cell(summary['fast_median_time_s'])} s, median speed ratio {_cell(summary['median_speed_ratio'])}."]
+    lines += ["", f"Fast success rate {_cell(summary['fast_success_rate'])} (reference "
+                  f"{_cell(summary['reference_success_rate'])}), fast time median {_cell(summary['fast_median_time_s'])} s "
+                  f"and p90 {_cell(summary['fast_p90_time_s'])} s, median speed ratio {_cell(summary['median_speed_ratio'])}."]
     if results["language"]:
         lang = results["language"]
         lines += ["", "| language | seconds |", "|---|---|",

@@ -7,6 +7,9 @@ from typing import Literal
 
 from motionprog.errors import InputError
 
+MAX_SEEDS = 64
+"""Seeds optimised together at most (the language's limit, docs/security.md)."""
+
 Method = Literal["fast", "progmogen"]
 
 
@@ -17,11 +20,20 @@ class OptimizeConfig:
     Fast method (``method="fast"``, DNO-style):
         seeds:           seeds optimised together in one batch (None: the program's ``seeds``).
         seed:            base random seed; seed ``seed + b`` draws the noise of batch row b.
-        steps:           K, DDIM steps decoded (with gradients) at every iteration.
-        final_steps:     DDIM steps of the final decode (None: ``steps``); when larger, the
-                         margins are re-checked and the better of the two decodes is kept.
-        iterations:      the most Adam iterations; the run stops early once every hard margin
-                         of some seed is >= 0.
+        steps:           the decode inside the search: None (default) decodes through the
+                         model's distilled one-step student when it has one (else its default
+                         DDIM steps); K decodes K DDIM steps of the teacher at every iteration.
+        final_steps:     DDIM steps of the teacher's final decode of the optimised noise (None:
+                         the model's default after a search through the student, none
+                         otherwise; 0: none). Per seed it is kept where it is at least as close
+                         to satisfying the program and more natural, or violates less.
+        candidates:      candidate noises decoded (without gradients) and scored before the
+                         search, which starts from the best ``seeds`` of them (<= seeds: off).
+        iterations:      the most Adam iterations; the run stops early once every margin of
+                         some seed is >= 0 (programs without objectives).
+        patience:        programs with objectives stop once some seed satisfies every hard
+                         constraint and the best such seed's loss gained less than 1e-3 over
+                         this many iterations (0: run every iteration).
         lr:              peak learning rate on z (the gradient is normalised per seed, so a step
                          moves each seed's z by about ``lr`` in RMS).
         lr_final:        learning rate reached at the last iteration (cosine decay from ``lr``).
@@ -38,6 +50,9 @@ class OptimizeConfig:
                          step in feature space (0 iterations: no polish).
         polish_tolerance: how much the polish may worsen a naturalness metric, as a fraction of
                          its value before (plus a small absolute slack), and still be accepted.
+        clean_feet:      pin the kept motion's planted feet (``motionprog.body.feet``), kept
+                         when no hard constraint gets worse and naturalness passes the polish's
+                         acceptance rule (``polish_tolerance``).
         rigid:           project the decoded joints onto the rigid skeleton (rest bone lengths,
                          same root and bone directions) before measuring constraints; the
                          output is that body.
@@ -51,8 +66,10 @@ class OptimizeConfig:
     method: Method = "fast"
     seeds: int | None = None
     seed: int = 0
-    steps: int = 6
+    steps: int | None = None
     final_steps: int | None = None
+    candidates: int = 32
+    patience: int = 20
     iterations: int = 150
     lr: float = 0.1
     lr_final: float = 0.01
@@ -67,6 +84,7 @@ class OptimizeConfig:
     polish_smooth_weight: float = 1.0
     polish_prior_weight: float = 0.1
     polish_tolerance: float = 0.2
+    clean_feet: bool = True
     rigid: bool = True
     device: str = "auto"
     progmogen_steps: int = 100
@@ -79,19 +97,21 @@ class OptimizeConfig:
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise InputError(f"device must be auto, cpu or cuda, got {self.device!r}")
         positive = {
-            "steps": self.steps,
             "iterations": self.iterations,
             "progmogen_steps": self.progmogen_steps,
             "progmogen_iterations": self.progmogen_iterations,
         }
         if self.seeds is not None:
             positive["seeds"] = self.seeds
-        if self.final_steps is not None:
-            positive["final_steps"] = self.final_steps
+            if self.seeds > MAX_SEEDS:
+                raise InputError(f"seeds must be at most {MAX_SEEDS}, got {self.seeds}")
+        if self.steps is not None:
+            positive["steps"] = self.steps
         for name, value in positive.items():
             if value < 1:
                 raise InputError(f"{name} must be at least 1, got {value}")
-        if self.polish_iterations < 0:
-            raise InputError(f"polish_iterations must be >= 0, got {self.polish_iterations}")
+        for name in ("polish_iterations", "final_steps", "candidates", "patience"):
+            if (getattr(self, name) or 0) < 0:
+                raise InputError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not self.lr > 0 or not self.progmogen_lr > 0:
             raise InputError("learning rates must be positive")

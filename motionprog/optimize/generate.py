@@ -1,23 +1,40 @@
-"""``generate``: a program and a model in, a Motion with its report out."""
+"""``generate``: a program and a model in, a Motion with its report out.
+
+Fast method: choose the best seeds among candidate samples (``start.py``), search their noise
+(``latent.py``, through the distilled student when the model has one), decode the result again
+with the teacher where that is preferred (``redecode.py``), choose the seed to keep
+(``verdict.py``, ``naturalness.py``), polish it when it still violates (``polish.py``) and pin
+its planted feet (``feet.py``). The Motion carries the rig's rotations, so exports never solve
+inverse kinematics again.
+"""
 
 from __future__ import annotations
 
 import os
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from motionprog.models.protocol import MotionModel
 from motionprog.models.registry import load_model, resolve_device
+from motionprog.models.vocabulary import model_prompt_match
 from motionprog.motion import Motion
+from motionprog.optimize import naturalness
 from motionprog.optimize.config import OptimizeConfig
-from motionprog.optimize.latent import (
-    Callback, check_length, fast_recipe, hard_mask, optimize_latent, redecode, violations,
-)
+from motionprog.optimize.decode import STUDENT
+from motionprog.optimize.feet import with_clean_feet
+from motionprog.optimize.latent import Callback, Recipe, check_length, optimize_latent
 from motionprog.optimize.memory import peak_memory
-from motionprog.optimize.polish import polish, with_polished_seed
-from motionprog.optimize.progmogen import reference_recipe
+from motionprog.optimize.polish import polish
+from motionprog.optimize.recipes import fast_recipe, reference_recipe
+from motionprog.optimize.redecode import redecode
 from motionprog.optimize.report import build_report
-from motionprog.optimize.selection import choose_best, naturalness, naturalness_score
+from motionprog.optimize.solution import Solution
+from motionprog.optimize.start import best_seeds
+from motionprog.optimize.verdict import choose_best, hard_mask, violations
+
+if TYPE_CHECKING:
+    from motionprog.lang.program import Program
 
 
 @dataclass(frozen=True)
@@ -32,7 +49,7 @@ class Result:
         return bool(self.report["satisfied"])
 
 
-def load_program(program: Any) -> Any:
+def load_program(program: Program | str | os.PathLike) -> Program:
     """A compiled Program, compiling source text or a ``.mprog`` path when given one."""
     if isinstance(program, (str, os.PathLike)):
         from motionprog.lang import compile as compile_program
@@ -41,9 +58,49 @@ def load_program(program: Any) -> Any:
     return program
 
 
+def plan(program: Program, model: MotionModel, config: OptimizeConfig) -> Recipe:
+    """The recipe of a run; for the fast method its seeds are the best candidates."""
+    if config.method == "progmogen":
+        return reference_recipe(config)
+    keep = config.seeds or program.seeds
+    recipe = fast_recipe(config, model, tuple(range(config.seed, config.seed + keep)))
+    seeds = best_seeds(program, model, recipe.decoder(model, program.text), config.seed, config.candidates, keep)
+    return replace(recipe, seeds=seeds)
+
+
+def final_steps(config: OptimizeConfig, model: MotionModel, recipe: Recipe) -> int:
+    """DDIM steps of the teacher's final decode (0: none): ``config.final_steps`` when given,
+    else the model's default after a search through the student."""
+    if config.method != "fast":
+        return 0
+    if config.final_steps is not None:
+        return config.final_steps
+    return model.default_steps if recipe.steps == STUDENT else 0
+
+
+def finish(program: Program, model: MotionModel, solution: Solution, config: OptimizeConfig
+           ) -> tuple[Solution, int, dict[str, Any]]:
+    """Choose the seed to keep, polish it if it still violates and clean its feet:
+    (solution, chosen index, {"polish": summary, "feet": summary})."""
+    count, total = violations(solution.best.margins, hard_mask(program, solution.best.margins.device))
+    best = choose_best(count, total, naturalness.score(naturalness.measure(solution.best.joints)))
+    stages: dict[str, Any] = {"polish": {"applied": False, "accepted": False, "iterations": 0},
+                              "feet": {"applied": False, "accepted": False}}
+    fast = config.method == "fast" and solution.error is None
+    if fast and config.polish_iterations > 0 and int(count[best]) > 0:
+        outcome = polish(program, model, solution.best[best], config)
+        stages["polish"] = outcome.summary()
+        if outcome.accepted:
+            solution = solution.with_best(solution.best.put(best, outcome.seed))
+    if fast and config.clean_feet:
+        seed, stages["feet"] = with_clean_feet(program, solution.best[best], model.fps, config.polish_tolerance)
+        solution = solution.with_best(solution.best.put(best, seed))
+    return solution, best, stages
+
+
 def generate(
-    program: Any,
-    model: Any = None,
+    program: Program | str | os.PathLike,
+    model: MotionModel | str | None = None,
     seeds: int | None = None,
     device: str = "auto",
     config: OptimizeConfig | None = None,
@@ -64,36 +121,26 @@ def generate(
     if device != "auto":
         config = replace(config, device=device)
     program = load_program(program)
-    where = resolve_device(config.device)
     if model is None or isinstance(model, str):
-        model = load_model(model or program.model or "bundled", device=where)
+        model = load_model(model or program.model or "bundled", device=resolve_device(config.device))
     check_length(program, model)
-    if config.method == "progmogen":
-        recipe = reference_recipe(config)
-    else:
-        recipe = fast_recipe(config, config.seeds or program.seeds)
     start = time.perf_counter()
     with peak_memory(model.device) as memory:
+        recipe = plan(program, model, config)
         solution = optimize_latent(program, model, recipe, callback)
-        if config.final_steps is not None and config.method == "fast":
-            solution = redecode(program, model, solution, config.final_steps, config.guidance, config.rigid)
-        metrics = naturalness(solution.joints)
-        count, total = violations(solution.margins, hard_mask(program, solution.margins.device))
-        best = choose_best(count, total, naturalness_score(metrics))
-        polished: dict[str, Any] = {"applied": False, "accepted": False, "iterations": 0}
-        if config.method == "fast" and config.polish_iterations > 0 and int(count[best]) > 0 and solution.error is None:
-            outcome = polish(program, model, solution.features[best : best + 1], solution.yaw[best : best + 1],
-                             solution.xz[best : best + 1], config)
-            polished = outcome.summary()
-            if outcome.accepted:
-                solution = with_polished_seed(solution, best, outcome)
-                metrics = naturalness(solution.joints)
+        if final_steps(config, model, recipe):
+            solution = redecode(program, model, solution, final_steps(config, model, recipe), config.guidance,
+                                config.rigid)
+        solution, best, stages = finish(program, model, solution, config)
+    match = model_prompt_match(model, program.text)
     report = build_report(
-        program, solution, best, seeds=recipe.seeds, metrics=metrics, time_s=time.perf_counter() - start,
-        peak_memory_mb=memory.mb, method=config.method, model_name=model.name, polish=polished,
+        program, solution, best, seeds=recipe.seeds, metrics=naturalness.measure(solution.best.joints),
+        time_s=time.perf_counter() - start, peak_memory_mb=memory.mb, method=config.method,
+        model_name=model.name, polish=stages["polish"], feet=stages["feet"],
+        prompt=None if match is None else match.to_json(),
     )
     motion = Motion(
-        joints=solution.joints[best].detach().float().cpu().numpy(), fps=model.fps, text=program.text,
+        joints=solution.best.joints[best].detach().float().cpu().numpy(), fps=model.fps, text=program.text,
         metadata={"report": report, "scene": [obj.to_dict() for obj in program.scene]},
     )
-    return Result(motion=motion, report=report)
+    return Result(motion=replace(motion, rotations=motion.rig_rotations()), report=report)

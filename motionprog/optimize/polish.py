@@ -5,10 +5,10 @@ Objective over a feature correction ``delta`` [1, T, D] (normalised feature unit
 ``program.loss(joints(features + delta)) + smooth_weight * mean((second difference of delta
 over time)^2) + prior_weight * mean(delta^2) + guard``. The first regulariser keeps the
 correction smooth (the model's own high-frequency detail is kept), the second keeps it close to
-what the prior produced, and the guard is a hinge on the acceptance rule itself: it grows as
-soon as the maximum acceleration, floor penetration or bone drift comes within
-``GUARD_FRACTION`` of what the rule allows. Every step is checked against the rule, and the
-polish returns its best acceptable iterate (fewest violated hard constraints, then least
+what the prior produced, and the guard (``naturalness.guard``) is a hinge on the acceptance rule
+itself: it grows as soon as the maximum acceleration, floor penetration or bone drift comes
+within ``GUARD_FRACTION`` of what the rule allows. Every step is checked against the rule, and
+the polish returns its best acceptable iterate (fewest violated hard constraints, then least
 violation): it violates less than the latent search's result, and no naturalness metric
 worsens by more than ``polish_tolerance`` of its value (plus a small absolute slack).
 """
@@ -16,15 +16,20 @@ worsens by more than ``polish_tolerance`` of its value (plus a small absolute sl
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
-from motionprog import metrics
+from motionprog.models.protocol import MotionModel
+from motionprog.optimize import naturalness
 from motionprog.optimize.config import OptimizeConfig
-from motionprog.optimize.latent import Solution, body_joints, hard_mask, is_better, place_joints, violations
-from motionprog.optimize.selection import naturalness
+from motionprog.optimize.decode import Decoder, place_joints
+from motionprog.optimize.solution import Iterate
+from motionprog.optimize.verdict import hard_mask, is_better, violations
+
+if TYPE_CHECKING:
+    from motionprog.lang.program import Program
 
 METRIC_SLACK = {
     "foot_skating_ratio": 0.02,
@@ -34,23 +39,16 @@ METRIC_SLACK = {
 }
 """Absolute worsening each naturalness metric may always show (ratio, m/s^2, m, m)."""
 
-GUARD_SCALE = {"max_acceleration": 10.0, "floor_penetration": 0.1, "bone_length_drift": 0.1}
-"""Differentiable metrics the guard watches, each with the excess (m/s^2, m, ratio) that costs
-as much as 1 m of constraint violation. (Foot skating is a count of frames: no gradient.)"""
-
 GUARD_FRACTION = 0.8
 """The guard starts at this fraction of each metric's allowance, so that steps stay acceptable."""
 
 
 @dataclass(frozen=True)
 class PolishOutcome:
-    """features [1, T, D] normalised; joints [1, T, 22, 3] m; margins [1, K]; loss [1];
-    iterations: the polish step whose iterate was kept (0: none was better and acceptable)."""
+    """seed: the polished seed (a batch of one); iterations: the polish step whose iterate was
+    kept (0: none was better and acceptable); accepted: whether it differs from the input."""
 
-    features: Tensor
-    joints: Tensor
-    margins: Tensor
-    loss: Tensor
+    seed: Iterate
     iterations: int
     accepted: bool
 
@@ -68,68 +66,36 @@ def allowance(before: dict[str, Tensor], tolerance: float) -> dict[str, Tensor]:
     return {name: value * (1 + tolerance) + METRIC_SLACK.get(name, 0.0) for name, value in before.items()}
 
 
-def acceptable(before: dict[str, Tensor], after: dict[str, Tensor], tolerance: float) -> bool:
-    """True when no metric of ``after`` exceeds ``before * (1 + tolerance) + slack``."""
-    limits = allowance(before, tolerance)
-    return all(bool((after[name] <= limits[name]).all()) for name in before)
+def acceptable(limits: dict[str, Tensor], after: dict[str, Tensor]) -> bool:
+    """True when no metric of ``after`` exceeds its limit (see :func:`allowance`)."""
+    return all(bool((after[name] <= limits[name]).all()) for name in limits)
 
 
-def guard(joints: Tensor, limits: dict[str, Tensor]) -> Tensor:
-    """[B] hinge penalty, in metres of constraint violation, on metrics of joints [B, T, 22, 3]
-    that pass ``GUARD_FRACTION`` of their limits (``limits``: name -> [B], the metric's unit)."""
-    values = metrics.naturalness(joints)
-    return sum(
-        torch.relu(values[name] - GUARD_FRACTION * limits[name].to(joints)) / scale
-        for name, scale in GUARD_SCALE.items()
-    )
-
-
-def polish(program: Any, model: Any, features: Tensor, yaw: Tensor, xz: Tensor,
-           config: OptimizeConfig) -> PolishOutcome:
-    """Polish one seed: features [1, T, D] (normalised), yaw [1] rad, xz [1, 2] m (placement)."""
-    hard = hard_mask(program, features.device)
-    base = features.detach()
-    delta = torch.zeros_like(base, requires_grad=True)
+def polish(program: Program, model: MotionModel, seed: Iterate, config: OptimizeConfig) -> PolishOutcome:
+    """Polish one seed (an Iterate of one: its features and placement are used)."""
+    hard = hard_mask(program, seed.features.device)
+    body = Decoder(model, program.text, 0, config.guidance, config.rigid)
+    delta = torch.zeros_like(seed.features, requires_grad=True)
     optimizer = torch.optim.Adam([delta], lr=config.polish_lr)
-    best = start = {}
+    limits = allowance(naturalness.measure(seed.joints), config.polish_tolerance)
+    best, best_step = seed, 0
     for step in range(config.polish_iterations + 1):
-        joints = place_joints(program, body_joints(model, base + delta, config.rigid), yaw, xz)
-        margins = program.margins(joints).detach()
+        joints = place_joints(program, body.joints(seed.features + delta), seed.yaw, seed.xz)
         loss = program.loss(joints)
-        if not (torch.isfinite(loss).all() and torch.isfinite(margins).all()):
+        if step > 0:
+            with torch.no_grad():
+                current = replace(seed, features=(seed.features + delta).detach(), joints=joints.detach(),
+                                  margins=program.margins(joints), loss=loss.detach())
+            if not (torch.isfinite(current.loss).all() and torch.isfinite(current.margins).all()):
+                break
+            if bool(is_better(*violations(current.margins, hard), *violations(best.margins, hard)).all()) \
+                    and acceptable(limits, naturalness.measure(current.joints)):
+                best, best_step = current, step
+        if bool((violations(best.margins, hard)[0] == 0).all()) or step == config.polish_iterations:
             break
-        count, total = violations(margins, hard)
-        current = {"delta": delta.detach().clone(), "joints": joints.detach(), "margins": margins,
-                   "loss": loss.detach(), "count": count, "total": total, "step": step}
-        if step == 0:
-            before = naturalness(joints.detach())
-            limits = allowance(before, config.polish_tolerance)
-            best = start = current
-        elif (bool(is_better(count, total, best["count"], best["total"]).all())
-              and acceptable(before, naturalness(joints.detach()), config.polish_tolerance)):
-            best = current
-        if bool((best["count"] == 0).all()) or step == config.polish_iterations:
-            break
-        objective = (loss.sum() + guard(joints, limits).sum()
+        objective = (loss.sum() + naturalness.guard(joints, limits, GUARD_FRACTION).sum()
                      + config.polish_smooth_weight * second_difference(delta).pow(2).mean()
                      + config.polish_prior_weight * delta.pow(2).mean())
         (delta.grad,) = torch.autograd.grad(objective, [delta])
         optimizer.step()
-    if not best:
-        raise ValueError("polish: the starting motion's loss is not finite")
-    return PolishOutcome((base + best["delta"]).detach(), best["joints"], best["margins"], best["loss"],
-                         iterations=best["step"], accepted=best is not start)
-
-
-def with_polished_seed(solution: Solution, index: int, outcome: PolishOutcome) -> Solution:
-    """``solution`` with seed ``index``'s features, joints, margins and loss taken from ``outcome``."""
-
-    def put(old: Tensor, new: Tensor) -> Tensor:
-        updated = old.clone()
-        updated[index] = new[0]
-        return updated
-
-    return replace(
-        solution, features=put(solution.features, outcome.features), joints=put(solution.joints, outcome.joints),
-        margins=put(solution.margins, outcome.margins), loss=put(solution.loss, outcome.loss),
-    )
+    return PolishOutcome(best, iterations=best_step, accepted=best is not seed)

@@ -7,12 +7,17 @@ output motion's ``metadata["report"]``; the CLI renders it as a table.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
-from motionprog.optimize.latent import Solution, hard_mask, violations
+from motionprog.body.skeleton import JOINT_NAMES
+from motionprog.optimize.solution import Solution
+from motionprog.optimize.verdict import hard_mask, violations
+
+if TYPE_CHECKING:
+    from motionprog.lang.program import Program
 
 CONFLICT_COSINE = -0.5
 """Two hard constraints conflict when the gradients of their margins with respect to the joints
@@ -25,7 +30,7 @@ def _number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def conflicts(program: Any, joints: Tensor) -> list[tuple[int, int]]:
+def conflicts(program: Program, joints: Tensor) -> list[tuple[int, int]]:
     """Pairs (k, j) of hard constraints whose margins pull one seed's joints in opposite directions.
 
     joints: [1, T, 22, 3] metres. Only pairs where constraint k is violated are returned: these
@@ -50,34 +55,34 @@ def conflicts(program: Any, joints: Tensor) -> list[tuple[int, int]]:
     ]
 
 
-def constraint_rows(program: Any, margins: Tensor) -> list[dict[str, Any]]:
+def constraint_rows(program: Program, margins: Tensor) -> list[dict[str, Any]]:
     """One JSON row per constraint for the margins [K] of the chosen seed."""
     rows = []
     for info, margin in zip(program.constraints, margins.tolist()):
-        holds = margin >= 0 if info.kind == "constraint" else None
+        holds = margin >= 0 if info.kind == "constraint" else (None if info.stop is None else margin >= info.stop)
         rows.append({
             "name": info.name, "source": info.source, "hard": bool(info.hard), "weight": float(info.weight),
             "margin": _number(margin), "unit": info.unit, "satisfied": holds, "kind": info.kind,
-            "description": info.description,
+            "description": info.description, "joints": [JOINT_NAMES[i] for i in info.joints],
         })
     return rows
 
 
-def seed_rows(program: Any, solution: Solution, seeds: tuple[int, ...], metrics: dict[str, Tensor]) -> list[dict[str, Any]]:
+def seed_rows(program: Program, solution: Solution, seeds: tuple[int, ...], metrics: dict[str, Tensor]) -> list[dict[str, Any]]:
     """Per-seed summary: random seed, satisfied, violated count, total violation, loss, metrics."""
-    count, total = violations(solution.margins, hard_mask(program, solution.margins.device))
+    count, total = violations(solution.best.margins, hard_mask(program, solution.best.margins.device))
     rows = []
     for b, seed in enumerate(seeds):
         rows.append({
             "seed": int(seed), "satisfied": bool(count[b] == 0), "violated": int(count[b]),
-            "total_violation": _number(total[b]), "loss": _number(solution.loss[b]),
-            "steps": int(solution.steps[b]),
+            "total_violation": _number(total[b]), "loss": _number(solution.best.loss[b]),
+            "steps": int(solution.best.steps[b]),
             "metrics": {name: _number(values[b]) for name, values in metrics.items()},
         })
     return rows
 
 
-def history_json(program: Any, solution: Solution, best: int) -> dict[str, Any]:
+def history_json(program: Program, solution: Solution, best: int) -> dict[str, Any]:
     """Per-iteration record: time, mean loss, seeds satisfied, and the chosen seed's margins."""
     history = solution.history
     margins = history.margins[:, best].cpu().numpy()
@@ -90,7 +95,7 @@ def history_json(program: Any, solution: Solution, best: int) -> dict[str, Any]:
     }
 
 
-def per_frame_json(program: Any, joints: Tensor) -> dict[str, Any]:
+def per_frame_json(program: Program, joints: Tensor) -> dict[str, Any]:
     """Per-frame margins [K][T] of one seed's joints [1, T, 22, 3] (null outside a window)."""
     with torch.no_grad():
         margins = program.per_frame_margins(joints)[0]
@@ -107,7 +112,7 @@ def time_to_satisfy(solution: Solution) -> float | None:
 
 
 def build_report(
-    program: Any,
+    program: Program,
     solution: Solution,
     best: int,
     *,
@@ -118,15 +123,19 @@ def build_report(
     method: str,
     model_name: str,
     polish: dict[str, Any],
+    feet: dict[str, Any] | None = None,
+    prompt: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report of a run whose chosen seed is batch row ``best`` of ``solution``.
 
-    metrics: name -> [B] naturalness per seed (see ``motionprog.optimize.selection.naturalness``).
+    metrics: name -> [B] naturalness per seed (``motionprog.optimize.naturalness.measure``);
+    prompt: how close the prompt is to the model's training labels (``models.vocabulary``).
     """
-    rows = constraint_rows(program, solution.margins[best])
+    chosen = solution.best[best]
+    rows = constraint_rows(program, chosen.margins[0])
     hard_rows = [row for row in rows if row["hard"] and row["kind"] == "constraint"]
     satisfied = all(row["satisfied"] for row in hard_rows) and solution.error is None
-    pairs = [] if satisfied else conflicts(program, solution.joints[best : best + 1])
+    pairs = [] if satisfied else conflicts(program, chosen.joints)
     names = [info.name for info in program.constraints]
     return {
         "satisfied": bool(satisfied),
@@ -146,9 +155,11 @@ def build_report(
         "best_seed": int(seeds[best]),
         "seeds": seed_rows(program, solution, seeds, metrics),
         "polish": polish,
-        "placement": {"yaw_rad": float(solution.yaw[best]), "xz_m": [float(v) for v in solution.xz[best]]},
+        "feet": feet or {"applied": False, "accepted": False},
+        "prompt": prompt,
+        "placement": {"yaw_rad": float(chosen.yaw[0]), "xz_m": [float(v) for v in chosen.xz[0]]},
         "history": history_json(program, solution, best),
-        "per_frame": per_frame_json(program, solution.joints[best : best + 1]),
+        "per_frame": per_frame_json(program, chosen.joints),
     }
 
 

@@ -5,13 +5,15 @@ Scene dictionaries are the ``to_dict()`` of the program's geometry objects, stor
 Each is rebuilt as its geometry type (:mod:`motionprog.geometry`), which validates it, and then
 drawn from that object's own fields, so a renderer reads the format the language writes and no
 other. A dictionary that cannot be drawn is reported as a warning string, never dropped silently.
-Units are metres, Y up.
+Mesh files are read only for a scene the caller vouches for (a program the user ran): a motion
+file's metadata could name any file on the machine. Units are metres, Y up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ import trimesh
 
 from motionprog.errors import MotionprogError
 from motionprog.geometry import Box, Cylinder, Line, Mesh, Plane, Point, SceneObject as Shape, Sphere
+from motionprog.io.limits import check_file_size
 from motionprog.render.body import rotation_from_z
 
 OBJECT_COLORS: dict[str, tuple[float, float, float, float]] = {
@@ -130,12 +133,6 @@ def _cylinder(cylinder: Cylinder, span: float) -> trimesh.Trimesh:
     return _placed(mesh, np.asarray(cylinder.rotation) @ z_to_y, cylinder.center)
 
 
-def _mesh(mesh: Mesh, span: float) -> trimesh.Trimesh:
-    loaded = trimesh.load(mesh.path, force="mesh")
-    loaded.apply_scale(mesh.scale)
-    return _placed(loaded, mesh.rotation, mesh.position)
-
-
 _DRAW: dict[type, Callable[[Any, float], trimesh.Trimesh]] = {
     Point: lambda p, span: _placed(trimesh.creation.icosphere(subdivisions=2, radius=0.05), np.eye(3), p.position),
     Line: _line,
@@ -143,35 +140,53 @@ _DRAW: dict[type, Callable[[Any, float], trimesh.Trimesh]] = {
     Box: lambda b, span: _placed(trimesh.creation.box(b.size), b.rotation, b.center),
     Sphere: lambda s, span: _placed(trimesh.creation.icosphere(subdivisions=3, radius=s.radius), np.eye(3), s.center),
     Cylinder: _cylinder,
-    Mesh: _mesh,
+    Mesh: lambda m, span: m.triangles(),
 }
 """The triangle mesh of each geometry type; ``span`` (metres) is how far unbounded shapes reach."""
 
 
-def shape_of(item: Mapping[str, Any]) -> Shape:
-    """The geometry object of a scene dictionary (its ``to_dict()``); raises saying what is wrong."""
+def shape_of(item: Mapping[str, Any], mesh_files: bool = False) -> Shape:
+    """The geometry object of a scene dictionary (its ``to_dict()``); raises saying what is wrong.
+
+    mesh_files: whether a ``mesh`` item may name a file to read (see :func:`scene_objects`).
+    """
     kind = item.get("kind")
     if kind not in SHAPES:
         raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+    if kind == "mesh":
+        path = str(item.get("path", ""))
+        if not mesh_files:
+            raise ValueError(f"mesh file {path!r} is named by the motion file, not by a program; "
+                             "it is not read (pass the program with --program to draw it)")
+        if not Path(path).is_file():
+            raise ValueError(f"mesh file {path!r} not found")
+        check_file_size(path)  # before the geometry reads it
     return SHAPES[kind](**{k: v for k, v in item.items() if k not in ("kind", "name", "label")})
 
 
 def scene_objects(
-    items: Sequence[Mapping[str, Any]], lo: np.ndarray, hi: np.ndarray
+    items: Sequence[Mapping[str, Any]], lo: np.ndarray, hi: np.ndarray, mesh_files: bool = False
 ) -> tuple[tuple[SceneObject, ...], tuple[str, ...]]:
     """Meshes of the program's scene dictionaries, and a warning for each one not drawn.
 
     items: ``to_dict()`` of geometry objects. lo, hi: [3] bounds of the motion in metres
-    (infinite lines and planes are drawn to about that size).
+    (infinite lines and planes are drawn to about that size). mesh_files: read the files that
+    ``mesh`` items name; only for items that come from a program the user ran (a motion
+    file's metadata could name any file on the machine, so its mesh files are never read).
     """
     span = float(np.linalg.norm(np.asarray(hi, float) - np.asarray(lo, float))) + 2.0
     objects: list[SceneObject] = []
     warnings: list[str] = []
     for number, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            warnings.append(f"scene object {number} not drawn: not a JSON object ({type(item).__name__})")
+            continue
         label = str(item.get("name") or item.get("label") or item.get("kind") or f"object {number}")
         try:
-            shape = shape_of(item)
+            shape = shape_of(item, mesh_files)
             mesh = _DRAW[type(shape)](shape, span)
+            if not np.isfinite(mesh.vertices).all():
+                raise ValueError("its vertices are not all finite")
         except (MotionprogError, ValueError, TypeError, OSError) as exc:
             warnings.append(f"scene object {label!r} not drawn: {exc}")
             continue

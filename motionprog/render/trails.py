@@ -1,41 +1,34 @@
 """Trails: the path of a joint over the whole motion, drawn as a thin tube.
 
-By default a picture traces the joints that the motion's constraints name (read from the
-constraint report in ``motion.metadata["report"]``). Joints ``[T, 22, 3]``, metres, Y up.
+By default a picture traces the joints that the motion's constraints name (each constraint
+row of ``motion.metadata["report"]`` lists the joints the checked program resolved).
+Joints ``[T, 22, 3]``, metres, Y up.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from motionprog.body.skeleton import ALIASES, GROUPS, JOINT_INDEX, JOINT_NAMES
+from motionprog.body.skeleton import JOINT_INDEX, JOINT_NAMES
 from motionprog.render.objects import OBJECT_COLORS, SceneObject, segments_mesh
 
 
-def joints_named_in(text: str) -> tuple[int, ...]:
-    """Indices of the joints a piece of program or report text mentions (names, aliases, groups).
-
-    The group ``body`` (every joint) is ignored; the result is sorted and unique.
-    """
-    found: set[int] = set()
-    for word in re.findall(r"[a-z_][a-z0-9_]*", text.lower()):
-        name = ALIASES.get(word, word)
-        if name in JOINT_INDEX:
-            found.add(JOINT_INDEX[name])
-        elif word in GROUPS and word != "body":
-            found.update(GROUPS[word])
-    return tuple(sorted(found))
-
-
 def constrained_joints(metadata: Mapping[str, Any]) -> tuple[int, ...]:
-    """Joints named by the constraints of ``metadata["report"]`` (their name and description)."""
-    constraints = (metadata.get("report") or {}).get("constraints") or []
-    text = " ".join(f"{c.get('name', '')} {c.get('description', '')}" for c in constraints if isinstance(c, Mapping))
-    return joints_named_in(text)
+    """Joints named by the constraints of ``metadata["report"]``: each row's ``joints`` (names the
+    checked program resolved). A row naming every joint (``body``) adds none; unknown names are skipped."""
+    report = metadata.get("report")
+    constraints = report.get("constraints") if isinstance(report, Mapping) else None
+    found: set[int] = set()
+    for row in constraints if isinstance(constraints, list) else []:
+        names = row.get("joints") if isinstance(row, Mapping) else None
+        names = names if isinstance(names, list) else []
+        indices = {JOINT_INDEX[n] for n in names if isinstance(n, str) and n in JOINT_INDEX}
+        if len(indices) < len(JOINT_INDEX):
+            found |= indices
+    return tuple(sorted(found))
 
 
 def trail_object(joints: np.ndarray, index: int, radius: float = 0.008) -> SceneObject:

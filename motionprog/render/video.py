@@ -65,6 +65,8 @@ class RenderConfig:
     yfov_deg:      vertical field of view of the camera, degrees.
     body_model:    path of an SMPL / SMPL-H / SMPL-X model file: draw that body instead of
                    capsules (needs ``motionprog[smpl]``; see :mod:`motionprog.io.smpl`).
+    trust_pickle:  open ``body_model`` with Python's unrestricted pickle (it can run code; only
+                   for files you trust); by default it must load without running code.
     """
 
     width: int = 640
@@ -75,6 +77,7 @@ class RenderConfig:
     png_frames: int = 4
     yfov_deg: float = 45.0
     body_model: str | None = None
+    trust_pickle: bool = False
 
     def __post_init__(self) -> None:
         if self.camera not in ("frame", "follow"):
@@ -191,24 +194,28 @@ class _Panel:
 
 
 def _statics(
-    motion: Motion, items: Sequence[Mapping[str, Any]], trails: tuple[str, ...] | None, lo: np.ndarray, hi: np.ndarray
+    motion: Motion, items: Sequence[Mapping[str, Any]], trails: tuple[str, ...] | None, lo: np.ndarray, hi: np.ndarray,
+    mesh_files: bool,
 ) -> tuple[list[SceneObject], tuple[str, ...]]:
-    """Floor, scene objects and trails of one motion, with the warnings for what is not drawn."""
-    objects, warnings = scene_objects(items, lo, hi)
+    """Floor, scene objects and trails of one motion, with the warnings for what is not drawn
+    (mesh_files: see :func:`motionprog.render.objects.scene_objects`)."""
+    objects, warnings = scene_objects(items, lo, hi, mesh_files)
     indices = constrained_joints(motion.metadata) if trails is None else tuple(joint_index(n) for n in trails)
     return [floor_grid(lo, hi), *objects, *(trail_object(motion.joints, i) for i in indices)], warnings
 
 
-def body_surfaces(motions: Sequence[Motion], body_model: str | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def body_surfaces(motions: Sequence[Motion], body_model: str | None,
+                  trust_pickle: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per motion, the body to draw at every frame: vertices [T, V, 3], normals [T, V, 3], faces [F, 3].
 
-    Capsules (:func:`motionprog.render.body.body_mesh`), or the SMPL-family model at ``body_model``.
+    Capsules (:func:`motionprog.render.body.body_mesh`), or the SMPL-family model at ``body_model``
+    (``trust_pickle``: see :class:`RenderConfig`).
     """
     if body_model is None:
         return [body_mesh(m.joints) for m in motions]
     from motionprog.io.smpl import load_body_model, posed_meshes
 
-    model = load_body_model(body_model)
+    model = load_body_model(body_model, trust_pickle=trust_pickle)
     surfaces = []
     for motion in motions:
         vertices, _, faces = posed_meshes(motion, model)
@@ -264,8 +271,9 @@ def render_motion(
     """Render one motion, or several side by side, to ``path`` (.mp4, .gif or .png).
 
     motions:  one Motion or a sequence (one panel each, left to right).
-    scene:    scene dictionaries (``to_dict()`` of geometry primitives) drawn in every panel;
-              None draws each motion's own ``metadata["scene"]``.
+    scene:    scene dictionaries (``to_dict()`` of geometry primitives) drawn in every panel,
+              mesh files included (the caller vouches for them: a program's scene); None draws
+              each motion's own ``metadata["scene"]`` without reading any mesh file it names.
     config:   :class:`RenderConfig`; progress: called after each rendered frame.
     Returns the written path, the number of frames and warnings for objects not drawn.
     The output file is complete or absent; raises InputError on a bad path or option and
@@ -284,13 +292,14 @@ def render_motion(
     yfov = float(np.radians(config.yfov_deg))
     shared = camera_poses(joints, "frame", yfov, width / height) if config.camera == "frame" else None
     warnings: list[str] = []
-    surfaces = body_surfaces(motions, config.body_model)
+    surfaces = body_surfaces(motions, config.body_model, config.trust_pickle)
     pyrender = load_pyrender()
     renderer = offscreen_renderer(pyrender, width, height)
     try:
         panels = []
         for number, motion in enumerate(motions):
-            statics, missing = _statics(motion, motion.metadata.get("scene", []) if scene is None else scene, config.trails, lo, hi)
+            statics, missing = _statics(motion, motion.metadata.get("scene", []) if scene is None else scene, config.trails, lo, hi,
+                                        mesh_files=scene is not None)
             warnings.extend(f"motion {number + 1}: {w}" if len(motions) > 1 else w for w in missing)
             cameras = shared if shared is not None else camera_poses([motion.joints], "follow", yfov, width / height)
             color = BODY_COLORS[number % len(BODY_COLORS)]

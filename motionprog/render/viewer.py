@@ -26,6 +26,9 @@ from motionprog.render.camera import motion_bounds
 from motionprog.render.objects import scene_objects
 from motionprog.render.trails import constrained_joints, trail_object
 
+VIEWER_SUFFIXES = (".html", ".htm")
+"""Extensions of the viewer page."""
+
 _STYLE = """
 body { margin: 0; display: flex; height: 100vh; font: 13px system-ui, sans-serif; color: #222; }
 #stage { flex: 1; display: flex; flex-direction: column; min-width: 0; }
@@ -44,14 +47,34 @@ def _asset(name: str) -> str:
 
 
 def _embed(text: str) -> str:
-    """Text safe inside a <script> element (no closing tag can appear)."""
+    """One of our own assets, safe inside a <script> element (no closing tag can appear)."""
     return text.replace("</", "<\\/")
+
+
+SCRIPT_JSON_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+"""What :func:`script_json` escapes: with no ``<`` left, neither ``</script`` nor ``<!--`` can
+end or derail the element, and JSON.parse restores every character."""
+
+
+def script_json(data: Any) -> str:
+    """``data`` as JSON safe inside ``<script type="application/json">``, whatever its strings hold.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``-style escapes; every non-ASCII character is
+    escaped too (U+2028 included); NaN and infinities are refused (JSON has none).
+    """
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    return text.translate(SCRIPT_JSON_ESCAPES)
 
 
 def _margin(constraint: Mapping[str, Any]) -> str:
     margin = constraint.get("margin")
-    unit = constraint.get("unit") or ""
-    return f"{margin:.4g} {unit}".strip() if isinstance(margin, (int, float)) else html.escape(str(margin))
+    text = f"{margin:.4g} {constraint.get('unit') or ''}" if isinstance(margin, (int, float)) else str(margin)
+    return html.escape(text.strip())
+
+
+def _listed(value: Any) -> list[Any]:
+    """``value`` when a file holds a list where one belongs, else nothing to show."""
+    return value if isinstance(value, list) else []
 
 
 def report_panel(motions: Sequence[Motion], warnings: Sequence[str]) -> str:
@@ -71,7 +94,7 @@ def report_panel(motions: Sequence[Motion], warnings: Sequence[str]) -> str:
             f'<tr><td>{html.escape(str(c.get("name", "")))}<br><small>{html.escape(str(c.get("source", "")))}</small></td>'
             f'<td>{_margin(c)}</td><td class="{"ok" if c.get("satisfied") else "bad"}">'
             f'{"&#10003;" if c.get("satisfied") else "&#10007;"}</td></tr>'
-            for c in report.get("constraints", [])
+            for c in _listed(report.get("constraints"))
             if isinstance(c, Mapping)
         ]
         parts.append("<table><tr><th>constraint</th><th>margin</th><th></th></tr>" + "".join(rows) + "</table>")
@@ -95,12 +118,14 @@ def viewer_data(
     """The JSON the page plays, and warnings for scene objects not drawn.
 
     Joints are rounded to 0.1 mm and flattened ([T * 22 * 3]); objects and trails are meshes.
-    scene: drawn instead of the motions' own ``metadata["scene"]`` when given.
+    scene: drawn instead of the motions' own ``metadata["scene"]`` when given, mesh files
+    included (the caller vouches for them: a program's scene). Mesh files named only by a
+    motion file's metadata are never read (a warning says so).
     """
     joints = [m.joints for m in motions]
     lo, hi = motion_bounds(joints)
     items = list(scene) if scene is not None else [item for m in motions for item in m.metadata.get("scene", [])]
-    objects, warnings = scene_objects(items, lo, hi)
+    objects, warnings = scene_objects(items, lo, hi, mesh_files=scene is not None)
     trails = [trail_object(m.joints, i) for m in motions for i in constrained_joints(m.metadata)]
     return {
         "fps": float(motions[0].fps),
@@ -144,7 +169,7 @@ def viewer_html(motions: Motion | Sequence[Motion], scene: Sequence[Mapping[str,
 <select id="speed"><option value="0.25">0.25x</option><option value="0.5">0.5x</option>
 <option value="1" selected>1x</option><option value="2">2x</option></select></div></div>
 <div id="side">{report_panel(motions, warnings)}</div>
-<script type="application/json" id="motion-data">{_embed(json.dumps(data, separators=(",", ":")))}</script>
+<script type="application/json" id="motion-data">{script_json(data)}</script>
 <script type="text/plain" id="three-src">{_embed(_asset("three.module.min.js"))}</script>
 <script type="module">{_embed(_asset("viewer.js"))}</script>
 </body></html>
@@ -157,7 +182,7 @@ def write_viewer(
 ) -> tuple[str, ...]:
     """Write the viewer page to ``path`` (.html) atomically; returns warnings for objects not drawn."""
     path = Path(path)
-    if path.suffix.lower() not in (".html", ".htm"):
+    if path.suffix.lower() not in VIEWER_SUFFIXES:
         raise InputError(f"{path}: the viewer writes .html, not {path.suffix!r}")
     page, warnings = viewer_html(motions, scene)
     write_text(path, page)

@@ -1,0 +1,145 @@
+"""Function calls: built-ins (units, sizes and arity checked) and user ``def``s, expanded at each
+call with recursion refused (the checker's calls room).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from motionprog.lang import ast, ir
+from motionprog.lang.builtins import FUNCTIONS
+from motionprog.lang.relations import distance
+from motionprog.lang.scene import OBJECT_KINDS
+from motionprog.lang.typed import Typed, value
+from motionprog.lang.units import ANGLE, LENGTH, NONE, Dim
+
+if TYPE_CHECKING:
+    from motionprog.lang.checker import Checker, Env
+
+SMOOTH_FUNCTIONS = {f.name: f for f in FUNCTIONS}
+
+
+def call(c: Checker, node: ast.Call, env: Env) -> Typed:
+    """Check ``function(args)``: a user function, else a built-in of the catalogue."""
+    name = node.function
+    if name in c.defs:
+        return user_call(c, node, env)
+    if name in OBJECT_KINDS:
+        raise c.fail("E206", f"{name}(...) makes a scene object; define it inside 'scene {{ }}'", node.span)
+    if name not in SMOOTH_FUNCTIONS:
+        raise c.fail("E202", f"unknown function '{name}'", node.name_span,
+                     c.did_you_mean(name, [*SMOOTH_FUNCTIONS, *c.defs]))
+    fewest, most = SMOOTH_FUNCTIONS[name].arity
+    if not fewest <= len(node.args) <= (most if most >= 0 else len(node.args)):
+        expected = str(fewest) if fewest == most else f"{fewest} or more" if most < 0 else f"{fewest} to {most}"
+        raise c.fail("E204", f"{name}() takes {expected} argument{'s' if expected != '1' else ''}, "
+                     f"got {len(node.args)}", node.span, f"signature: {SMOOTH_FUNCTIONS[name].signature}")
+    args = [c.expr(arg, env) for arg in node.args]
+    return BUILTINS[name](c, node, args)
+
+
+def user_call(c: Checker, node: ast.Call, env: Env) -> Typed:
+    """A ``def`` expanded with its parameters bound to the checked arguments."""
+    definition = c.defs[node.function]
+    if node.function in c.calls:
+        chain = " -> ".join([*c.calls[c.calls.index(node.function):], node.function])
+        raise c.fail("E208", f"recursive function '{node.function}' ({chain})", node.span,
+                     "a function cannot call itself, directly or through others")
+    if len(node.args) != len(definition.params):
+        count = len(definition.params)
+        raise c.fail("E204", f"{node.function}() takes {count} argument{'s' if count != 1 else ''}, got "
+                     f"{len(node.args)}", node.span, f"defined at {definition.span.location()}")
+    bound = {param: c.expr(arg, env) for param, arg in zip(definition.params, node.args)}
+    c.calls.append(node.function)
+    try:
+        return c.expr(definition.body, bound)
+    finally:
+        c.calls.pop()
+
+
+def positions(c: Checker, node: ast.Call, args: list[Typed], what: str) -> tuple[Typed, Typed, Dim | None]:
+    """Two positions of one size (2 or 3) and their shared unit."""
+    a = c.need_value(args[0], node.args[0].span, what, (2, 3))
+    b = c.need_value(args[1], node.args[1].span, what, (a.size,))
+    return a, b, c.unify(a.dim, b.dim, node.span, what)
+
+
+def pair(name: str, size: Callable[[Typed], int], dim: Callable[[Dim | None], Dim | None]):
+    """A built-in of two positions: ``midpoint``, ``direction``, ``angle``."""
+    def check(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
+        a, b, shared = positions(c, node, args, name)
+        return value(ir.Fn(name, (a.ir, b.ir)), size(a), dim(shared), c.combine_joints(a, b, node.span))
+    return check
+
+
+def derivative(name: str, order: int):
+    """``velocity``/``speed`` (order 1) and ``acceleration`` (order 2): unit divided by s^order."""
+    def check(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
+        x = c.need_value(args[0], node.args[0].span, name)
+        size = 1 if name == "speed" else x.size
+        return value(ir.Fn(name, (x.ir,)), size, (x.dim or LENGTH) / Dim(time=order), x.joints)
+    return check
+
+
+def magnitude(name: str, sizes: tuple[int, ...]):
+    """``norm`` of a vector and ``abs`` of a number: the unit of the argument."""
+    def check(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
+        x = c.need_value(args[0], node.args[0].span, name, sizes)
+        return value(ir.Fn(name, (x.ir,)), 1, x.dim, x.joints)
+    return check
+
+
+def extremum(name: str):
+    """``min``/``max``/``mean``: over the window's frames (one argument, per component) or
+    pointwise (several numbers)."""
+    def check(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
+        if len(args) == 1:
+            x = c.need_value(args[0], node.args[0].span, name)
+            return value(ir.Aggregate(name, x.ir), x.size, x.dim, x.joints)
+        values = [c.need_value(a, s.span, name, (1,)) for a, s in zip(args, node.args)]
+        dim, joints = None, 1
+        for item, source in zip(values, node.args):
+            dim = c.unify(dim, item.dim, source.span, f"{name}()")
+            joints = c.combine_joints(replace(item, joints=joints), item, source.span)
+        return value(ir.Fn(name, tuple(v.ir for v in values)), 1, dim, joints)
+    return check
+
+
+def across(name: str, op: str, sizes: tuple[int, ...]):
+    """``highest``/``lowest``/``centroid``: max/min/mean over a group's joints at each frame."""
+    def check(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
+        x = c.need_value(args[0], node.args[0].span, f"{name}()", sizes)
+        return value(ir.Across(op, x.ir), x.size, x.dim)
+    return check
+
+
+def collide(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
+    """``collide(part, obj)``: a predicate on the body capsules of a joint, group or ``body``."""
+    part, target = args
+    if part.indices is None:
+        raise c.fail("E206", "the first argument of collide() is 'body', a group or a joint", node.args[0].span)
+    obj = c.need_object(target, node.args[1].span, "collide()")
+    return Typed("predicate", ir.Collide(part.indices, obj), dim=LENGTH)
+
+
+BUILTINS: dict[str, Callable[[Checker, ast.Call, list[Typed]], Typed]] = {
+    "distance": lambda c, node, args: distance(c, args[0], args[1], node),
+    "midpoint": pair("midpoint", lambda a: a.size, lambda dim: dim),
+    "direction": pair("direction", lambda a: a.size, lambda dim: NONE),
+    "angle": pair("angle", lambda a: 1, lambda dim: ANGLE),
+    "velocity": derivative("velocity", 1),
+    "speed": derivative("speed", 1),
+    "acceleration": derivative("acceleration", 2),
+    "norm": magnitude("norm", (2, 3)),
+    "abs": magnitude("abs", (1,)),
+    "min": extremum("min"),
+    "max": extremum("max"),
+    "mean": extremum("mean"),
+    "highest": across("highest", "max", (1,)),
+    "lowest": across("lowest", "min", (1,)),
+    "centroid": across("centroid", "mean", (1, 2, 3)),
+    "collide": collide,
+}
+"""The checking rule of each built-in function of the catalogue."""
