@@ -9,6 +9,7 @@ import json
 import os
 import pickle
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -262,9 +263,9 @@ def test_view_embeds_only_meshes_the_program_referenced(cli, tmp_path, swinging_
     page = (tmp_path / "v.html").read_text()
     assert status == 0 and "9.125" not in page
     assert "is named by the motion file, not by a program; it is not read" in output
-    chair = REPO / "examples" / "assets" / "chair.obj"
+    shutil.copy(REPO / "examples" / "assets" / "chair.obj", tmp_path / "chair.obj")  # programs read their own folder
     program = tmp_path / "sit.mprog"
-    program.write_text(f'motion "sit" for 1 s\nscene {{\n  chair = mesh("{chair}")\n}}\nalways: feet.y >= 0\n')
+    program.write_text('motion "sit" for 1 s\nscene {\n  chair = mesh("chair.obj")\n}\nalways: feet.y >= 0\n')
     status, output = cli("view", motion_path, "-o", tmp_path / "w.html", "--program", program)
     data = json.loads(re.search(r'id="motion-data">(.*?)</script>', (tmp_path / "w.html").read_text(), re.S).group(1))
     assert status == 0 and data["objects"][0]["label"] == "mesh" and len(data["objects"][0]["faces"]) > 30, output

@@ -15,6 +15,7 @@ import torch
 from motionprog.body.skeleton import BONE_LENGTHS, PARENTS
 from motionprog.errors import InputError
 from motionprog.optimize import OptimizeConfig, generate, load_program
+from motionprog.lang.ir import Relax
 from motionprog.optimize import naturalness
 from motionprog.optimize.decode import Decoder
 from motionprog.optimize.latent import Search, noise_penalty, nonfinite_message, normalize_per_seed, optimize_latent
@@ -35,7 +36,7 @@ def decode_joints(model, z, text, steps, use_checkpoint, rigid):
 
 def learning_rates(recipe, updates):
     """The learning rate of each of ``updates`` Adam updates, read from the real optimizer."""
-    search = Search.start(torch.zeros(1, 4, 2), False, recipe)
+    search = Search.start(torch.zeros(1, 4, 2), Relax(), recipe)
     rates = []
     for _ in range(updates):
         rates.append(search.optimizer.param_groups[0]["lr"])
