@@ -3,16 +3,23 @@ the header is unchanged, and Ctrl-C leaves the last good result in place."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
-from motionprog.motion import load_npz
+import pytest
+
+from motionprog.motion import Motion, load_npz
+from motionprog.render.viewer import write_viewer
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 PROGRAM = """motion "a person walks" for 40 frames, seeds 4
 a: at frame 10: pelvis.y in [1.0, 1.01]
@@ -73,3 +80,29 @@ def test_a_saved_edit_re_solves_warm_and_ctrl_c_keeps_the_last_result(tmp_path, 
     assert status == 128 + signal.SIGINT
     assert float(load_npz(out).joints[30, 0, 1]) == pelvis
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bands.mprog", "out.html", "out.npz"]
+
+
+def test_the_live_viewer_reloads_itself_when_its_file_is_rewritten(swinging_joints, tmp_path):
+    """Served over loopback http and opened in headless Chromium, as a user would open it."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    path = tmp_path / "view.html"
+    write_viewer(Motion(swinging_joints, text="first walk"), path, live=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            try:
+                page = browser.new_page()
+                page.goto(f"http://127.0.0.1:{server.server_address[1]}/view.html")
+                assert page.title() == "first walk - motionprog"
+                page.evaluate("window.untouched = true")
+                page.wait_for_timeout(1500)  # polls that find the same page change nothing
+                assert page.evaluate("window.untouched") is True
+                write_viewer(Motion(swinging_joints[::-1].copy(), text="second walk"), path, live=True)
+                page.wait_for_function("document.title === 'second walk - motionprog'", timeout=20000)
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
