@@ -17,7 +17,7 @@ from motionprog.lang.builtins import ATOMS, COMPONENTS, FUNCTIONS, OBJECTS, PROP
 from motionprog.lang.diagnostics import Diagnostic, Span
 from motionprog.lang.formatter import format_module
 from motionprog.lang.units import UNITS
-from motionprog.lsp.outline import Outline
+from motionprog.lsp.outline import Outline, on_disk
 
 KEYWORDS = ("motion", "for", "seeds", "model", "import", "scene", "let", "def", "relax", "about", "hard", "soft",
             "always", "eventually", "at", "during", "before", "after", "every", "start", "end", "frame", "when",
@@ -27,6 +27,8 @@ KEYWORDS = ("motion", "for", "seeds", "model", "import", "scene", "let", "def", 
 
 BUILTINS = {b.name: b for b in (*FUNCTIONS, *OBJECTS, *ATOMS)}
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+OWNER = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\.$")
+"""The name before the dot being completed."""
 
 
 def to_range(span: Span) -> types.Range:
@@ -36,19 +38,27 @@ def to_range(span: Span) -> types.Range:
 
 
 def diagnostics(outline: Outline) -> list[types.Diagnostic]:
-    """The checker's diagnostics, with their codes; notes and help follow the message."""
-    return [_diagnostic(d, outline.path) for d in outline.diagnostics]
+    """The checker's diagnostics, with their codes; notes and help follow the message. A problem
+    inside an imported file is shown on the import line, with its place there as related information."""
+    return [_diagnostic(d, outline) for d in outline.diagnostics]
 
 
-def _diagnostic(found: Diagnostic, path: str) -> types.Diagnostic:
-    here = found.span is not None and found.span.file == path
+def _diagnostic(found: Diagnostic, outline: Outline) -> types.Diagnostic:
     message = "\n".join([found.message, *(f"note: {n}" for n in found.notes),
                          *([f"help: {found.help}"] if found.help else [])])
-    if found.span is not None and not here:
-        message = f"{found.span.location()}: {message}"
     severity = types.DiagnosticSeverity.Error if found.level == "error" else types.DiagnosticSeverity.Warning
-    where = to_range(found.span) if here else types.Range(types.Position(0, 0), types.Position(0, 0))
-    return types.Diagnostic(where, message, severity=severity, code=found.code, source="motionprog")
+    where, related = types.Range(types.Position(0, 0), types.Position(0, 0)), None
+    if found.span is not None and found.span.file == outline.path:
+        where = to_range(found.span)
+    elif found.span is not None:
+        message = f"{found.span.location()}: {message}"
+        file = on_disk(found.span.file)
+        lines = [line for line, imported in outline.imports.items() if imported == file]
+        where = types.Range(types.Position(lines[0] - 1, 0), types.Position(lines[0], 0)) if lines else where
+        related = [types.DiagnosticRelatedInformation(
+            types.Location(Path(file).resolve().as_uri(), to_range(found.span)), found.message)]
+    return types.Diagnostic(where, message, severity=severity, code=found.code, source="motionprog",
+                            related_information=related)
 
 
 def word_at(text: str, position: types.Position) -> tuple[str, str]:
@@ -112,8 +122,8 @@ def completion(outline: Outline, text: str, position: types.Position) -> list[ty
     """After ``name.``: components, and a scene object's properties; elsewhere every name in scope."""
     word, before = word_at(text, position)
     if before.endswith("."):
-        owner = WORD.search(before[:-1][::-1])
-        return _members(outline, owner.group()[::-1] if owner else "")
+        owner = OWNER.search(before)
+        return _members(outline, owner.group(1) if owner else "")
     return [*_builtin_items(), *_defined_items(outline), *_body_items(),
             *(types.CompletionItem(k, kind=types.CompletionItemKind.Keyword) for k in KEYWORDS),
             *(types.CompletionItem(u, kind=types.CompletionItemKind.Unit) for u in UNITS)]
@@ -121,7 +131,7 @@ def completion(outline: Outline, text: str, position: types.Position) -> list[ty
 
 def _members(outline: Outline, owner: str) -> list[types.CompletionItem]:
     found = outline.definitions.get(owner)
-    kind = found.doc.split("=", 1)[1].strip().split("(")[0] if found and found.kind == "object" else None
+    kind = found.object_kind if found else None
     items = [types.CompletionItem(c, kind=types.CompletionItemKind.Field, detail="component") for c in COMPONENTS]
     return items + [types.CompletionItem(p, kind=types.CompletionItemKind.Property, detail=f"{kind} property")
                     for p in PROPERTIES.get(kind, ())]

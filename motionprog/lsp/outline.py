@@ -24,13 +24,15 @@ class Definition:
     """A name a program can use: a ``let``, a ``def`` (its own or imported) or a scene object.
 
     ``doc`` is what hover shows: the statement in canonical form, and for a library ``def`` the
-    comment written above it. ``path`` is the file it is written in (None: this document)."""
+    comment written above it. ``path`` is the file it is written in (None: this document);
+    ``object_kind`` the constructor of a scene object (``box``)."""
 
     name: str
     kind: str
     span: Span
     doc: str
     path: str | None = None
+    object_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ def _own(module: ast.Module) -> dict[str, Definition]:
             found[statement.name] = Definition(statement.name, kind, statement.span, format_statement(statement))
         elif isinstance(statement, ast.Scene):
             for item in statement.objects:
-                found[item.name] = Definition(item.name, "object", item.span, format_scene_object(item).strip())
+                found[item.name] = Definition(item.name, "object", item.span, format_scene_object(item).strip(),
+                                              object_kind=item.call.function)
     return found
 
 
@@ -81,7 +84,7 @@ def _imported(module: ast.Module, path: str) -> tuple[dict[str, Definition], dic
         text, where, problem = locate_import(statement.path, path, allowed_roots(path))
         if text is None or problem:
             continue
-        file = _on_disk(where)
+        file = on_disk(where)
         imports[statement.span.line] = file
         imported, _ = parse_file(text, where)
         comments = {entry["signature"].split("(")[0]: entry["doc"] for entry in stdlib_docs().get(statement.path, [])}
@@ -92,7 +95,7 @@ def _imported(module: ast.Module, path: str) -> tuple[dict[str, Definition], dic
     return definitions, imports
 
 
-def _on_disk(where: str) -> str:
+def on_disk(where: str) -> str:
     """The real file of an import: the standard library's ``<stdlib>/x.mprog`` is a package file."""
     if not where.startswith(STDLIB_PREFIX):
         return where
