@@ -120,7 +120,7 @@ def definition(outline: Outline, text: str, position: types.Position) -> types.L
 
 def completion(outline: Outline, text: str, position: types.Position) -> list[types.CompletionItem]:
     """After ``name.``: components, and a scene object's properties; elsewhere every name in scope."""
-    word, before = word_at(text, position)
+    before = word_at(text, position)[1]
     if before.endswith("."):
         owner = OWNER.search(before)
         return _members(outline, owner.group(1) if owner else "")
