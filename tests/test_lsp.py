@@ -153,6 +153,7 @@ def test_hover_gives_docs_units_and_a_constraint_in_plain_words(client, tmp_path
         "alias of the joint left_wrist, position in m")
     assert client.request("textDocument/hover", at(path, 7, 23))["contents"]["value"] == (
         "joint head (index 15), position in m")
+    assert client.request("textDocument/hover", at(path, 5, 14))["contents"]["value"] == "unit: 1 cm = 0.01 m"
     words = client.request("textDocument/hover", at(path, 7, 1))["contents"]["value"]
     assert words == "head.y is below left_hand.y + lift, at some frame of the motion"
 

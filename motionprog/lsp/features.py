@@ -91,6 +91,8 @@ def hover(outline: Outline, text: str, position: types.Position) -> types.Hover 
     doc = (_builtin_doc(BUILTINS[word]) if word in BUILTINS else _body_doc(word))
     if doc is None and word in outline.definitions:
         doc = outline.definitions[word].doc
+    if doc is None and word in UNITS:
+        doc = f"unit: 1 {word} = {UNITS[word][1]:.6g} {UNITS[word][0].symbol()}"
     if doc is None:
         doc = outline.descriptions.get(_statement_line(outline, position))
     return types.Hover(types.MarkupContent(types.MarkupKind.PlainText, doc)) if doc else None
