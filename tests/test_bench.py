@@ -69,3 +69,18 @@ def test_percentile_interpolates_like_numpy():
     assert percentile(values, 0.5) == pytest.approx(2.5)
     assert percentile(values, 0.9) == pytest.approx(7.9)
     assert percentile([], 0.5) is None
+
+
+def test_bench_without_the_reference_times_the_fast_method_alone(tmp_path, tiny_weights, cli):
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    for name, source in PROGRAMS.items():
+        (examples / name).write_text(source)
+    status, output = cli("bench", "--examples", examples, "--out", tmp_path / "bench", "--model", tiny_weights,
+                         "--device", "cpu", "--seeds", "2", "--steps", "3", "--iters", "3", "--no-reference",
+                         "--no-language", "--tasks", "a_band,b_head")
+    assert status == 0, output
+    results = json.loads((tmp_path / "bench" / "bench.json").read_text())
+    assert results["complete"] and [row["method"] for row in results["runs"]] == ["fast", "fast"]
+    assert [t["speed_ratio"] for t in results["tasks"]] == [None, None]
+    assert results["summary"]["median_speed_ratio"] is None and results["settings"]["reference"] is None

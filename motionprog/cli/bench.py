@@ -52,6 +52,8 @@ def bench(
         OptimizeConfig.progmogen_steps, "--reference-steps", min=1, help="DDIM steps of the reference (ProgMoGen: 100)."),
     reference_iters: int = typer.Option(
         OptimizeConfig.progmogen_iterations, "--reference-iters", min=1, help="Iterations of the reference (ProgMoGen: 100)."),
+    reference: bool = typer.Option(True, "--reference/--no-reference",
+                                   help="Also run the ProgMoGen reference on every task (the speed ratios)."),
     language: bool = typer.Option(True, "--language/--no-language", help="Also time the language part."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for torch (default: torch's)."),
     batch_mode: bool = typer.Option(False, "--batch", help="Instead: batch throughput with 1 and 2 local workers."),
@@ -70,7 +72,8 @@ def bench(
         from motionprog.cli.batch import bench_batch
 
         return bench_batch(programs, model, fast, out, threads)
-    reference = replace(fast, method="progmogen", progmogen_steps=reference_steps, progmogen_iterations=reference_iters)
+    reference_config = replace(fast, method="progmogen", progmogen_steps=reference_steps,
+                               progmogen_iterations=reference_iters) if reference else None
     motion_model = load_model(model, device=device)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=stderr, transient=True)
@@ -80,11 +83,17 @@ def bench(
         def on_run(done: int, total: int, description: str) -> None:
             progress.update(task, completed=done, total=total, description=description)
 
-        results = run_bench(programs, motion_model, fast, reference, progress=on_run, language=language)
-    write_text(out / "bench.json", json.dumps(results, indent=2))
-    write_text(out / "bench.md", markdown(results))
+        results = run_bench(programs, motion_model, fast, reference_config, progress=on_run, language=language,
+                            checkpoint=lambda partial: write_results(out, partial))
+    write_results(out, results)
     stdout.print(markdown(results), markup=False)
     stdout.print(f"wrote {out / 'bench.md'} and {out / 'bench.json'}", markup=False)
+
+
+def write_results(out: Path, results: dict) -> None:
+    """bench.json and bench.md in ``out`` (rewritten after every task, so a long run leaves what it measured)."""
+    write_text(out / "bench.json", json.dumps(results, indent=2))
+    write_text(out / "bench.md", markdown(results))
 
 
 def register(app: typer.Typer) -> None:

@@ -126,44 +126,64 @@ def language_bench(constraints: int = 200, seeds: int = 8, frames: int = 196, re
     }
 
 
-def run_bench(programs: Sequence[Path], model: MotionModel, fast: OptimizeConfig, reference: OptimizeConfig,
-              progress: Progress | None = None, language: bool = True) -> dict[str, Any]:
-    """Run every program with both methods on ``model``; returns the JSON results."""
-    rows, tasks = [], []
+def task_entry(task: str, reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A task's line: the speed ratio (reference time / fast time) and both successes (None
+    without a reference run)."""
+    reference = reports.get("progmogen")
+    fast = reports["fast"]
+    return {
+        "task": task,
+        "speed_ratio": None if reference is None else round(reference["time_s"] / max(fast["time_s"], 1e-9), 2),
+        "fast_success": fast["satisfied"], "reference_success": None if reference is None else reference["satisfied"],
+    }
+
+
+def summary(rows: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Success rates, the fast method's median and p90 time, and the median speed ratio."""
+    fast_times = [row["time_s"] for row in rows if row["method"] == "fast"]
+    ratios = [t["speed_ratio"] for t in tasks if t["speed_ratio"] is not None]
+    compared = [t for t in tasks if t["reference_success"] is not None]
+    return {
+        "fast_success_rate": sum(t["fast_success"] for t in tasks) / max(len(tasks), 1),
+        "reference_success_rate": sum(t["reference_success"] for t in compared) / len(compared) if compared else None,
+        "fast_median_time_s": percentile(fast_times, 0.5),
+        "fast_p90_time_s": percentile(fast_times, 0.9),
+        "median_speed_ratio": percentile(ratios, 0.5),
+    }
+
+
+def run_bench(programs: Sequence[Path], model: MotionModel, fast: OptimizeConfig, reference: OptimizeConfig | None,
+              progress: Progress | None = None, language: bool = True,
+              checkpoint: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Run every program with the fast method and (unless ``reference`` is None) the reference on
+    ``model``; returns the JSON results. ``checkpoint`` receives the results so far after each
+    task (``complete`` false), so a long run leaves what it measured."""
+    methods = [fast] + ([replace(reference, method="progmogen")] if reference is not None else [])
+    rows: list[dict[str, Any]] = []
+    tasks: list[dict[str, Any]] = []
+    settings = {"fast": {"seeds": fast.seeds, "steps": fast.steps or "student", "iterations": fast.iterations,
+                         "candidates": fast.candidates},
+                "reference": None if reference is None else {
+                    "steps": reference.progmogen_steps, "iterations": reference.progmogen_iterations,
+                    "lr": reference.progmogen_lr}}
     for path in programs:
-        program = load_program(path)
-        task = Path(path).stem
-        reports = {}
-        for config in (fast, replace(reference, method="progmogen")):
+        program, task, reports = load_program(path), Path(path).stem, {}
+        for config in methods:
             if progress is not None:
-                progress(len(rows), 2 * len(programs), f"{task} ({config.method})")
+                progress(len(rows), len(methods) * len(programs), f"{task} ({config.method})")
             reports[config.method] = generate(program, model=model, config=config).report
             rows.append(run_row(task, reports[config.method]))
-        fast_time, reference_time = reports["fast"]["time_s"], reports["progmogen"]["time_s"]
-        tasks.append({
-            "task": task, "speed_ratio": round(reference_time / max(fast_time, 1e-9), 2),
-            "fast_success": reports["fast"]["satisfied"], "reference_success": reports["progmogen"]["satisfied"],
-        })
-    fast_times = [row["time_s"] for row in rows if row["method"] == "fast"]
-    ratios = [t["speed_ratio"] for t in tasks]
-    return {
-        "machine": machine(),
-        "model": model.name,
-        "settings": {"fast": {"seeds": fast.seeds, "steps": fast.steps or "student", "iterations": fast.iterations,
-                              "candidates": fast.candidates},
-                     "reference": {"steps": reference.progmogen_steps, "iterations": reference.progmogen_iterations,
-                                   "lr": reference.progmogen_lr}},
-        "runs": rows,
-        "tasks": tasks,
-        "summary": {
-            "fast_success_rate": sum(t["fast_success"] for t in tasks) / max(len(tasks), 1),
-            "reference_success_rate": sum(t["reference_success"] for t in tasks) / max(len(tasks), 1),
-            "fast_median_time_s": percentile(fast_times, 0.5),
-            "fast_p90_time_s": percentile(fast_times, 0.9),
-            "median_speed_ratio": percentile(ratios, 0.5),
-        },
-        "language": language_bench() if language else None,
-    }
+        tasks.append(task_entry(task, reports))
+        if checkpoint is not None:
+            checkpoint(assemble(model, settings, rows, tasks, None, complete=False))
+    return assemble(model, settings, rows, tasks, language_bench() if language else None, complete=True)
+
+
+def assemble(model: MotionModel, settings: dict[str, Any], rows: list[dict[str, Any]], tasks: list[dict[str, Any]],
+            language: dict[str, Any] | None, complete: bool) -> dict[str, Any]:
+    """The JSON results of a (possibly partial) run."""
+    return {"machine": machine(), "model": model.name, "settings": settings, "complete": complete,
+            "runs": rows, "tasks": tasks, "summary": summary(rows, tasks), "language": language}
 
 
 def _cell(value: Any) -> str:
@@ -191,10 +211,12 @@ def markdown(results: dict[str, Any]) -> str:
     lines += ["", "| task | speed ratio (reference / fast) | fast success | reference success |", "|---|---|---|---|"]
     lines += [f"| {t['task']} | {_cell(t['speed_ratio'])} | {_cell(t['fast_success'])} | "
               f"{_cell(t['reference_success'])} |" for t in results["tasks"]]
-    summary = results["summary"]
-    lines += ["", f"Fast success rate {_cell(summary['fast_success_rate'])} (reference "
-                  f"{_cell(summary['reference_success_rate'])}), fast time median {_cell(summary['fast_median_time_s'])} s "
-                  f"and p90 {_cell(summary['fast_p90_time_s'])} s, median speed ratio {_cell(summary['median_speed_ratio'])}."]
+    totals = results["summary"]
+    lines += ["", f"Fast success rate {_cell(totals['fast_success_rate'])} (reference "
+                  f"{_cell(totals['reference_success_rate'])}), fast time median {_cell(totals['fast_median_time_s'])} s "
+                  f"and p90 {_cell(totals['fast_p90_time_s'])} s, median speed ratio {_cell(totals['median_speed_ratio'])}."]
+    if not results.get("complete", True):
+        lines += ["", f"Partial: {len(results['tasks'])} tasks measured so far."]
     if results["language"]:
         lang = results["language"]
         lines += ["", "| language | seconds |", "|---|---|",
