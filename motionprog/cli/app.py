@@ -47,6 +47,8 @@ from motionprog.cli import prompt  # noqa: E402
 prompt.register(app)
 from motionprog.cli import batch  # noqa: E402
 batch.register(app)
+from motionprog.cli import blender  # noqa: E402
+blender.register(app)
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
