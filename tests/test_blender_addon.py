@@ -187,6 +187,28 @@ def pelvis_height(frame):
     return (armature.matrix_world @ armature.pose.bones["pelvis"].head).z
 
 
+def render(path):
+    """A Cycles still (no display needed) of frame 20 from a camera aimed at the body; the
+    spread of its pixel values, to tell a picture from a blank."""
+    from mathutils import Vector
+    camera = bpy.data.objects.new("camera", bpy.data.cameras.new("camera"))
+    sun = bpy.data.objects.new("sun", bpy.data.lights.new("sun", "SUN"))
+    for obj in (camera, sun):
+        scene.collection.objects.link(obj)
+    camera.location, sun.rotation_euler = (3.5, -5.0, 2.0), (0.7, 0.2, 0.6)
+    camera.rotation_euler = (Vector((0, 0, 0.9)) - camera.location).to_track_quat("-Z", "Y").to_euler()
+    scene.camera, scene.render.engine = camera, "CYCLES"
+    scene.cycles.samples, scene.cycles.use_denoising = 16, False  # Debian builds Cycles without a denoiser
+    scene.render.threads_mode, scene.render.threads = "FIXED", 1
+    scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = 480, 320, 100
+    scene.frame_set(20)
+    scene.render.filepath = path
+    bpy.ops.render.render(write_still=True)
+    values = bpy.data.images.load(path).pixels[:][0::4]
+    mean = sum(values) / len(values)
+    return {"std": (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5}
+
+
 for step in request["steps"]:
     if step == "describe":
         from pathlib import Path
@@ -204,6 +226,10 @@ for step in request["steps"]:
         settings.text.from_string(step[5:])
     elif step.startswith("engine:"):
         bpy.context.preferences.addons["motionprog_blender"].preferences.engine = step[7:]
+    elif step.startswith("model:"):
+        settings.model = step[6:]
+    elif step.startswith("render:"):
+        out["render"] = render(step[7:])
     elif step in ("check", "generate"):
         getattr(bpy.ops.motionprog, step)()
         out.setdefault(step, []).append(outcome())
@@ -271,9 +297,10 @@ def test_addon_exports_the_scene_and_checks_the_program(tmp_path):
 @pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
 def test_addon_generates_an_armature_with_one_action_per_run(tmp_path, tiny_weights):
     unsatisfiable = "high: at frame 10: head.y > 3 m\n"
-    result = run_addon(tmp_path, ["text:" + BAND, "generate", "generate", "text:" + unsatisfiable, "generate"],
-                       ["Goal"], str(tiny_weights))
-    first, second, failed = result["generate"]
+    steps = ["text:" + BAND, "generate", "generate", f"render:{tmp_path / 'result.png'}",
+             "text:" + unsatisfiable, "generate", "model:/nonexistent.safetensors", "generate"]
+    result = run_addon(tmp_path, steps, ["Goal"], str(tiny_weights))
+    first, second, failed, no_model = result["generate"]
     assert first["status"] == "satisfied: action 'motionprog: a person walks forward' on 'motionprog'"
     assert first["lines"][0].startswith("pelvis_band: +") and first["lines"][0].endswith("cm (holds)")
     assert second["status"].startswith("satisfied") and second["objects"] == first["objects"]  # same armature
@@ -284,4 +311,7 @@ def test_addon_generates_an_armature_with_one_action_per_run(tmp_path, tiny_weig
     assert 1.0 - 1e-4 <= outcome["pelvis_10"] <= 1.02 + 1e-4  # the constraint, read from Blender's pose
     assert failed["status"] == "the result does not satisfy every hard constraint"
     assert failed["lines"][0].startswith("high: ") and failed["lines"][0].endswith("(NOT)")
-    assert failed["objects"] == second["objects"]  # the scene left as it was
+    assert failed["objects"] == no_model["objects"] == sorted(second["objects"] + ["camera", "sun"])  # untouched
+    assert no_model["status"] == ("the program or the job is not valid: "
+                                  "/nonexistent.safetensors: no such model weights file")
+    assert result["render"]["std"] > 0.05 and (tmp_path / "result.png").stat().st_size > 10_000

@@ -105,9 +105,9 @@ class Job:
             return "cancelled"
         if status == 0:
             return None
-        last = next((line for line in reversed(self.stderr) if line.strip()), "")
+        last = next((line.strip() for line in reversed(self.stderr) if line.strip()), "").removeprefix("error: ")
         meaning = EXIT_MESSAGES.get(status, f"the engine stopped (exit status {status})")
-        return f"{meaning}: {last.strip()}" if last and status not in EXIT_MESSAGES else meaning
+        return f"{meaning}: {last}" if last and status != 3 else meaning  # after exit 3, stderr holds notes
 
 
 def run_to_end(engine: str, folder: Path, description: dict, flags: tuple[str, ...]) -> tuple[Job, list[dict]]:

@@ -26,7 +26,7 @@ def _numpy_for_gltf() -> None:
         import numpy
     except ImportError as exc:
         raise ImportFailed("Blender's glTF importer needs numpy, which this Blender cannot import") from exc
-    if not hasattr(numpy, "bool"):
+    if "bool" not in vars(numpy):  # hasattr would trigger NumPy 1.24's FutureWarning
         numpy.bool = numpy.bool_
 
 
