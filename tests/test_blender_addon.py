@@ -41,6 +41,8 @@ def test_addon_zip_holds_the_addon_package(cli, tmp_path):
     assert all(name.startswith("motionprog_blender/") and name.endswith(".py") for name in names)
     source = "".join(zipfile.ZipFile(out).read(name).decode() for name in names)
     assert "import motionprog" not in source and "from motionprog" not in source  # runs without the engine
+    assert cli("blender-addon", "-o", tmp_path / "again.zip")[0] == 0
+    assert (tmp_path / "again.zip").read_bytes() == out.read_bytes()  # reproducible
 
 
 def test_addon_zip_refuses_another_suffix(cli, tmp_path):
@@ -226,6 +228,21 @@ for step in request["steps"]:
         settings.text.from_string(step[5:])
     elif step.startswith("engine:"):
         bpy.context.preferences.addons["motionprog_blender"].preferences.engine = step[7:]
+    elif step == "cancel":  # what the modal Generate does on its timer, with Cancel pressed once it runs
+        import time
+        settings.iterations = 100000
+        assert operators.start_generation(bpy.context)
+        started = time.monotonic()
+        while not settings.status.startswith("optimising") and time.monotonic() - started < 120:
+            assert operators.tick(bpy.context) is None
+            time.sleep(0.1)
+        bpy.ops.motionprog.cancel()
+        done = operators.tick(bpy.context)
+        while done is None:
+            time.sleep(0.1)
+            done = operators.tick(bpy.context)
+        settings.iterations = 40
+        out["cancel"] = outcome() | {"done": done, "running": bool(operators.RUNNING)}
     elif step.startswith("model:"):
         settings.model = step[6:]
     elif step.startswith("render:"):
@@ -298,7 +315,7 @@ def test_addon_exports_the_scene_and_checks_the_program(tmp_path):
 def test_addon_generates_an_armature_with_one_action_per_run(tmp_path, tiny_weights):
     unsatisfiable = "high: at frame 10: head.y > 3 m\n"
     steps = ["text:" + BAND, "generate", "generate", f"render:{tmp_path / 'result.png'}",
-             "text:" + unsatisfiable, "generate", "model:/nonexistent.safetensors", "generate"]
+             "text:" + unsatisfiable, "generate", "cancel", "model:/nonexistent.safetensors", "generate"]
     result = run_addon(tmp_path, steps, ["Goal"], str(tiny_weights))
     first, second, failed, no_model = result["generate"]
     assert first["status"] == "satisfied: action 'motionprog: a person walks forward' on 'motionprog'"
@@ -314,4 +331,7 @@ def test_addon_generates_an_armature_with_one_action_per_run(tmp_path, tiny_weig
     assert failed["objects"] == no_model["objects"] == sorted(second["objects"] + ["camera", "sun"])  # untouched
     assert no_model["status"] == ("the program or the job is not valid: "
                                   "/nonexistent.safetensors: no such model weights file")
+    cancelled = result["cancel"]
+    assert cancelled["status"] == "cancelled" and cancelled["done"] is False and cancelled["running"] is False
+    assert cancelled["objects"] == failed["objects"]
     assert result["render"]["std"] > 0.05 and (tmp_path / "result.png").stat().st_size > 10_000

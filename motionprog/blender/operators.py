@@ -10,13 +10,14 @@ background Blender) it waits for the engine instead.
 from __future__ import annotations
 
 import json
+import time
 
 import bpy
 
 from . import engine, result_import, scene_export
 
 RUNNING: dict = {}
-"""The Generate in progress: ``job`` (engine.Job), ``timer`` and ``scene`` (its name)."""
+"""The Generate in progress: ``job`` (engine.Job) and the non-progress ``records`` so far."""
 
 
 def preferences(context):
@@ -122,19 +123,22 @@ class MOTIONPROG_OT_starter(ShortJob, bpy.types.Operator):
 
 
 def _status_bar(self, context) -> None:
-    """Progress and Cancel in Blender's status bar while a Generate runs."""
-    settings = context.scene.motionprog
+    """A progress bar and Cancel in Blender's status bar while a Generate runs."""
+    progress = context.scene.motionprog.progress
     row = self.layout.row(align=True)
     if hasattr(row, "progress"):  # Blender 4.0+
-        row.progress(factor=settings.progress, type="BAR", text=settings.status)
+        row.progress(factor=progress, type="BAR", text=f"{progress * 100:.0f}%")
     else:
-        row.label(text=f"{settings.status} {settings.progress * 100:.0f}%")
+        row.label(text=f"{progress * 100:.0f}%")
     row.operator("motionprog.cancel", text="", icon="CANCEL")
 
 
-def _redraw(context) -> None:
+def _redraw(context, status: str | None) -> None:
+    """Redraw the panels, and the status bar by setting its text (None: Blender's own again)."""
     for area in getattr(context.screen, "areas", ()):
         area.tag_redraw()
+    if context.workspace is not None:
+        context.workspace.status_text_set(status)
 
 
 def take_records(settings, job: engine.Job) -> list[dict]:
@@ -174,6 +178,42 @@ def finish(context, job: engine.Job, records: list[dict]) -> bool:
         engine.remove_folder(job.folder)
 
 
+def start_generation(context) -> bool:
+    """Start the engine on the scene's program (in ``RUNNING``), with the status-bar progress;
+    False, with the reason in the panel, when it cannot start."""
+    settings = context.scene.motionprog
+    folder = engine.new_job_folder()
+    try:
+        found = engine.find_engine(preferences(context).engine)
+        job = engine.Job(found, folder, job_description(context, folder))
+    except (engine.EngineError, OSError) as exc:
+        engine.remove_folder(folder)
+        show(settings, str(exc), icon="ERROR")
+        return False
+    settings.progress = 0.0
+    show(settings, "starting the engine")
+    RUNNING.update(job=job, records=[])
+    bpy.types.STATUSBAR_HT_header.append(_status_bar)
+    return True
+
+
+def tick(context) -> bool | None:
+    """Take the running engine's news: None while it runs; once it ended, the outcome placed
+    in the panel (and the result in the scene): True when it succeeded."""
+    job, settings = RUNNING["job"], context.scene.motionprog
+    RUNNING["records"].extend(take_records(settings, job))
+    _redraw(context, f"motionprog: {settings.status}")
+    if not job.finished():
+        return None
+    RUNNING["records"].extend(take_records(settings, job))
+    bpy.types.STATUSBAR_HT_header.remove(_status_bar)
+    records = RUNNING.pop("records")
+    RUNNING.clear()
+    done = finish(context, job, records)
+    _redraw(context, None)
+    return done
+
+
 class MOTIONPROG_OT_generate(bpy.types.Operator):
     """Run the engine on the program in the background and add the motion as an action"""
 
@@ -184,52 +224,27 @@ class MOTIONPROG_OT_generate(bpy.types.Operator):
     def poll(cls, context):
         return "job" not in RUNNING
 
-    def start(self, context) -> engine.Job | None:
-        settings = context.scene.motionprog
-        folder = engine.new_job_folder()
-        try:
-            found = engine.find_engine(preferences(context).engine)
-            job = engine.Job(found, folder, job_description(context, folder))
-        except (engine.EngineError, OSError) as exc:
-            engine.remove_folder(folder)
-            show(settings, str(exc), icon="ERROR")
-            return None
-        settings.progress = 0.0
-        show(settings, "starting the engine")
-        return job
-
-    def execute(self, context):
-        job = self.start(context)
-        if job is None:
+    def execute(self, context):  # from a script: wait for the engine
+        if not start_generation(context):
             return {"CANCELLED"}
-        job.wait()
-        records = take_records(context.scene.motionprog, job)
-        return {"FINISHED"} if finish(context, job, records) else {"CANCELLED"}
+        done = tick(context)
+        while done is None:
+            time.sleep(0.1)
+            done = tick(context)
+        return {"FINISHED"} if done else {"CANCELLED"}
 
-    def invoke(self, context, event):
-        job = self.start(context)
-        if job is None:
+    def invoke(self, context, event):  # from the UI: poll on a timer, Blender stays usable
+        if not start_generation(context):
             return {"CANCELLED"}
-        RUNNING.update(job=job, records=[], timer=context.window_manager.event_timer_add(0.2, window=context.window))
-        bpy.types.STATUSBAR_HT_header.append(_status_bar)
+        self.timer = context.window_manager.event_timer_add(0.2, window=context.window)
         context.window_manager.modal_handler_add(self)
         return {"RUNNING_MODAL"}
 
     def modal(self, context, event):
-        if event.type != "TIMER":
+        done = tick(context) if event.type == "TIMER" else None
+        if done is None:
             return {"PASS_THROUGH"}
-        job = RUNNING["job"]
-        RUNNING["records"].extend(take_records(context.scene.motionprog, job))
-        _redraw(context)
-        if not job.finished():
-            return {"PASS_THROUGH"}
-        RUNNING["records"].extend(take_records(context.scene.motionprog, job))
-        context.window_manager.event_timer_remove(RUNNING["timer"])
-        bpy.types.STATUSBAR_HT_header.remove(_status_bar)
-        records = RUNNING["records"]
-        RUNNING.clear()
-        done = finish(context, job, records)
-        _redraw(context)
+        context.window_manager.event_timer_remove(self.timer)
         return {"FINISHED"} if done else {"CANCELLED"}
 
 
@@ -244,7 +259,7 @@ class MOTIONPROG_OT_cancel(bpy.types.Operator):
         return "job" in RUNNING
 
     def execute(self, context):
-        RUNNING["job"].cancel()  # the modal handler sees the process end and cleans up
+        RUNNING["job"].cancel()  # the next tick sees the process end and cleans up
         return {"FINISHED"}
 
 

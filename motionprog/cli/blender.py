@@ -38,8 +38,10 @@ def addon_zip() -> bytes:
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for source in sorted((resources.files("motionprog") / "blender").iterdir(), key=lambda f: f.name):
-            if source.name.endswith(".py"):
-                archive.writestr(f"{ADDON_FOLDER}/{source.name}", source.read_bytes())
+            if source.name.endswith(".py"):  # a fixed date: the same package gives the same zip
+                entry = zipfile.ZipInfo(f"{ADDON_FOLDER}/{source.name}", date_time=(2020, 1, 1, 0, 0, 0))
+                entry.external_attr = 0o644 << 16  # rw-r--r-- when unpacked
+                archive.writestr(entry, source.read_bytes(), zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
