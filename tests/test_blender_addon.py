@@ -88,6 +88,12 @@ def test_described_scene_checks_with_the_objects_in_place():
     assert objects["floor"]["normal"] == [0.0, 1.0, 0.0]
 
 
+def test_prompt_with_quotes_and_line_breaks_stays_one_header_line():
+    program = scene_program({"prompt": 'a "slow"\nwalk', "length_s": 2, "seeds": 1, "constraints": BAND})
+    assert program.source.splitlines()[0] == 'motion "a \\"slow\\" walk" for 2 s, seeds 1'
+    assert check_text(program.source)[1] == []
+
+
 def write_job(folder: Path, constraints: str, objects=(), **run) -> Path:
     job = folder / "job.json"
     job.write_text(json.dumps({"prompt": "a person walks", "length_s": 2, "seeds": 2, "objects": list(objects),
@@ -108,6 +114,19 @@ def test_job_check_places_diagnostics_in_the_constraint_text(cli, tmp_path):
     assert (diagnostic["where"], diagnostic["line"], diagnostic["column"]) == ("constraints", 2, 9)
     assert "lefthand" in diagnostic["message"] and diagnostic["help"] == "did you mean 'left_hand'?"
     assert "scene {" in (tmp_path / "program.mprog").read_text()
+
+
+def test_job_generates_with_progress_lines_and_writes_the_skinned_glb(cli, tmp_path, tiny_weights):
+    status, output = cli("blender-job", write_job(tmp_path, BAND, model=str(tiny_weights), **FAST))
+    assert status == 0, output
+    lines = records(output)
+    assert lines[0] == {"diagnostics": [], "names": {}}
+    progress = [line["progress"] for line in lines if "progress" in line]
+    assert progress == list(range(1, len(progress) + 1)) and lines[1]["total"] == 41
+    assert lines[-1] == {"result": {"satisfied": True, "glb": "motion.glb", "report": "report.json",
+                                    "fps": 20, "frames": 40}}
+    assert (tmp_path / "motion.glb").read_bytes()[:4] == b"glTF"
+    assert json.loads((tmp_path / "report.json").read_text())["constraints"][0]["name"] == "pelvis_band"
 
 
 def test_job_refuses_a_broken_job_file(cli, tmp_path):

@@ -129,11 +129,11 @@ class SceneProgram:
 
 def scene_program(description: dict) -> SceneProgram:
     """The header (prompt, length in seconds, seeds) and scene of ``description``, followed by
-    its ``constraints`` text, as one program."""
+    its ``constraints`` text, as one program; line breaks in the prompt become spaces."""
     objects = description.get("objects", [])
     names = identifiers([str(o.get("name", "")) for o in objects])
-    program = mb.ProgramBuilder(str(description["prompt"]), mb.q(float(description["length_s"]), "s"),
-                                int(description["seeds"]))
+    prompt = " ".join(str(description["prompt"]).split())  # a prompt is one line
+    program = mb.ProgramBuilder(prompt, mb.q(float(description["length_s"]), "s"), int(description["seeds"]))
     if objects:
         program.scene(**{n: scene_call(o) for n, o in zip(names, objects)})
     generated = program.source().rstrip("\n") + "\n\n"
