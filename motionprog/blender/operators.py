@@ -33,6 +33,15 @@ def show(settings, status: str, lines=(), icon: str = "INFO") -> None:
         item.text, item.icon = text, icon
 
 
+def readable(exc: Exception) -> str:
+    """One line for the panel: our own errors as they are, others with their kind."""
+    if isinstance(exc, (engine.EngineError, result_import.ImportFailed)):
+        return str(exc)
+    if isinstance(exc, StopIteration):
+        return "the engine gave no result"
+    return f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else 'failed'}"
+
+
 def job_description(context, folder) -> dict:
     """The selected objects, header settings, constraint text and run settings, as a job."""
     settings, unit = context.scene.motionprog, context.scene.unit_settings.scale_length or 1.0
@@ -83,8 +92,8 @@ class ShortJob:
         try:
             found = engine.find_engine(preferences(context).engine)
             job, records = engine.run_to_end(found, folder, job_description(context, folder), self.flags)
-        except (engine.EngineError, OSError) as exc:
-            show(settings, str(exc), icon="ERROR")
+        except Exception as exc:  # noqa: BLE001 -- the add-on's boundary: the panel, not a traceback
+            show(settings, readable(exc), icon="ERROR")
             return None
         finally:
             engine.remove_folder(folder)
@@ -171,8 +180,8 @@ def finish(context, job: engine.Job, records: list[dict]) -> bool:
             result["fps"], result["frames"], unit)
         show(settings, f"satisfied: action '{action.name}' on '{armature.name}'", report_lines(report), "CHECKMARK")
         return True
-    except (result_import.ImportFailed, StopIteration, OSError, KeyError) as exc:
-        show(settings, str(exc) or "the engine gave no result", job.stderr[-5:], "ERROR")
+    except Exception as exc:  # noqa: BLE001 -- the add-on's boundary: the panel, not a traceback
+        show(settings, readable(exc), job.stderr[-5:], "ERROR")
         return False
     finally:
         engine.remove_folder(job.folder)
@@ -186,9 +195,9 @@ def start_generation(context) -> bool:
     try:
         found = engine.find_engine(preferences(context).engine)
         job = engine.Job(found, folder, job_description(context, folder))
-    except (engine.EngineError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 -- the add-on's boundary: the panel, not a traceback
         engine.remove_folder(folder)
-        show(settings, str(exc), icon="ERROR")
+        show(settings, readable(exc), icon="ERROR")
         return False
     settings.progress = 0.0
     show(settings, "starting the engine")
