@@ -24,7 +24,7 @@ import json
 import os
 import zipfile
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -126,10 +126,6 @@ class Motion:
                 raise InputError(f"cannot fit the skeleton at frame {frame}: {JOINT_NAMES[group[0]]}'s children "
                                  "coincide or lie on one line")
         return rig_rotations(joints).float().numpy()
-
-    def with_metadata(self, **items: Any) -> Motion:
-        """A copy whose metadata has ``items`` added (or replaced)."""
-        return replace(self, metadata={**self.metadata, **items})
 
 
 def retime(motion: Motion, fps: float) -> Motion:

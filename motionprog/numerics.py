@@ -1,4 +1,4 @@
-"""Safe numerical primitives: the one place for norms, smooth min/max and soft temporal logic.
+"""Safe numerical primitives: the one place for norms, kinks, smooth min/max and soft temporal logic.
 
 Every function here is pure, batched over leading dimensions, works in any float dtype and
 device, and has finite gradients everywhere, including the singular points that constraint
@@ -11,10 +11,19 @@ Smooth min/max use log-sum-exp with a temperature ``tau`` (in the unit of the va
 with the bound ``min(x) - tau * log(n) <= smooth_min_tau(x) <= min(x)`` for ``n`` values,
 so it is exact as ``tau -> 0`` and ``tau = 0`` gives the hard min (its gradient is shared
 equally between tied minima). ``smooth_max`` mirrors it: ``max <= smooth_max <= max + tau log n``.
+
+Kinks (``kink_max``, ``kink_min``, ``kink_clamp``) fix the gradient *at* a bound, where the
+derivative is one-sided and torch's choice has changed between releases (``clamp`` passes the
+gradient through at its bound in torch 2.13 and blocks it in 2.14). Here the value exactly on the
+bound keeps the gradient of ``x``, the side that is still moving: a joint exactly on a box face
+gets the face normal, not zero, on every torch version.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -38,6 +47,41 @@ def safe_normalize(x: Tensor, dim: int = -1, eps: float = 1e-9) -> Tensor:
     norm = safe_norm(x, dim=dim, keepdim=True)
     long_enough = norm > eps
     return torch.where(long_enough, x / torch.where(long_enough, norm, 1.0), 0.0)
+
+
+def unit_array(x: np.ndarray, fallback: Sequence[float] | float = 0.0) -> np.ndarray:
+    """:func:`safe_normalize` for numpy arrays (renderers, importers): unit vectors along the last
+    axis, in float64; vectors shorter than 1e-9 become ``fallback`` (a direction or 0).
+
+    x: [..., D] -> [..., D].
+    """
+    unit = safe_normalize(torch.as_tensor(np.asarray(x, dtype=np.float64))).numpy()
+    return np.where((unit == 0).all(axis=-1, keepdims=True), np.asarray(fallback, dtype=np.float64), unit)
+
+
+def kink_max(x: Tensor, bound: Tensor | float) -> Tensor:
+    """``max(x, bound)`` whose gradient flows to ``x`` where ``x >= bound`` (ties included).
+
+    x: [...]; bound: a number or a tensor broadcastable with x -> the broadcast shape, x's unit.
+    """
+    return torch.where(x >= bound, x, bound)
+
+
+def kink_min(x: Tensor, bound: Tensor | float) -> Tensor:
+    """``min(x, bound)`` whose gradient flows to ``x`` where ``x <= bound`` (ties included)."""
+    return torch.where(x <= bound, x, bound)
+
+
+def kink_clamp(x: Tensor, lower: Tensor | float | None = None, upper: Tensor | float | None = None) -> Tensor:
+    """``x`` clamped to ``[lower, upper]`` (either may be None), gradient 1 on the closed interval.
+
+    Same shapes as :func:`kink_max`; a bound that is a tensor gets the gradient where it applies.
+    """
+    if lower is not None:
+        x = kink_max(x, lower)
+    if upper is not None:
+        x = kink_min(x, upper)
+    return x
 
 
 def safe_atan2(y: Tensor, x: Tensor) -> Tensor:

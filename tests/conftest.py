@@ -147,12 +147,12 @@ def swinging_joints():
     swinging sinusoidally (up to 0.4 rad, seed 6) from the T-pose, built by forward kinematics
     of the rig, so it is exactly a rig pose (bone lengths ``skeleton.BONE_LENGTHS``)."""
     from motionprog.body.kinematics import rig_joints
-    from motionprog.body.rotations import normalize
+    from motionprog.numerics import safe_normalize
 
     generator = torch.Generator().manual_seed(6)
     frames = 24
     t = torch.arange(frames, dtype=torch.float64)[:, None, None] / 20.0
-    axes = normalize(torch.randn(22, 3, generator=generator, dtype=torch.float64))
+    axes = safe_normalize(torch.randn(22, 3, generator=generator, dtype=torch.float64))
     amplitude = 0.4 * torch.rand(22, 1, generator=generator, dtype=torch.float64)
     half = 0.5 * amplitude * torch.sin(2 * torch.pi * 1.5 * t + torch.arange(22.0)[None, :, None])
     local = torch.cat([torch.cos(half), torch.sin(half) * axes], dim=-1)  # [T, 22, 4]

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from motionprog.body import skeleton
-from motionprog.body.kinematics import facing_direction, rigid_frame
+from motionprog.body.kinematics import rigid_frame
+from motionprog.body.quantities import facing
 from motionprog.errors import InputError
 from motionprog.io import formats
 from motionprog.io.bvh import EXPORT_ORDER, global_positions, read_bvh, read_bvh_skeleton, write_bvh
@@ -129,7 +130,7 @@ def test_cmu_clips_parse_and_retarget(name, frames, out_frames):
     assert joints[:, list(skeleton.FOOT_JOINTS), 1].min() == pytest.approx(0.0, abs=1e-6)
     head_above_pelvis = joints[:, 15, 1] - joints[:, 0, 1]
     assert head_above_pelvis.min() > 0.1 and np.median(head_above_pelvis) > 0.55  # upright
-    forward = facing_direction(torch.as_tensor(joints[0])).numpy()
+    forward = facing(torch.as_tensor(joints[0])).numpy()
     np.testing.assert_allclose(forward, [0.0, 0.0, 1.0], atol=1e-6)
     np.testing.assert_allclose(joints[0, 0, [0, 2]], [0.0, 0.0], atol=1e-6)
     assert joints[0, skeleton.JOINT_INDEX["left_wrist"], 0] > 0.5  # T-pose, left hand at +X

@@ -134,7 +134,7 @@ def test_smoothing_matches_scipy() -> None:
 def test_decode_gradient_matches_finite_differences(sample) -> None:
     vecs, _ = sample
     features = vecs[:6, :67].double().clone().requires_grad_(True)
-    assert torch.autograd.gradcheck(features_to_joints, (features,), eps=1e-6, atol=1e-6)
+    assert torch.autograd.gradcheck(features_to_joints, (features,), eps=1e-6, atol=1e-6, fast_mode=True)
 
 
 def test_encode_gradient_matches_finite_differences(sample) -> None:
@@ -146,7 +146,7 @@ def test_encode_gradient_matches_finite_differences(sample) -> None:
     def continuous_features(x: torch.Tensor) -> torch.Tensor:
         return joints_to_features(x)[..., :FEATURE_SLICES["contacts"].start]
 
-    assert torch.autograd.gradcheck(continuous_features, (positions,), eps=1e-6, atol=1e-5)
+    assert torch.autograd.gradcheck(continuous_features, (positions,), eps=1e-6, atol=1e-5, fast_mode=True)
 
 
 def test_normalizer_round_trip(humanml3d_dir) -> None:

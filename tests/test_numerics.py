@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from motionprog.numerics import (
-    always, eventually, safe_atan2, safe_norm, safe_normalize, smooth_max, smooth_min, violation,
+    always, eventually, kink_clamp, kink_max, kink_min, safe_atan2, safe_norm, safe_normalize, smooth_max,
+    smooth_min, violation,
 )
 
 D = torch.float64
@@ -39,6 +40,17 @@ def test_safe_normalize_unit_and_zero():
 def test_safe_normalize_gradcheck():
     x = torch.tensor([[1.0, -2.0, 0.5], [0.3, 0.1, -0.7]], dtype=D, requires_grad=True)
     assert torch.autograd.gradcheck(safe_normalize, (x,))
+
+
+def test_kinks_keep_the_gradient_of_x_on_the_bound():
+    x = torch.tensor([-1.0, 0.0, 0.5, 1.0, 2.0], dtype=D, requires_grad=True)
+    clamped = kink_clamp(x, 0.0, 1.0)
+    assert clamped.tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
+    clamped.sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]  # both bounds included, whatever torch.clamp does
+    bound = torch.tensor(0.5, dtype=D, requires_grad=True)
+    (kink_max(x, bound).sum() + kink_min(x, bound).sum()).backward()
+    assert bound.grad.item() == 4.0  # max takes the bound for -1 and 0, min for 1 and 2; the tie 0.5 goes to x
 
 
 def test_safe_atan2_values_and_origin():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -52,11 +50,9 @@ def test_report_from_npz_and_bad_reports(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "m.npz"]
 
 
-def test_cli_plot(tmp_path: Path) -> None:
+def test_cli_plot(tmp_path: Path, cli) -> None:
     (tmp_path / "report.json").write_text(json.dumps(REPORT))
-    ok = subprocess.run([sys.executable, "-m", "motionprog", "plot", str(tmp_path / "report.json"), "-o", str(tmp_path / "p.png")],
-                        capture_output=True, text=True, timeout=120)
-    assert ok.returncode == 0 and (tmp_path / "p.png").stat().st_size > 1000
-    bad = subprocess.run([sys.executable, "-m", "motionprog", "plot", str(tmp_path / "missing.json"), "-o", str(tmp_path / "q.png")],
-                         capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2 and "missing.json: no such file" in bad.stderr and not (tmp_path / "q.png").exists()
+    status, output = cli("plot", tmp_path / "report.json", "-o", tmp_path / "p.png")
+    assert status == 0 and (tmp_path / "p.png").stat().st_size > 1000, output
+    status, output = cli("plot", tmp_path / "missing.json", "-o", tmp_path / "q.png")
+    assert status == 2 and "missing.json: no such file" in output and not (tmp_path / "q.png").exists()

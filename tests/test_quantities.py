@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from motionprog.body.quantities import (
-    acceleration, bone_direction, facing, heading, midpoint, speed, velocity,
+    acceleration, facing, heading, midpoint, speed, velocity,
 )
 from motionprog.body.skeleton import FPS, JOINT_INDEX
 
@@ -55,17 +55,9 @@ def test_rest_pose_faces_plus_z_and_heading_follows_yaw(rest_pose):
     assert heading(yaw(pose, -30.0)).item() == pytest.approx(math.radians(-30.0))
 
 
-def test_bone_direction_and_midpoint(rest_pose):
-    pose = rest_pose
-    knee = JOINT_INDEX["left_knee"]
-    assert torch.allclose(bone_direction(pose, knee), torch.tensor([0.0, -1.0, 0.0], dtype=D))
-    both = bone_direction(pose, [JOINT_INDEX["left_elbow"], JOINT_INDEX["right_elbow"]])
-    assert both.shape == (2, 3)
-    assert torch.allclose(both[:, 1], torch.tensor([-1.0, -1.0], dtype=D))
-    pair = midpoint(pose, [JOINT_INDEX["left_hip"], JOINT_INDEX["right_hip"]])
+def test_midpoint(rest_pose):
+    pair = midpoint(rest_pose, [JOINT_INDEX["left_hip"], JOINT_INDEX["right_hip"]])
     assert torch.allclose(pair, torch.tensor([(0.1031 - 0.1099) / 2, 0.0, 0.0], dtype=D), atol=1e-6)
-    with pytest.raises(ValueError, match="root"):
-        bone_direction(pose, 0)
 
 
 def test_broadcast_shapes():
@@ -73,19 +65,17 @@ def test_broadcast_shapes():
     assert velocity(joints).shape == joints.shape
     assert facing(joints).shape == (3, 5, 8, 3)
     assert heading(joints).shape == (3, 5, 8)
-    assert bone_direction(joints, 20, 18).shape == (3, 5, 8, 3)
 
 
 def test_gradients_match_finite_differences(rest_pose):
     joints = (rest_pose + 0.01 * torch.randn(4, 22, 3, dtype=D, generator=torch.Generator().manual_seed(2)))
     joints.requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda j: acceleration(j), (joints,))
-    assert torch.autograd.gradcheck(lambda j: speed(j), (joints,))
-    assert torch.autograd.gradcheck(heading, (joints,))
-    assert torch.autograd.gradcheck(lambda j: bone_direction(j, 18), (joints,))
+    assert torch.autograd.gradcheck(lambda j: acceleration(j), (joints,), fast_mode=True)
+    assert torch.autograd.gradcheck(lambda j: speed(j), (joints,), fast_mode=True)
+    assert torch.autograd.gradcheck(heading, (joints,), fast_mode=True)
 
 
 def test_degenerate_pose_has_finite_gradient():
     joints = torch.zeros(2, 22, 3, dtype=D, requires_grad=True)
-    (heading(joints).sum() + bone_direction(joints, 18).sum() + speed(joints).sum()).backward()
+    (heading(joints).sum() + facing(joints).sum() + speed(joints).sum()).backward()
     assert torch.isfinite(joints.grad).all()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,16 +12,11 @@ import pytest
 from motionprog.body.skeleton import JOINT_INDEX
 from motionprog.errors import InputError
 from motionprog.motion import Motion, save_npz
-from motionprog.render.scene import (
-    BONES,
-    body_mesh,
-    camera_poses,
-    constrained_joints,
-    floor_grid,
-    rotation_from_z,
-    scene_objects,
-    segments_mesh,
-)
+from motionprog.body.segments import CAPSULE_RADII, CAPSULES
+from motionprog.render.body import body_mesh, rotation_from_z
+from motionprog.render.camera import camera_poses
+from motionprog.render.objects import floor_grid, scene_objects, segments_mesh
+from motionprog.render.trails import constrained_joints
 
 SCENE = [
     {"kind": "box", "center": [0.0, 1.25, 0.6], "size": [2.0, 0.1, 0.3]},
@@ -41,18 +35,25 @@ def test_rotation_from_z_maps_z_onto_each_direction() -> None:
     assert np.allclose(np.linalg.det(rot), 1.0)
 
 
-def test_body_mesh_cylinders_span_each_bone(swinging_joints) -> None:
+def test_body_mesh_is_the_collision_capsules(swinging_joints) -> None:
+    from motionprog.geometry import body_capsules
+
     vertices, normals, faces = body_mesh(swinging_joints[:3])
     assert vertices.shape[:1] == (3,) and vertices.shape == normals.shape and faces.max() < vertices.shape[1]
     assert np.allclose(np.linalg.norm(normals, axis=-1), 1.0, atol=1e-5)
-    per_bone = (vertices.shape[1] - 22 * 42) // len(BONES)  # icosphere(1) has 42 vertices
-    cylinders = vertices[:, : per_bone * len(BONES)].reshape(3, len(BONES), per_bone, 3)
-    parent = swinging_joints[:3][:, [p for p, _ in BONES]]
-    child = swinging_joints[:3][:, [c for _, c in BONES]]
-    axis = (child - parent) / np.linalg.norm(child - parent, axis=-1, keepdims=True)
-    along = np.einsum("tbvc,tbc->tbv", cylinders - parent[:, :, None], axis)
+    import torch
+
+    start, end, _ = (t.numpy() for t in body_capsules(torch.as_tensor(swinging_joints[:3], dtype=torch.float64)))
+    count = len(CAPSULES)
+    balls = vertices[:, -2 * count * 42 :].reshape(3, count, 2, 42, 3)  # icosphere(1) has 42 vertices
+    # Every end sphere is centred on its capsule's end and has the capsule's radius.
+    assert np.allclose(balls.mean(-2), np.stack([start, end], -2), atol=1e-5)
+    assert np.allclose(np.linalg.norm(balls - balls.mean(-2, keepdims=True), axis=-1).max(-1), CAPSULE_RADII[:, None], atol=1e-5)
+    cylinders = vertices[:, : -2 * count * 42].reshape(3, count, -1, 3)
+    axis = (end - start) / np.linalg.norm(end - start, axis=-1, keepdims=True)
+    along = np.einsum("tkvc,tkc->tkv", cylinders - start[:, :, None], axis)
     assert np.allclose(along.min(-1), 0.0, atol=1e-5)
-    assert np.allclose(along.max(-1), np.linalg.norm(child - parent, axis=-1), atol=1e-5)
+    assert np.allclose(along.max(-1), np.linalg.norm(end - start, axis=-1), atol=1e-5)
 
 
 def test_segments_and_floor_have_the_expected_size() -> None:
@@ -100,10 +101,10 @@ def test_camera_keeps_the_body_in_view(swinging_joints, mode: str) -> None:
 def _renderer_or_skip() -> None:
     pytest.importorskip("pyrender", exc_type=ImportError)
     from motionprog.errors import MotionprogError
-    from motionprog.render.video import load_pyrender
+    from motionprog.render.video import load_pyrender, offscreen_renderer
 
     try:
-        load_pyrender().OffscreenRenderer(16, 16).delete()
+        offscreen_renderer(load_pyrender(), 16, 16).delete()
     except (MotionprogError, Exception) as exc:  # no EGL/OSMesa on this machine
         pytest.skip(f"offscreen OpenGL unavailable: {exc}")
 
@@ -132,8 +133,9 @@ def test_png_shows_the_body_side_by_side(motion: Motion, tmp_path: Path) -> None
     assert (bluish[:, 1] < 5).all() and (orange[:, 0] < 5).all()
 
 
-def test_video_has_one_frame_per_motion_frame(motion: Motion, tmp_path: Path) -> None:
+def test_video_has_one_frame_per_motion_frame(motion: Motion, tmp_path: Path, monkeypatch) -> None:
     _renderer_or_skip()
+    monkeypatch.delenv("PYOPENGL_PLATFORM", raising=False)
     import imageio_ffmpeg
     from PIL import Image
 
@@ -148,6 +150,7 @@ def test_video_has_one_frame_per_motion_frame(motion: Motion, tmp_path: Path) ->
     assert np.std(frames[0]) > 10
     gif = render_motion(motion, tmp_path / "m.gif", config=config)
     assert Image.open(gif.path).n_frames == 8
+    assert "PYOPENGL_PLATFORM" not in os.environ  # chosen for the context only, then restored
 
 
 def test_bad_extension_writes_nothing(motion: Motion, tmp_path: Path) -> None:
@@ -158,53 +161,72 @@ def test_bad_extension_writes_nothing(motion: Motion, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "motionprog", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=120)
+def test_cli_bad_inputs_exit_2_without_output(motion: Motion, tmp_path: Path, cli, monkeypatch) -> None:
+    from motionprog.errors import MotionprogError
+    from motionprog.render.video import load_pyrender
 
-
-def test_cli_bad_inputs_exit_2_without_output(motion: Motion, tmp_path: Path) -> None:
+    with contextlib.suppress(MotionprogError):
+        load_pyrender()  # PyOpenGL fixes its platform at its first import; the bad one below then fails at the context
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(b"PK\x03\x04 not a zip")
     good = tmp_path / "good.npz"
     save_npz(motion, good)
     out = tmp_path / "out.mp4"
     cases = [
-        ((str(tmp_path / "missing.npz"), "-o", str(out)), None, "missing.npz: no such file"),
-        ((str(corrupt), "-o", str(out)), None, "corrupt.npz: cannot read motion file"),
-        ((str(good), "-o", str(tmp_path / "out.webm")), None, "unknown output extension '.webm'"),
-        ((str(good), "-o", str(out)), {"PYOPENGL_PLATFORM": "no-such-platform"}, "apt-get install libegl1"),
+        ((tmp_path / "missing.npz", "-o", out), None, "missing.npz: no such file"),
+        ((corrupt, "-o", out), None, "corrupt.npz: cannot read motion file"),
+        ((good, "-o", tmp_path / "out.webm"), None, "unknown output extension '.webm'"),
+        ((good, "-o", out), "no-such-platform", "apt-get install libegl1"),
     ]
-    for args, env, message in cases:
-        done = _cli("render", *args, env=env)
-        assert done.returncode == 2, done.stderr
-        assert message in done.stderr
+    for args, platform, message in cases:
+        if platform is not None:
+            monkeypatch.setenv("PYOPENGL_PLATFORM", platform)
+        status, output = cli("render", *args)
+        assert status == 2, output
+        assert message in output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.npz", "good.npz"]
 
 
-def test_cli_renders_two_files_side_by_side(motion: Motion, tmp_path: Path) -> None:
+def test_cli_renders_two_files_side_by_side(motion: Motion, tmp_path: Path, cli) -> None:
     _renderer_or_skip()
     from PIL import Image
 
     save_npz(motion, tmp_path / "a.npz")
     save_npz(motion, tmp_path / "b.npz")
-    done = _cli("render", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "-o", str(tmp_path / "cmp.png"),
-                "--width", "80", "--height", "60")
-    assert done.returncode == 0, done.stderr
-    assert "not drawn" in done.stderr and Image.open(tmp_path / "cmp.png").size == (160, 240)
+    status, output = cli("render", tmp_path / "a.npz", tmp_path / "b.npz", "-o", tmp_path / "cmp.png",
+                         "--width", "80", "--height", "60")
+    assert status == 0, output
+    assert "not drawn" in output and Image.open(tmp_path / "cmp.png").size == (160, 240)
 
 
-def test_every_geometry_primitive_is_drawn() -> None:
-    primitives = pytest.importorskip("motionprog.geometry.primitives")
+def test_every_geometry_object_is_drawn_where_the_geometry_puts_it(tmp_path: Path) -> None:
+    import trimesh
+
+    from motionprog.geometry import Box, Cylinder, Line, Mesh, Plane, Point, Sphere
+
+    trimesh.creation.box((1.0, 2.0, 1.0)).export(tmp_path / "crate.stl")
     items = [
-        primitives.Point((0.0, 0.0, 5.0)),
-        primitives.Line((0.0, 0.0, 0.0), (1.0, 0.0, 0.0)),
-        primitives.Plane((0.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
-        primitives.Box((0.0, 1.25, 2.5), (3.0, 0.1, 0.3)),
-        primitives.Sphere((0.0, 1.0, 0.0), 0.3),
-        primitives.Cylinder((1.0, 0.5, 1.0), 0.2, 1.0),
+        Point((0.0, 0.0, 5.0)),
+        Line((0.0, 0.0, 0.0), (1.0, 0.0, 0.0)),
+        Plane((0.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
+        Box((0.0, 1.25, 2.5), (3.0, 0.1, 0.3), rotation=30.0),
+        Sphere((0.0, 1.0, 0.0), 0.3),
+        Cylinder((1.0, 0.5, 1.0), 0.2, 1.0),
+        Mesh.load(tmp_path / "crate.stl", position=(2.0, 1.0, 0.0), rotation=90.0, scale=0.5),
     ]
-    objects, warnings = scene_objects([p.to_dict() for p in items], np.zeros(3), np.ones(3))
-    assert warnings == () and [o.kind for o in objects] == ["point", "line", "plane", "box", "sphere", "cylinder"]
-    cylinder = objects[-1].vertices
+    objects, warnings = scene_objects([p.to_dict() for p in items], np.zeros(3), np.ones(3), mesh_files=True)
+    assert warnings == () and [o.kind for o in objects] == ["point", "line", "plane", "box", "sphere", "cylinder", "mesh"]
+    for item, drawn in zip(items, objects):
+        if hasattr(item, "min"):  # the drawn box, cylinder and mesh fill the geometry's own bounds
+            assert np.allclose(drawn.vertices.min(0), item.min, atol=1e-5), item
+            assert np.allclose(drawn.vertices.max(0), item.max, atol=1e-5), item
+    cylinder = objects[5].vertices  # upright: the rotated +Y axis
     assert np.allclose(cylinder.min(0), [0.8, 0.0, 0.8], atol=1e-6) and np.allclose(cylinder.max(0), [1.2, 1.0, 1.2], atol=1e-6)
+
+
+def test_a_scene_dict_the_geometry_refuses_is_a_warning() -> None:
+    objects, warnings = scene_objects([{"kind": "sphere", "center": [0, 1, 0], "radius": -0.2},
+                                       {"kind": "box", "center": [0, 1, 0]}], np.zeros(3), np.ones(3))
+    assert objects == ()
+    assert warnings[0] == "scene object 'sphere' not drawn: sphere radius must be a positive number of metres, got -0.2"
+    assert warnings[1].startswith("scene object 'box' not drawn:") and "size" in warnings[1]

@@ -28,10 +28,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from motionprog.body import skeleton
-from motionprog.body.kinematics import bone_rotations, facing_direction, local_from_global, up_cross
+from motionprog.body import quantities, skeleton
+from motionprog.body.kinematics import bone_rotations, local_from_global
 from motionprog.body.rotations import (
-    normalize,
     quat_between,
     quat_canonical,
     quat_identity_like,
@@ -42,6 +41,7 @@ from motionprog.body.rotations import (
     rotate_yaw,
 )
 from motionprog.errors import InputError
+from motionprog.numerics import safe_normalize
 
 FEATURE_DIM = 263
 RIC_DIM = 67
@@ -102,8 +102,7 @@ def initial_placement(joints: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     the first frame's facing as a yaw from +Z (radians), its pelvis XZ position, and the
     lowest joint height over the whole motion (the floor), metres.
     """
-    forward = facing_direction(joints[..., 0, :, :])
-    yaw = torch.atan2(forward[..., 0], forward[..., 2] + (forward.abs().sum(dim=-1) == 0).to(forward.dtype))
+    yaw = quantities.heading(joints[..., 0, :, :])
     floor = joints[..., 1].flatten(-2).amin(dim=-1)
     return yaw, joints[..., 0, 0, [0, 2]], floor
 
@@ -141,7 +140,7 @@ def dataset_heading(joints: Tensor) -> Tensor:
     """
     r_hip, l_hip, r_shoulder, l_shoulder = skeleton.FACE_JOINTS
     across = joints[..., l_hip, :] - joints[..., r_hip, :] + joints[..., r_shoulder, :] - joints[..., l_shoulder, :]
-    facing = normalize(smooth_frames(up_cross(normalize(across))))
+    facing = safe_normalize(smooth_frames(quantities.up_cross(safe_normalize(across))))
     z_axis = torch.tensor([0.0, 0.0, 1.0], dtype=joints.dtype, device=joints.device)
     heading = quat_between(facing, z_axis)
     return torch.cat([quat_identity_like(heading[..., :1, :]), heading[..., 1:, :]], dim=-2)

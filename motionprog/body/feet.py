@@ -21,8 +21,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from motionprog.body.rotations import normalize
 from motionprog.body.skeleton import FPS, JOINT_INDEX
+from motionprog.numerics import safe_normalize
 
 CONTACT_HEIGHT = 0.05
 """A foot's ball lower than this (metres) may be planted (the skating metric's contact height)."""
@@ -85,12 +85,12 @@ def two_bone_ik(hip: Tensor, knee: Tensor, ankle: Tensor, goal: Tensor) -> tuple
     thigh = torch.linalg.vector_norm(knee - hip, dim=-1, keepdim=True)
     shank = torch.linalg.vector_norm(ankle - knee, dim=-1, keepdim=True)
     reach = goal - hip
-    axis = normalize(reach)
+    axis = safe_normalize(reach)
     distance = torch.linalg.vector_norm(reach, dim=-1, keepdim=True)
     distance = torch.minimum(torch.maximum(distance, (thigh - shank).abs() + 1e-6), thigh + shank - 1e-6)
     along = (thigh**2 - shank**2 + distance**2) / (2 * distance)
     bend = knee - hip
-    pole = normalize(bend - (bend * axis).sum(-1, keepdim=True) * axis)
+    pole = safe_normalize(bend - (bend * axis).sum(-1, keepdim=True) * axis)
     new_knee = hip + along * axis + torch.sqrt((thigh**2 - along**2).clamp_min(0.0)) * pole
     return new_knee, hip + distance * axis
 

@@ -25,15 +25,11 @@ import torch
 from torch import Tensor
 
 from motionprog.body import skeleton
+from motionprog.body.quantities import heading
 from motionprog.body.rotations import (
-    matrix_to_quat,
-    normalize,
-    quat_between,
-    quat_identity_like,
-    quat_inverse,
-    quat_multiply,
-    quat_rotate,
+    matrix_to_quat, quat_between, quat_identity_like, quat_inverse, quat_multiply, quat_rotate, yaw_quat,
 )
+from motionprog.numerics import safe_normalize
 
 
 def _rotation_parents() -> tuple[int, ...]:
@@ -86,7 +82,7 @@ def bone_rotations(joints: Tensor) -> Tensor:
     """
     rest = torch.as_tensor(skeleton.RAW_OFFSETS[1:], dtype=joints.dtype, device=joints.device)
     bones = joints[..., 1:, :] - joints[..., list(skeleton.PARENTS[1:]), :]
-    rotations = quat_between(rest, normalize(bones))
+    rotations = quat_between(rest, safe_normalize(bones))
     return torch.cat([quat_identity_like(rotations[..., :1, :]), rotations], dim=-2)
 
 
@@ -129,37 +125,19 @@ def forward_kinematics(local_quats: Tensor, root_pos: Tensor, offsets: Tensor | 
     return root_pos[..., None, :] + torch.einsum("jk,...kc->...jc", ancestors, bones)
 
 
-def up_cross(v: Tensor) -> Tensor:
-    """``+Y x v`` for ``v [..., 3]``: ``(v_z, 0, -v_x)``, horizontal, 90 degrees left of ``v``
-    seen from above (not normalised)."""
-    return torch.stack([v[..., 2], torch.zeros_like(v[..., 0]), -v[..., 0]], dim=-1)
-
-
-def facing_direction(joints: Tensor) -> Tensor:
-    """Unit horizontal facing direction ``[..., 3]`` of poses ``[..., 22, 3]``.
-
-    ``across = (right hip - left hip) + (right shoulder - left shoulder)`` points to the
-    body's right; facing is ``normalize(+Y x across)`` (zero when the pose has no facing).
-    """
-    r_hip, l_hip, r_shoulder, l_shoulder = skeleton.FACE_JOINTS
-    across = joints[..., r_hip, :] - joints[..., l_hip, :] + joints[..., r_shoulder, :] - joints[..., l_shoulder, :]
-    return normalize(up_cross(across))
-
-
 def inverse_kinematics(joints: Tensor) -> tuple[Tensor, Tensor]:
     """Local rotations and root positions that reproduce ``joints`` on the rest skeleton.
 
     joints: ``[..., 22, 3]`` metres (any leading dims, e.g. ``[B, T]``).
     Returns ``(local_quats [..., 22, 4], root_pos [..., 3])``. The root rotation is the yaw
-    that turns +Z to the pose's facing direction (:func:`facing_direction`); each bone gets
+    that turns +Z to the pose's facing direction (:func:`motionprog.body.quantities.heading`;
+    the identity when the pose has none); each bone gets
     the shortest-arc rotation from its rest direction. ``forward_kinematics(*inverse_kinematics(j))``
     reproduces every bone direction of ``j`` exactly, and ``j`` itself when its bone lengths
     are ``skeleton.BONE_LENGTHS``.
     """
-    forward = facing_direction(joints)
-    z_axis = torch.tensor([0.0, 0.0, 1.0], dtype=joints.dtype, device=joints.device)
-    heading = quat_between(z_axis, forward)
-    global_quats = torch.cat([heading[..., None, :], bone_rotations(joints)[..., 1:, :]], dim=-2)
+    root = yaw_quat(heading(joints))
+    global_quats = torch.cat([root[..., None, :], bone_rotations(joints)[..., 1:, :]], dim=-2)
     return local_from_global(global_quats), joints[..., 0, :]
 
 
@@ -173,9 +151,9 @@ def rigid_frame(joints: Tensor, group: tuple[int, int, int, int]) -> Tensor:
     finite gradients.
     """
     origin, left, right, upper = group
-    x = normalize(joints[..., left, :] - joints[..., right, :])
+    x = safe_normalize(joints[..., left, :] - joints[..., right, :])
     y = joints[..., upper, :] - joints[..., origin, :]
-    y = normalize(y - (y * x).sum(-1, keepdim=True) * x)
+    y = safe_normalize(y - (y * x).sum(-1, keepdim=True) * x)
     return torch.stack([x, y, torch.linalg.cross(x, y, dim=-1)], dim=-1)
 
 
@@ -197,7 +175,8 @@ def project_to_skeleton(joints: Tensor) -> Tensor:
     lengths = torch.as_tensor(skeleton.BONE_LENGTHS[_CHAIN_BONES], dtype=joints.dtype, device=joints.device)
     parents = [skeleton.PARENTS[j] for j in _CHAIN_BONES]
     bones = torch.zeros_like(joints)
-    bones[..., _CHAIN_BONES, :] = lengths[:, None] * normalize(joints[..., _CHAIN_BONES, :] - joints[..., parents, :])
+    directions = safe_normalize(joints[..., _CHAIN_BONES, :] - joints[..., parents, :])
+    bones[..., _CHAIN_BONES, :] = lengths[:, None] * directions
     for group in skeleton.RIGID_GROUPS:
         frame = rigid_frame(joints, group)  # [..., 3, 3]
         bones[..., group[1:], :] = torch.einsum("...ab,kb->...ka", frame, offsets[list(group[1:])])

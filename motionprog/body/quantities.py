@@ -1,4 +1,4 @@
-"""Body quantities derived from joint positions: velocity, acceleration, directions, facing.
+"""Body quantities derived from joint positions: velocity, acceleration, midpoints, facing.
 
 Conventions (see :mod:`motionprog.body.skeleton`): joints ``[..., T, 22, 3]`` or ``[..., 22, 3]``,
 metres, Y up, HumanML3D joint order, ``skeleton.FPS`` (20) frames per second. Time derivatives
@@ -13,12 +13,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from motionprog.body.skeleton import FACE_JOINTS, FPS, PARENTS
+from motionprog.body.skeleton import FACE_JOINTS, FPS
 from motionprog.numerics import safe_atan2, safe_norm, safe_normalize
-
-JointIndex = int | Sequence[int]
-"""One joint index, or several (the result then gains a joint axis before the xyz axis)."""
-
 
 def velocity(x: Tensor, fps: float = FPS, dim: int = -3) -> Tensor:
     """Time derivative of ``x`` along ``dim`` in units per second (m/s for positions).
@@ -59,19 +55,6 @@ def speed(x: Tensor, fps: float = FPS, dim: int = -3) -> Tensor:
     return safe_norm(velocity(x, fps=fps, dim=dim), dim=-1)
 
 
-def bone_direction(joints: Tensor, child: JointIndex, parent: JointIndex | None = None) -> Tensor:
-    """Unit vector from ``parent`` to ``child`` (the skeleton's parent of ``child`` by default).
-
-    joints: [..., 22, 3] metres -> [..., 3] unitless for one child, [..., K, 3] for K children.
-    A zero-length bone gives the zero vector (gradient 0).
-    """
-    if parent is None:
-        parent = PARENTS[child] if isinstance(child, int) else [PARENTS[c] for c in child]
-    if min([parent] if isinstance(parent, int) else parent) < 0:
-        raise ValueError("the root joint (pelvis) has no parent; give the parent joint explicitly")
-    return safe_normalize(joints[..., child, :] - joints[..., parent, :])
-
-
 def midpoint(joints: Tensor, indices: Sequence[int]) -> Tensor:
     """Mean position of the given joints.
 
@@ -80,17 +63,22 @@ def midpoint(joints: Tensor, indices: Sequence[int]) -> Tensor:
     return joints[..., list(indices), :].mean(dim=-2)
 
 
-def facing(joints: Tensor) -> Tensor:
-    """Horizontal unit facing direction of the body, as HumanML3D computes its heading.
+def up_cross(v: Tensor) -> Tensor:
+    """``+Y x v`` for ``v [..., 3]``: ``(v_z, 0, -v_x)``, horizontal, 90 degrees left of ``v``
+    seen from above (not normalised)."""
+    return torch.stack([v[..., 2], torch.zeros_like(v[..., 0]), -v[..., 0]], dim=-1)
 
-    ``across = (right_hip - left_hip) + (right_shoulder - left_shoulder)`` and
-    ``forward = normalize(up x across)``, which is (across_z, 0, -across_x) normalised: the rest
-    pose faces +Z. joints: [..., 22, 3] metres -> [..., 3] unit vector with y = 0.
+
+def facing(joints: Tensor) -> Tensor:
+    """Horizontal unit facing direction of the body, as HumanML3D computes its heading: the one
+    facing function of the package (the language, kinematics, features and importers use it).
+
+    ``across = (right_hip - left_hip) + (right_shoulder - left_shoulder)`` points to the body's
+    right and ``forward = normalize(+Y x across)``: the rest pose faces +Z.
+    joints: [..., 22, 3] metres -> [..., 3] unit vector with y = 0 (zero when the pose has none).
     """
     right_hip, left_hip, right_shoulder, left_shoulder = (joints[..., i, :] for i in FACE_JOINTS)
-    across = right_hip - left_hip + right_shoulder - left_shoulder
-    forward = torch.stack([across[..., 2], torch.zeros_like(across[..., 0]), -across[..., 0]], dim=-1)
-    return safe_normalize(forward)
+    return safe_normalize(up_cross(right_hip - left_hip + right_shoulder - left_shoulder))
 
 
 def heading(joints: Tensor) -> Tensor:

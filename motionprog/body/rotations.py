@@ -1,4 +1,4 @@
-"""Rotations in torch: unit quaternions, rotation matrices, the continuous 6D form, yaw.
+"""Rotations in torch: unit quaternions, rotation matrices, the continuous 6D form, axis-angle, yaw.
 
 Conventions (every function here):
 - quaternions are ``[..., 4]`` with the real part first, ``(w, x, y, z)``, unit length;
@@ -9,7 +9,7 @@ Conventions (every function here):
 
 All functions are pure, batched over any leading dimensions (which broadcast) and
 differentiable, with finite gradients at their singular points (zero-length vectors,
-opposite vectors, rotations by pi).
+opposite vectors, the identity).
 """
 
 from __future__ import annotations
@@ -17,13 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-EPS = 1e-12
-"""Smallest norm a vector is divided by; shorter vectors are treated as this long."""
-
-
-def normalize(v: Tensor, eps: float = EPS) -> Tensor:
-    """``v / |v|`` over the last dimension; a zero vector stays zero with a finite gradient."""
-    return v / torch.linalg.vector_norm(v, dim=-1, keepdim=True).clamp_min(eps)
+from motionprog.numerics import safe_normalize
 
 
 def quat_identity_like(q: Tensor) -> Tensor:
@@ -73,9 +67,9 @@ def quat_between(u: Tensor, v: Tensor) -> Tensor:
     q = torch.cat([w, torch.linalg.cross(u, v, dim=-1)], dim=-1)
     # Half turn: the axis is u crossed with the basis vector least aligned with u.
     basis = torch.eye(3, dtype=u.dtype, device=u.device)[u.abs().argmin(dim=-1)]
-    half_turn = torch.cat([torch.zeros_like(w), normalize(torch.linalg.cross(u, basis, dim=-1))], dim=-1)
+    half_turn = torch.cat([torch.zeros_like(w), safe_normalize(torch.linalg.cross(u, basis, dim=-1))], dim=-1)
     opposite = w <= 1e-6 * lengths
-    return normalize(torch.where(opposite, half_turn, q))
+    return safe_normalize(torch.where(opposite, half_turn, q))
 
 
 def quat_to_matrix(q: Tensor) -> Tensor:
@@ -109,7 +103,7 @@ def matrix_to_quat(m: Tensor) -> Tensor:
     )
     best = k.diagonal(dim1=-2, dim2=-1).argmax(dim=-1)
     row = torch.take_along_dim(k, best[..., None, None].expand(*best.shape, 1, 4), dim=-2)[..., 0, :]
-    return quat_canonical(normalize(row))
+    return quat_canonical(safe_normalize(row))
 
 
 def matrix_to_cont6d(m: Tensor) -> Tensor:
@@ -117,26 +111,19 @@ def matrix_to_cont6d(m: Tensor) -> Tensor:
     return torch.cat([m[..., :, 0], m[..., :, 1]], dim=-1)
 
 
-def cont6d_to_matrix(d6: Tensor) -> Tensor:
-    """Rotation matrices ``[..., 3, 3]`` from 6D ``[..., 6]`` by Gram-Schmidt.
-
-    Column 0 is the normalised first half; column 2 is normalise(col0 x second half);
-    column 1 completes the right-handed frame. Any 6 numbers give a rotation.
-    """
-    x = normalize(d6[..., :3])
-    z = normalize(torch.linalg.cross(x, d6[..., 3:], dim=-1))
-    y = torch.linalg.cross(z, x, dim=-1)
-    return torch.stack([x, y, z], dim=-1)
-
-
 def quat_to_cont6d(q: Tensor) -> Tensor:
     """Continuous 6D form ``[..., 6]`` of unit quaternions ``[..., 4]``."""
     return matrix_to_cont6d(quat_to_matrix(q))
 
 
-def cont6d_to_quat(d6: Tensor) -> Tensor:
-    """Unit quaternions ``[..., 4]`` (w >= 0) from the 6D form ``[..., 6]``."""
-    return matrix_to_quat(cont6d_to_matrix(d6))
+def quat_to_axis_angle(q: Tensor) -> Tensor:
+    """Axis-angle vectors ``[..., 3]`` (axis times angle in radians, angle in [0, pi]) of unit
+    quaternions ``[..., 4]``; the identity gives 0, with the limit ``2 * (x, y, z)`` near it."""
+    q = quat_canonical(q)
+    sin_half = torch.linalg.vector_norm(q[..., 1:], dim=-1, keepdim=True)
+    angle = 2 * torch.atan2(sin_half, q[..., :1])
+    turned = sin_half > 1e-12
+    return q[..., 1:] * torch.where(turned, angle / torch.where(turned, sin_half, 1.0), 2.0)
 
 
 def yaw_quat(angle: Tensor) -> Tensor:
@@ -169,4 +156,4 @@ def quat_slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
     safe = sin.clamp_min(1e-6)
     weight_a = torch.where(close, 1.0 - t, torch.sin((1.0 - t) * angle) / safe)
     weight_b = torch.where(close, t, torch.sin(t * angle) / safe)
-    return normalize(weight_a * a + weight_b * b)
+    return safe_normalize(weight_a * a + weight_b * b)

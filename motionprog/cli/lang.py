@@ -14,7 +14,7 @@ from motionprog.lang.diagnostics import Diagnostic, has_errors, render_json, ren
 from motionprog.lang.explain import relax_words
 from motionprog.lang.formatter import format_module
 from motionprog.lang.imports import parse_file
-from motionprog.lang.program import Program, check_text, read_source
+from motionprog.lang.program import ConstraintInfo, check_text, read_source
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False, soft_wrap=True)
@@ -97,12 +97,11 @@ def explain(
     _show(diagnostics)
     if program is None:
         raise typer.Exit(EXIT_BAD_INPUT)
-    compiled = Program(program)
-    header = f'"{compiled.text}", {compiled.frames} frames ({compiled.frames / compiled.fps:g} s), {compiled.seeds} seed(s)'
-    if compiled.relaxed:
-        header += f", relaxed: {relax_words(compiled.relax)}"
+    header = f'"{program.prompt}", {program.frames} frames ({program.frames / program.fps:g} s), {program.seeds} seed(s)'
+    if program.relax.yaw or program.relax.xz:
+        header += f", relaxed: {relax_words(program.relax)}"
     stdout.print(printable(header), markup=False)
-    for info in compiled.constraints:
+    for info in map(ConstraintInfo.of, program.constraints):
         kind = info.kind if info.kind == "objective" else ("hard" if info.hard else "soft") + " constraint"
         stdout.print(printable(f"- {info.name}  [{kind}, unit {info.unit}, weight {info.weight:g}, {info.source}]"),
                      markup=False)

@@ -1,8 +1,7 @@
 """Geometry: primitives and their signed distances, mesh SDF grids, body capsules (metres, Y up)."""
 
 from motionprog.geometry.capsules import (
-    body_capsules, capsule_distances, capsule_penetration, capsules_of, penetration_margin, self_distance,
-    self_penetration_margin,
+    body_capsules, capsule_distances, capsule_penetration, capsules_of, penetration_margin,
 )
 from motionprog.geometry.mesh import Mesh
 from motionprog.geometry.primitives import (
@@ -14,6 +13,5 @@ SceneObject = Primitive | Mesh
 
 __all__ = [
     "Box", "Cylinder", "Line", "Mesh", "Placement", "Plane", "Point", "Primitive", "SceneObject", "Sphere",
-    "body_capsules", "capsule_distances", "capsule_penetration", "capsules_of", "penetration_margin", "rotation_matrix", "self_distance",
-    "self_penetration_margin",
+    "body_capsules", "capsule_distances", "capsule_penetration", "capsules_of", "penetration_margin", "rotation_matrix",
 ]

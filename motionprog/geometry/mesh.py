@@ -34,9 +34,9 @@ from torch import Tensor
 
 from motionprog.errors import InputError
 from motionprog.geometry.primitives import (
-    IDENTITY, Matrix3, Placement, Rotation, Vec3, as_vec3, rotation_matrix,
+    IDENTITY, Bounded, Matrix3, Placement, Rotation, Vec3, as_vec3, rotation_matrix,
 )
-from motionprog.numerics import safe_norm
+from motionprog.numerics import kink_clamp, safe_norm
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class SDFGrid:
         values = torch.as_tensor(self.values, dtype=points.dtype, device=points.device)
         shape = torch.tensor(self.values.shape, device=points.device)
         upper = origin + self.spacing * (shape - 1).to(points.dtype)
-        inside = torch.maximum(torch.minimum(points, upper), origin)
+        inside = kink_clamp(points, origin, upper)
         cell = (inside - origin) / self.spacing
         corner = cell.detach().floor().clamp(min=0).minimum((shape - 2).to(points.dtype))
         frac = cell - corner
@@ -92,15 +92,21 @@ def _read(path: str, modified_ns: int) -> trimesh.Trimesh:
     return mesh
 
 
-@functools.lru_cache(maxsize=16)
-def _sdf_grid(path: str, modified_ns: int, placement: Placement, resolution: int, padding: float) -> SDFGrid:
-    """The SDF grid of a placed mesh file; cached per file version, placement and resolution."""
+def _placed(path: str, placement: Placement) -> trimesh.Trimesh:
+    """A copy of the mesh in ``path`` moved by ``position + R @ (scale * vertex)``."""
     mesh = _load(Path(path)).copy()
     mesh.apply_scale(placement.scale)
     matrix = np.eye(4)
     matrix[:3, :3] = placement.rotation
     matrix[:3, 3] = placement.position
     mesh.apply_transform(matrix)
+    return mesh
+
+
+@functools.lru_cache(maxsize=16)
+def _sdf_grid(path: str, modified_ns: int, placement: Placement, resolution: int, padding: float) -> SDFGrid:
+    """The SDF grid of a placed mesh file; cached per file version, placement and resolution."""
+    mesh = _placed(path, placement)
     lower, upper = mesh.bounds[0] - padding, mesh.bounds[1] + padding
     spacing = float((upper - lower).max()) / resolution
     counts = np.ceil((upper - lower) / spacing).astype(int) + 1
@@ -115,7 +121,7 @@ def _sdf_grid(path: str, modified_ns: int, placement: Placement, resolution: int
 
 
 @dataclass(frozen=True)
-class Mesh:
+class Mesh(Bounded):
     """A mesh file placed in the scene; ``signed_distance`` uses a cached SDF grid.
 
     path: the mesh file; position (metres), rotation (yaw degrees, Euler XYZ degrees or a
@@ -161,34 +167,24 @@ class Mesh:
     def watertight(self) -> bool:
         return self.grid.watertight
 
+    def triangles(self) -> trimesh.Trimesh:
+        """The placed mesh (a copy of the file's triangles), metres: what renderers draw."""
+        return _placed(self.path, self.placement)
+
+    def hull_points(self) -> np.ndarray:
+        """The placed vertices [V, 3], metres."""
+        vertices = np.asarray(_load(Path(self.path)).vertices) * self.scale @ np.asarray(self.rotation).T
+        return vertices + np.asarray(self.position)
+
     @property
     def bounds(self) -> tuple[Vec3, Vec3]:
         """(min, max) corners of the placed mesh's world-axis-aligned bounds, metres."""
-        vertices = np.asarray(_load(Path(self.path)).vertices) * self.scale @ np.asarray(self.rotation).T
-        vertices = vertices + np.asarray(self.position)
-        return as_vec3(vertices.min(0), "min"), as_vec3(vertices.max(0), "max")
-
-    @property
-    def min(self) -> Vec3:
-        return self.bounds[0]
-
-    @property
-    def max(self) -> Vec3:
-        return self.bounds[1]
+        return self.min, self.max
 
     @property
     def center(self) -> Vec3:
         """Centre of the bounds."""
-        low, high = self.bounds
-        return as_vec3((np.asarray(low) + np.asarray(high)) / 2, "center")
-
-    @property
-    def top(self) -> float:
-        return self.max[1]
-
-    @property
-    def bottom(self) -> float:
-        return self.min[1]
+        return as_vec3((np.asarray(self.min) + np.asarray(self.max)) / 2, "center")
 
     def signed_distance(self, points: Tensor) -> Tensor:
         """Signed distance [...] (metres, negative inside; within about one grid cell of exact)

@@ -29,7 +29,7 @@ import torch
 from torch import Tensor
 
 from motionprog.errors import InputError
-from motionprog.numerics import safe_norm
+from motionprog.numerics import kink_clamp, kink_max, kink_min, safe_norm
 
 Vec3 = tuple[float, float, float]
 Matrix3 = tuple[Vec3, Vec3, Vec3]
@@ -106,7 +106,7 @@ def line_closest_point(points: Tensor, a: Tensor, b: Tensor, segment: bool = Tru
     nonzero = length2 > 0
     t = torch.where(nonzero, ((points - a) * direction).sum(-1, keepdim=True) / torch.where(nonzero, length2, 1.0), 0.0)
     if segment:
-        t = t.clamp(0.0, 1.0)
+        t = kink_clamp(t, 0.0, 1.0)
     return a + t * direction
 
 
@@ -125,6 +125,15 @@ def sphere_signed_distance(points: Tensor, center: Tensor, radius: Tensor | floa
     return safe_norm(points - center) - radius
 
 
+def _excess_distance(excess: Tensor) -> Tensor:
+    """Signed distance from per-axis excesses [..., N] over a convex solid's half extents -> [...].
+
+    Outside: the length of the positive excesses; inside: the largest (least negative) one. On a
+    face (one excess exactly 0) the gradient is that face's normal, from :func:`kink_clamp`.
+    """
+    return safe_norm(kink_max(excess, 0.0)) + kink_min(excess.amax(dim=-1), 0.0)
+
+
 def box_signed_distance(points: Tensor, center: Tensor, half_size: Tensor, rotation: Tensor) -> Tensor:
     """Exact signed distance to an oriented box (faces, edges and corners), metres.
 
@@ -133,15 +142,13 @@ def box_signed_distance(points: Tensor, center: Tensor, half_size: Tensor, rotat
     excess over the half sizes; inside: minus the distance to the nearest face.
     """
     excess = _to_local(points, center, rotation).abs() - half_size
-    outside = safe_norm(excess.clamp(min=0.0))
-    inside = excess.amax(dim=-1).clamp(max=0.0)
-    return outside + inside
+    return _excess_distance(excess)
 
 
 def box_closest_point(points: Tensor, center: Tensor, half_size: Tensor, rotation: Tensor) -> Tensor:
     """Closest point of the solid box to points [..., 3] (a point inside is its own) -> [..., 3]."""
     local = _to_local(points, center, rotation)
-    return _to_world(torch.maximum(torch.minimum(local, half_size), -half_size), center, rotation)
+    return _to_world(kink_clamp(local, -half_size, half_size), center, rotation)
 
 
 def cylinder_signed_distance(
@@ -155,8 +162,7 @@ def cylinder_signed_distance(
     local = _to_local(points, center, rotation)
     radial = safe_norm(local[..., [0, 2]]) - radius
     axial = local[..., 1].abs() - half_height
-    excess = torch.stack([radial, axial], dim=-1)
-    return safe_norm(excess.clamp(min=0.0)) + excess.amax(dim=-1).clamp(max=0.0)
+    return _excess_distance(torch.stack([radial, axial], dim=-1))
 
 
 # -- scene objects ------------------------------------------------------------------------------
@@ -186,6 +192,34 @@ class Placement:
     def compose(self, rotation: Matrix3) -> Matrix3:
         """The rotation of an object rotated by ``rotation`` and then placed."""
         return _matrix(np.asarray(self.rotation) @ np.asarray(rotation))
+
+
+class Bounded:
+    """World-axis-aligned bounds of a solid from the points that span it (``hull_points``)."""
+
+    def hull_points(self) -> np.ndarray:
+        """Points [N, 3] (world, metres) whose bounds are the solid's."""
+        raise NotImplementedError
+
+    @property
+    def min(self) -> Vec3:
+        """Lower corner of the world-axis-aligned bounds."""
+        return as_vec3(self.hull_points().min(axis=0), "min")
+
+    @property
+    def max(self) -> Vec3:
+        """Upper corner of the world-axis-aligned bounds."""
+        return as_vec3(self.hull_points().max(axis=0), "max")
+
+    @property
+    def top(self) -> float:
+        """Highest y, metres."""
+        return self.max[1]
+
+    @property
+    def bottom(self) -> float:
+        """Lowest y, metres."""
+        return self.min[1]
 
 
 @dataclass(frozen=True)
@@ -304,7 +338,7 @@ class Plane:
 
 
 @dataclass(frozen=True)
-class Box:
+class Box(Bounded):
     """A solid box: ``center``, edge lengths ``size`` (x, y, z before rotation), metres, and
     ``rotation`` (yaw degrees, Euler XYZ degrees or a 3x3 matrix; stored as the matrix)."""
 
@@ -329,25 +363,8 @@ class Box:
         signs = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=np.float64)
         return np.asarray(self.center) + (signs * np.asarray(self.size) / 2) @ np.asarray(self.rotation).T
 
-    @property
-    def min(self) -> Vec3:
-        """Lower corner of the world-axis-aligned bounds."""
-        return as_vec3(self.corners.min(axis=0), "min")
-
-    @property
-    def max(self) -> Vec3:
-        """Upper corner of the world-axis-aligned bounds."""
-        return as_vec3(self.corners.max(axis=0), "max")
-
-    @property
-    def top(self) -> float:
-        """Highest y of the box, metres."""
-        return self.max[1]
-
-    @property
-    def bottom(self) -> float:
-        """Lowest y of the box, metres."""
-        return self.min[1]
+    def hull_points(self) -> np.ndarray:
+        return self.corners
 
     def signed_distance(self, points: Tensor) -> Tensor:
         """Exact signed distance [...] (metres, negative inside) from points [..., 3]."""
@@ -393,7 +410,7 @@ class Sphere:
         """Closest point [..., 3] of the solid ball (points inside are their own)."""
         center = _tensor(self.center, points)
         offset = points - center
-        scale = self.radius / safe_norm(offset, keepdim=True).clamp(min=self.radius)
+        scale = self.radius / kink_max(safe_norm(offset, keepdim=True), self.radius)
         return center + offset * scale
 
     def to_dict(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Layout of the file:
   each the child of its skeleton parent; node 0, the pelvis, is a scene root. Their own
   translation and rotation are the bind pose: the rig's T-pose (``skeleton.RIG_OFFSETS``,
   identity rotations) standing on the floor, pelvis 0.91 m above the origin;
-- node 22, ``body``, is the capsule body (``geometry.capsules.CAPSULES``) in the bind pose,
+- node 22, ``body``, is the capsule body (``body.segments.CAPSULES``) in the bind pose,
   skinned to the joints (``skins[0]``: the 22 joints and their inverse bind matrices). Each
   vertex follows one joint rigidly: the joint whose node carries the nearest bone;
 - one animation, ``motion``, with a rotation channel for every joint (the motion's rig
@@ -31,7 +31,7 @@ import trimesh
 
 from motionprog.body.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, RIG_OFFSETS, RIG_REST_POSITIONS
 from motionprog.errors import InputError
-from motionprog.geometry.capsules import CAPSULES
+from motionprog.body.segments import CAPSULE_END, CAPSULE_RADII, CAPSULE_START
 from motionprog.io.atomic import write_bytes, write_text
 from motionprog.motion import Motion
 
@@ -84,13 +84,10 @@ def body_mesh() -> tuple[trimesh.Trimesh, np.ndarray]:
     of its nearest bone.
     """
     rest = RIG_REST_POSITIONS
-    names = {name: i for i, name in enumerate(JOINT_NAMES)}
     parts = []
-    for capsule in CAPSULES:
-        a = sum(w * rest[names[n]] for n, w in capsule.a.items())
-        b = sum(w * rest[names[n]] for n, w in capsule.b.items())
+    for a, b, radius in zip(CAPSULE_START @ rest, CAPSULE_END @ rest, CAPSULE_RADII):
         axis = b - a
-        part = trimesh.creation.capsule(height=float(np.linalg.norm(axis)), radius=capsule.radius, count=[12, 8])
+        part = trimesh.creation.capsule(height=float(np.linalg.norm(axis)), radius=float(radius), count=[12, 8])
         part.apply_transform(trimesh.geometry.align_vectors([0.0, 0.0, 1.0], axis))
         part.apply_translation(0.5 * (a + b))
         parts.append(part)
@@ -177,27 +174,6 @@ def glb_bytes(document: dict[str, Any], binary: bytes) -> bytes:
     length = 12 + 8 + len(text) + 8 + len(binary)
     return (struct.pack("<III", GLB_MAGIC, 2, length) + struct.pack("<II", len(text), CHUNK_JSON) + text
             + struct.pack("<II", len(binary), CHUNK_BIN) + binary)
-
-
-def read_glb(path: str | os.PathLike) -> tuple[dict[str, Any], bytes]:
-    """The JSON document and BIN chunk of a .glb file; InputError naming the file when malformed."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
-    if len(data) < 20 or struct.unpack_from("<I", data)[0] != GLB_MAGIC:
-        raise InputError(f"{path}: not a GLB file")
-    json_length, json_type = struct.unpack_from("<II", data, 12)
-    if json_type != CHUNK_JSON:
-        raise InputError(f"{path}: GLB file does not start with a JSON chunk")
-    document = json.loads(data[20 : 20 + json_length])
-    rest = 20 + json_length
-    binary = b""
-    if rest + 8 <= len(data):
-        bin_length, _ = struct.unpack_from("<II", data, rest)
-        binary = data[rest + 8 : rest + 8 + bin_length]
-    return document, binary
 
 
 def write_gltf(motion: Motion, path: str | os.PathLike) -> None:

@@ -32,7 +32,8 @@ import numpy as np
 import torch
 
 from motionprog.body import skeleton
-from motionprog.body.kinematics import facing_direction, project_to_skeleton
+from motionprog.body.kinematics import project_to_skeleton
+from motionprog.body.quantities import facing
 from motionprog.body.rotations import rotate_yaw
 from motionprog.errors import InputError
 
@@ -254,7 +255,7 @@ def fit_proportions(joints: np.ndarray, root_scale: float) -> np.ndarray:
 def place_on_floor(joints: np.ndarray) -> np.ndarray:
     """Turn and move a clip [T, 22, 3] (metres) to face +Z with the pelvis above the origin
     at frame 0 and its lowest foot joint at y = 0; returns [T, 22, 3]."""
-    forward = facing_direction(torch.as_tensor(joints[0], dtype=torch.float64)).numpy()
+    forward = facing(torch.as_tensor(joints[0], dtype=torch.float64)).numpy()
     angle = torch.tensor(-np.arctan2(forward[0], forward[2]), dtype=torch.float64)
     turned = rotate_yaw(torch.as_tensor(joints, dtype=torch.float64), angle).numpy()
     shift = np.array([turned[0, 0, 0], turned[..., list(skeleton.FOOT_JOINTS), 1].min(), turned[0, 0, 2]])

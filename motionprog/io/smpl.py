@@ -32,13 +32,14 @@ import numpy as np
 import scipy.sparse
 import torch
 
-from motionprog.body.rotations import normalize, quat_between, quat_inverse, quat_multiply
+from motionprog.body.rotations import quat_between, quat_inverse, quat_multiply, quat_to_axis_angle
 from motionprog.body.kinematics import rig_world_rotations
 from motionprog.body.skeleton import CHAIN_CHILD, NUM_JOINTS, PARENTS, RIG_DIRECTIONS
 from motionprog.errors import InputError
 from motionprog.io.limits import check_file_size
 from motionprog.io.pickles import ARRAY_GLOBALS, UnsafePickle, restricted_loads
 from motionprog.motion import Motion
+from motionprog.numerics import safe_normalize
 
 MODEL_TYPES = ("smpl", "smplh", "smplx")
 """Model families understood; the type is read from the file name unless given."""
@@ -135,14 +136,6 @@ def load_body_model(path: str | os.PathLike, kind: str | None = None, trust_pick
     )
 
 
-def _axis_angle(q: torch.Tensor) -> torch.Tensor:
-    """Axis-angle vectors [..., 3] (radians) of unit quaternions [..., 4] (w first)."""
-    q = torch.where(q[..., :1] < 0, -q, q)
-    sin_half = torch.linalg.vector_norm(q[..., 1:], dim=-1, keepdim=True)
-    angle = 2 * torch.atan2(sin_half, q[..., :1])
-    return q[..., 1:] * torch.where(sin_half > 1e-12, angle / sin_half.clamp_min(1e-12), torch.full_like(angle, 2.0))
-
-
 def model_pose(joints: torch.Tensor, model: BodyModel) -> tuple[torch.Tensor, torch.Tensor]:
     """The model's pose for each frame: axis-angle [T, J, 3] (radians; joints past 22 at rest)
     and the translation [T, 3] (metres) that puts the model's pelvis on the motion's.
@@ -153,7 +146,7 @@ def model_pose(joints: torch.Tensor, model: BodyModel) -> tuple[torch.Tensor, to
     parents = model.parents.tolist()
     children = list(CHAIN_CHILD)
     chained = [j for j in range(NUM_JOINTS) if children[j] >= 0]
-    model_dirs = normalize(rest[[children[j] for j in chained]] - rest[chained])
+    model_dirs = safe_normalize(rest[[children[j] for j in chained]] - rest[chained])
     ours = torch.as_tensor(RIG_DIRECTIONS[[children[j] for j in chained]], dtype=joints.dtype)
     world = rig_world_rotations(joints)  # [T, 22, 4]
     world[:, chained] = quat_multiply(world[:, chained], quat_between(model_dirs, ours))
@@ -161,7 +154,7 @@ def model_pose(joints: torch.Tensor, model: BodyModel) -> tuple[torch.Tensor, to
     world[:, leaves] = world[:, [PARENTS[j] for j in leaves]]
     local = torch.cat([world[:, :1], quat_multiply(quat_inverse(world[:, list(PARENTS[1:])]), world[:, 1:])], 1)
     pose = torch.zeros(joints.shape[0], len(parents), 3, dtype=joints.dtype)
-    pose[:, :NUM_JOINTS] = _axis_angle(local)
+    pose[:, :NUM_JOINTS] = quat_to_axis_angle(local)
     return pose, joints[:, 0] - rest[0]
 
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from motionprog.body.skeleton import ALIASES, FPS, GROUPS, JOINT_INDEX, suggest
 from motionprog.lang import ast, calls, imports, ir, relations, scene, windows
-from motionprog.lang.compiler import constant
 from motionprog.lang.builtins import COMPONENTS, PROPERTIES
 from motionprog.lang.diagnostics import Diagnostic, Span, error, warning
 from motionprog.lang.explain import describe
@@ -160,6 +159,8 @@ class Checker:
         self.start(about.span)
         typed = self.need_value(self.expr(about, {}), about.span, "'about'", (2,))
         self.unify(typed.dim, LENGTH, about.span, "'about'")
+        from motionprog.lang.compiler import constant  # torch: only for a program that turns about a point
+
         values = constant(typed.ir, self.objects)
         if values is None:
             raise self.fail("E206", "'about' needs a point fixed in the scene, such as (1, 2) or goal.xz",

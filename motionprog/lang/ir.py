@@ -9,8 +9,10 @@ same program built with ``builder`` give equal IR (``source``/``description`` do
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass
+from typing import TYPE_CHECKING
 
-from motionprog.geometry import Primitive
+if TYPE_CHECKING:  # torch and trimesh load only when a scene object is built
+    from motionprog.geometry import Primitive
 
 # ---- values -------------------------------------------------------------------------------
 

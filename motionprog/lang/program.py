@@ -1,6 +1,8 @@
 """``Program``: a compiled constraint program, and ``compile`` (source or path -> Program).
 
-See docs/architecture.md for the contract the optimizer relies on.
+See docs/architecture.md for the contract the optimizer relies on. Reading and checking
+(``read_source``, ``check_text``) import no torch, so ``check`` and the language server stay
+light; the compiled ``Program`` imports it when built.
 """
 
 from __future__ import annotations
@@ -10,17 +12,16 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
 
 from motionprog.errors import InputError
 from motionprog.lang import ast, ir
 from motionprog.lang.checker import check
-from motionprog.lang.compiler import Context, margin
 from motionprog.lang.diagnostics import Diagnostic, ProgramError, error, has_errors
 from motionprog.lang.imports import parse_file, read_text_file, refusal
-from motionprog.numerics import smooth_min, violation
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 LOSS_TEMPERATURE = 0.01
 """Smooth min/max temperature and hinge softness of the loss, in each constraint's unit."""
@@ -66,6 +67,8 @@ class Program:
     """
 
     def __init__(self, program: ir.Program, diagnostics: tuple[Diagnostic, ...] = ()):
+        import torch
+
         self.ir = program
         self.text = program.prompt
         self.frames = program.frames
@@ -86,6 +89,10 @@ class Program:
             self._windows[k, list(constraint.frames)] = True
 
     def _evaluate(self, joints: Tensor, temperature: float) -> tuple[Tensor, Tensor]:
+        import torch
+
+        from motionprog.lang.compiler import Context, margin
+
         if joints.ndim != 4 or joints.shape[2:] != (22, 3):
             raise InputError(f"joints must have shape [B, T, 22, 3], got {list(joints.shape)}")
         if joints.shape[1] != self.frames:
@@ -114,6 +121,10 @@ class Program:
     def loss(self, joints: Tensor, temperature: float = LOSS_TEMPERATURE) -> Tensor:
         """[B]: sum of weighted smooth hinges of constraint margins minus weighted objective values
         (an objective with ``until`` counts up to its finish line: smooth ``min(value, stop)``)."""
+        import torch
+
+        from motionprog.numerics import smooth_min, violation
+
         margins = self._evaluate(joints, temperature)[0]
         weights = self._weights.to(device=joints.device, dtype=joints.dtype)
         objective = self._objective.to(joints.device)

@@ -36,7 +36,7 @@ import torch
 from motionprog.errors import InputError
 from motionprog.io.atomic import atomic_path
 from motionprog.models.bundled import BundledModel, Denoiser, save_weights, student_forward
-from motionprog.models.training import learning_rate
+from motionprog.models.training import learning_rate, optimizer_step
 
 EVERYDAY_PROMPTS = (
     "a person stands still", "a person walks in a circle", "a person jumps in place",
@@ -217,13 +217,7 @@ def distill(teacher: BundledModel, teacher_labels: Sequence[str], out_dir: str |
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
         terms = distill_loss(student, teacher, z, text[index], target, timestep, config.joint_weight)
-        optimizer.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
-        optimizer.step()
-        with torch.no_grad():
-            for p_ema, p in zip(ema.parameters(), student.parameters()):
-                p_ema.lerp_(p, 1 - config.ema_decay)
+        optimizer_step(student, ema, optimizer, terms["total"], config.ema_decay)
         step += 1
         running = {k: 0.95 * running.get(k, v.item()) + 0.05 * v.item() for k, v in terms.items()}
         if callback is not None:

@@ -240,6 +240,19 @@ ProgressCallback = Callable[[int, int, dict[str, float]], None]
 """``callback(step, total_steps, metrics)`` after every step (metrics: the loss terms)."""
 
 
+def optimizer_step(model: Denoiser, ema: Denoiser, optimizer: torch.optim.Optimizer, loss: torch.Tensor,
+                   ema_decay: float) -> None:
+    """One update: backward of ``loss``, gradients clipped to norm 1, the optimizer's step, and
+    the EMA copy moved ``1 - ema_decay`` of the way to the new weights."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    with torch.no_grad():
+        for p_ema, p in zip(ema.parameters(), model.parameters()):
+            p_ema.lerp_(p, 1 - ema_decay)
+
+
 def train(data: TrainingSet, out_dir: str | Path, config: TrainConfig, *, resume: bool = False,
           device: str | torch.device = "cpu", export: str | Path | None = None,
           heldout: TrainingSet | None = None, callback: ProgressCallback | None = None,
@@ -286,13 +299,7 @@ def train(data: TrainingSet, out_dir: str | Path, config: TrainConfig, *, resume
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
         terms = losses(model, x0, text, data, alphas_cumprod, config, generator)
-        optimizer.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        with torch.no_grad():
-            for p_ema, p in zip(ema.parameters(), model.parameters()):
-                p_ema.lerp_(p, 1 - config.ema_decay)
+        optimizer_step(model, ema, optimizer, terms["total"], config.ema_decay)
         step += 1
         metrics = {key: float(value.detach()) for key, value in terms.items()}
         running = {k: 0.98 * running.get(k, v) + 0.02 * v for k, v in metrics.items()}

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from motionprog.body.skeleton import JOINT_NAMES
+from motionprog.models.protocol import MotionModel
 from motionprog.optimize.config import OptimizeConfig
 from motionprog.optimize.generate import generate, load_program
 from motionprog.optimize.report import max_violation
@@ -125,7 +126,7 @@ def language_bench(constraints: int = 200, seeds: int = 8, frames: int = 196, re
     }
 
 
-def run_bench(programs: Sequence[Path], model: Any, fast: OptimizeConfig, reference: OptimizeConfig,
+def run_bench(programs: Sequence[Path], model: MotionModel, fast: OptimizeConfig, reference: OptimizeConfig,
               progress: Progress | None = None, language: bool = True) -> dict[str, Any]:
     """Run every program with both methods on ``model``; returns the JSON results."""
     rows, tasks = [], []

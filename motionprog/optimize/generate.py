@@ -34,15 +34,19 @@ from motionprog.optimize.start import best_seeds
 from motionprog.optimize.verdict import choose_best, hard_mask, violations
 
 if TYPE_CHECKING:
+    from torch import Tensor
+
     from motionprog.lang.program import Program
 
 
 @dataclass(frozen=True)
 class Result:
-    """motion: the chosen seed's Motion (report and scene in its metadata); report: the JSON report."""
+    """motion: the chosen seed's Motion (report and scene in its metadata); report: the JSON report;
+    noise: the chosen seed's optimised noise [1, *latent], the ``start_noise`` of a warm re-run."""
 
     motion: Motion
     report: dict[str, Any]
+    noise: Tensor | None = None
 
     @property
     def satisfied(self) -> bool:
@@ -58,12 +62,16 @@ def load_program(program: Program | str | os.PathLike) -> Program:
     return program
 
 
-def plan(program: Program, model: MotionModel, config: OptimizeConfig) -> Recipe:
-    """The recipe of a run; for the fast method its seeds are the best candidates."""
+def plan(program: Program, model: MotionModel, config: OptimizeConfig, start_noise: Tensor | None = None
+         ) -> Recipe:
+    """The recipe of a run; for the fast method its seeds are the best candidates (one per row
+    of a given ``start_noise``, which needs no candidates)."""
     if config.method == "progmogen":
         return reference_recipe(config)
-    keep = config.seeds or program.seeds
+    keep = (config.seeds or program.seeds) if start_noise is None else start_noise.shape[0]
     recipe = fast_recipe(config, model, tuple(range(config.seed, config.seed + keep)))
+    if start_noise is not None:
+        return recipe
     seeds = best_seeds(program, model, recipe.decoder(model, program.text), config.seed, config.candidates, keep)
     return replace(recipe, seeds=seeds)
 
@@ -105,6 +113,7 @@ def generate(
     device: str = "auto",
     config: OptimizeConfig | None = None,
     callback: Callback | None = None,
+    start_noise: Tensor | None = None,
 ) -> Result:
     """Generate a motion that satisfies ``program`` (a Program, source text or a path).
 
@@ -112,6 +121,8 @@ def generate(
     seeds:    seeds optimised together (default: the config's, else the program's).
     device:   "auto", "cpu" or "cuda"; overrides ``config.device`` unless "auto".
     callback: called per iteration with (iteration, mean loss, seeds satisfied).
+    start_noise: noise [S, *latent] to search from instead of drawing seeds (a previous
+              ``Result.noise``: a warm start after a small edit of the program).
     Returns a :class:`Result`; ``result.report["satisfied"]`` says whether every hard constraint
     holds. Raises InputError (bad program, too long for the model, unknown device).
     """
@@ -126,8 +137,8 @@ def generate(
     check_length(program, model)
     start = time.perf_counter()
     with peak_memory(model.device) as memory:
-        recipe = plan(program, model, config)
-        solution = optimize_latent(program, model, recipe, callback)
+        recipe = plan(program, model, config, start_noise)
+        solution = optimize_latent(program, model, recipe, callback, start_noise)
         if final_steps(config, model, recipe):
             solution = redecode(program, model, solution, final_steps(config, model, recipe), config.guidance,
                                 config.rigid)
@@ -143,4 +154,5 @@ def generate(
         joints=solution.best.joints[best].detach().float().cpu().numpy(), fps=model.fps, text=program.text,
         metadata={"report": report, "scene": [obj.to_dict() for obj in program.scene]},
     )
-    return Result(motion=replace(motion, rotations=motion.rig_rotations()), report=report)
+    return Result(motion=replace(motion, rotations=motion.rig_rotations()), report=report,
+                  noise=solution.best.z[best:best + 1].detach().clone())

@@ -204,8 +204,9 @@ def keep(best: Iterate | None, current: Iterate, hard: Tensor, keep_best: bool) 
 
 
 def optimize_latent(program: Program, model: MotionModel, recipe: Recipe,
-                    callback: Callback | None = None) -> Solution:
-    """Optimise the initial noise of ``len(recipe.seeds)`` seeds so that the program holds.
+                    callback: Callback | None = None, start_noise: Tensor | None = None) -> Solution:
+    """Optimise the initial noise of ``len(recipe.seeds)`` seeds so that the program holds,
+    starting from the seeds' noise or from ``start_noise`` [len(seeds), *latent] when given.
 
     Returns a :class:`Solution` (best iterate per seed when ``recipe.keep_best``). A margin or
     gradient that becomes NaN/inf ends the run at the last finite iterate, with
@@ -216,8 +217,10 @@ def optimize_latent(program: Program, model: MotionModel, recipe: Recipe,
     started = time.perf_counter()
     hard = hard_mask(program, model.device)
     decoder = recipe.decoder(model, program.text)
-    search = Search.start(model.latents(list(recipe.seeds), program.frames).to(model.device),
-                          program.relax, recipe)
+    drawn = model.latents(list(recipe.seeds), program.frames)
+    if start_noise is not None and start_noise.shape != drawn.shape:
+        raise InputError(f"the start noise has shape {list(start_noise.shape)}, the program needs {list(drawn.shape)}")
+    search = Search.start((drawn if start_noise is None else start_noise).to(model.device), program.relax, recipe)
     best, record, error, updates = None, [], None, 0
     for iteration in range(recipe.iterations + 1):
         current, joints, loss = evaluate(program, decoder, search)

@@ -1,5 +1,6 @@
-"""Seeing motions: offscreen video (``video``), the self-contained HTML viewer (``viewer``),
-report plots (``plots``), all drawing the shapes of ``scene``.
+"""Seeing motions: offscreen video (``video``), the self-contained HTML viewer (``viewer``) and
+report plots (``plots``). They draw the capsule body (``body``), the floor and the program's
+scene objects (``objects``), joint trails (``trails``), seen from ``camera``.
 
 pyrender and matplotlib are imported only when a video or a plot is made.
 """

@@ -1,16 +1,24 @@
 """Offscreen rendering of motions to .mp4, .gif or .png with pyrender (EGL, or OSMesa).
 
-The body is drawn as shaded capsules (a cylinder per bone, a sphere per joint) on a checkered
+The body is drawn as its collision capsules (:mod:`motionprog.render.body`) on a checkered
 floor, with the program's scene objects and the trails of the constrained joints. Meshes are
 built once; each frame only moves the body's nodes and the camera. Several motions render side
 by side, one panel each, with the same camera when it frames the whole motion.
 
 System requirement: Mesa's EGL (Debian ``libegl1 libgl1-mesa-dri``) or OSMesa (``libosmesa6``),
 and the Python extra ``motionprog[render]`` (pyrender 0.1.45 with PyOpenGL 3.1.0).
+
+The OpenGL platform: PyOpenGL reads ``PYOPENGL_PLATFORM`` once, when it is first imported, and
+pyrender reads it again whenever it creates an offscreen context. A caller who set it keeps their
+choice. Otherwise the renderer sets it to ``egl`` (or ``osmesa`` when only OSMesa is installed)
+for exactly those two moments and then restores the environment as it was
+(:func:`opengl_platform`), so rendering leaves no process-wide setting behind; the platform that
+PyOpenGL chose at its first import stays in force for the rest of the process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes.util
 import importlib
 import os
@@ -26,18 +34,10 @@ from motionprog.body.skeleton import joint_index
 from motionprog.errors import InputError, MotionprogError
 from motionprog.io.atomic import atomic_path
 from motionprog.motion import Motion
-from motionprog.render.scene import (
-    BODY_COLORS,
-    SceneObject,
-    body_mesh,
-    camera_poses,
-    constrained_joints,
-    floor_grid,
-    motion_bounds,
-    scene_objects,
-    trail_object,
-    vertex_normals,
-)
+from motionprog.render.body import BODY_COLORS, body_mesh, vertex_normals
+from motionprog.render.camera import camera_poses, motion_bounds
+from motionprog.render.objects import SceneObject, floor_grid, scene_objects
+from motionprog.render.trails import constrained_joints, trail_object
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".png")
 """Output formats of :func:`render_motion`, chosen by the path's extension."""
@@ -104,23 +104,53 @@ def _even(n: int) -> int:
     return n + (n % 2)
 
 
-def load_pyrender() -> ModuleType:
-    """Import pyrender, choosing PyOpenGL's offscreen platform first.
+def offscreen_platform() -> str:
+    """The OpenGL platform to render with: the caller's ``PYOPENGL_PLATFORM`` when set, else
+    ``egl``, else ``osmesa``; MotionprogError saying what to install when neither library exists."""
+    if "PYOPENGL_PLATFORM" in os.environ:
+        return os.environ["PYOPENGL_PLATFORM"]
+    for platform, library in (("egl", "EGL"), ("osmesa", "OSMesa")):
+        if ctypes.util.find_library(library):
+            return platform
+    raise MotionprogError(f"no OpenGL backend for offscreen rendering (no EGL or OSMesa library): {INSTALL_HINT}")
 
-    Sets ``PYOPENGL_PLATFORM`` to ``egl`` (or ``osmesa`` when only OSMesa is installed) unless
-    the user set it; raises MotionprogError saying what to install when neither is usable.
-    """
-    if "PYOPENGL_PLATFORM" not in os.environ:
-        if ctypes.util.find_library("EGL"):
-            os.environ["PYOPENGL_PLATFORM"] = "egl"
-        elif ctypes.util.find_library("OSMesa"):
-            os.environ["PYOPENGL_PLATFORM"] = "osmesa"
-        else:
-            raise MotionprogError(f"no OpenGL backend for offscreen rendering (no EGL or OSMesa library): {INSTALL_HINT}")
+
+@contextlib.contextmanager
+def opengl_platform(platform: str) -> Iterator[None]:
+    """``PYOPENGL_PLATFORM=platform`` inside the block only; the caller's environment afterwards."""
+    before = os.environ.get("PYOPENGL_PLATFORM")
+    os.environ["PYOPENGL_PLATFORM"] = platform
     try:
-        return importlib.import_module("pyrender")
-    except Exception as exc:  # pyrender raises ImportError, OSError or OpenGL errors here
-        raise MotionprogError(f"cannot load pyrender ({type(exc).__name__}: {exc}): {INSTALL_HINT}") from exc
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYOPENGL_PLATFORM"]
+        else:
+            os.environ["PYOPENGL_PLATFORM"] = before
+
+
+def load_pyrender() -> ModuleType:
+    """Import pyrender on the :func:`offscreen_platform` (see the module docstring).
+
+    Raises MotionprogError saying what to install when it cannot be loaded.
+    """
+    with opengl_platform(offscreen_platform()):
+        try:
+            return importlib.import_module("pyrender")
+        except Exception as exc:  # pyrender raises ImportError, OSError or OpenGL errors here
+            raise MotionprogError(f"cannot load pyrender ({type(exc).__name__}: {exc}): {INSTALL_HINT}") from exc
+
+
+def offscreen_renderer(pyrender: ModuleType, width: int, height: int) -> Any:
+    """A pyrender OffscreenRenderer on the :func:`offscreen_platform`; MotionprogError when no
+    OpenGL context can be made."""
+    with opengl_platform(offscreen_platform()):
+        try:
+            return pyrender.OffscreenRenderer(width, height)
+        except Exception as exc:  # EGL/OSMesa context creation fails with several exception types
+            raise MotionprogError(
+                f"cannot create an offscreen OpenGL context ({type(exc).__name__}: {exc}): {INSTALL_HINT}"
+            ) from exc
 
 
 def _material(pyrender: ModuleType, color: Sequence[float]) -> Any:
@@ -168,7 +198,7 @@ def _statics(
     mesh_files: bool,
 ) -> tuple[list[SceneObject], tuple[str, ...]]:
     """Floor, scene objects and trails of one motion, with the warnings for what is not drawn
-    (mesh_files: see :func:`motionprog.render.scene.scene_objects`)."""
+    (mesh_files: see :func:`motionprog.render.objects.scene_objects`)."""
     objects, warnings = scene_objects(items, lo, hi, mesh_files)
     indices = constrained_joints(motion.metadata) if trails is None else tuple(joint_index(n) for n in trails)
     return [floor_grid(lo, hi), *objects, *(trail_object(motion.joints, i) for i in indices)], warnings
@@ -178,7 +208,7 @@ def body_surfaces(motions: Sequence[Motion], body_model: str | None,
                   trust_pickle: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per motion, the body to draw at every frame: vertices [T, V, 3], normals [T, V, 3], faces [F, 3].
 
-    Capsules (:func:`motionprog.render.scene.body_mesh`), or the SMPL-family model at ``body_model``
+    Capsules (:func:`motionprog.render.body.body_mesh`), or the SMPL-family model at ``body_model``
     (``trust_pickle``: see :class:`RenderConfig`).
     """
     if body_model is None:
@@ -264,10 +294,7 @@ def render_motion(
     warnings: list[str] = []
     surfaces = body_surfaces(motions, config.body_model, config.trust_pickle)
     pyrender = load_pyrender()
-    try:
-        renderer = pyrender.OffscreenRenderer(width, height)
-    except Exception as exc:  # EGL/OSMesa context creation fails with several exception types
-        raise MotionprogError(f"cannot create an offscreen OpenGL context ({type(exc).__name__}: {exc}): {INSTALL_HINT}") from exc
+    renderer = offscreen_renderer(pyrender, width, height)
     try:
         panels = []
         for number, motion in enumerate(motions):

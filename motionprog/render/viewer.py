@@ -8,6 +8,7 @@ camera). The constraint report (``metadata["report"]``) is shown beside the moti
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -21,16 +22,10 @@ import numpy as np
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
 from motionprog.motion import Motion
-from motionprog.render.scene import (
-    BODY_COLORS,
-    BONE_RADII,
-    BONES,
-    JOINT_RADIUS,
-    constrained_joints,
-    motion_bounds,
-    scene_objects,
-    trail_object,
-)
+from motionprog.render.body import BODY_COLORS, capsule_landmarks
+from motionprog.render.camera import motion_bounds
+from motionprog.render.objects import scene_objects
+from motionprog.render.trails import constrained_joints, trail_object
 
 VIEWER_SUFFIXES = (".html", ".htm")
 """Extensions of the viewer page."""
@@ -136,9 +131,7 @@ def viewer_data(
     return {
         "fps": float(motions[0].fps),
         "bounds": [lo.round(4).tolist(), hi.round(4).tolist()],
-        "bones": [list(bone) for bone in BONES],
-        "bone_radii": BONE_RADII.round(4).tolist(),
-        "joint_radius": JOINT_RADIUS,
+        "capsules": capsule_landmarks(),
         "motions": [
             {
                 "frames": m.num_frames,
@@ -159,13 +152,22 @@ def viewer_data(
     }, warnings
 
 
-def viewer_html(motions: Motion | Sequence[Motion], scene: Sequence[Mapping[str, Any]] | None = None) -> tuple[str, tuple[str, ...]]:
-    """The whole HTML page for one motion or several overlaid, and warnings for objects not drawn."""
+LIVE_RELOAD = """const version = "motion-%s";
+setInterval(() => fetch(location.href, {cache: "no-store"}).then(r => r.text())
+  .then(page => { if (!page.includes(version)) location.reload(); }).catch(() => {}), 1000);"""
+"""With ``live``: the page reloads itself once the file holds another motion (``motionprog watch``)."""
+
+
+def viewer_html(motions: Motion | Sequence[Motion], scene: Sequence[Mapping[str, Any]] | None = None,
+                live: bool = False) -> tuple[str, tuple[str, ...]]:
+    """The whole HTML page for one motion or several overlaid, and warnings for objects not drawn;
+    ``live`` adds a script that reloads the page when the file on disk changes."""
     motions = [motions] if isinstance(motions, Motion) else list(motions)
     if not motions:
         raise InputError("nothing to view: no motion given")
     data, warnings = viewer_data(motions, scene)
     title = html.escape(motions[0].text or "motion")
+    page_data = script_json(data)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} - motionprog</title>
 <style>{_STYLE}</style></head>
@@ -177,21 +179,24 @@ def viewer_html(motions: Motion | Sequence[Motion], scene: Sequence[Mapping[str,
 <select id="speed"><option value="0.25">0.25x</option><option value="0.5">0.5x</option>
 <option value="1" selected>1x</option><option value="2">2x</option></select></div></div>
 <div id="side">{report_panel(motions, warnings)}</div>
-<script type="application/json" id="motion-data">{script_json(data)}</script>
+<script type="application/json" id="motion-data">{page_data}</script>
 <script type="text/plain" id="three-src">{_embed(_asset("three.module.min.js"))}</script>
 <script type="module">{_embed(_asset("viewer.js"))}</script>
+{f"<script>{LIVE_RELOAD % hashlib.sha256(page_data.encode()).hexdigest()}</script>" if live else ""}
 </body></html>
 """
     return page, warnings
 
 
 def write_viewer(
-    motions: Motion | Sequence[Motion], path: str | os.PathLike, scene: Sequence[Mapping[str, Any]] | None = None
+    motions: Motion | Sequence[Motion], path: str | os.PathLike, scene: Sequence[Mapping[str, Any]] | None = None,
+    live: bool = False,
 ) -> tuple[str, ...]:
-    """Write the viewer page to ``path`` (.html) atomically; returns warnings for objects not drawn."""
+    """Write the viewer page to ``path`` (.html) atomically; returns warnings for objects not drawn.
+    ``live``: the open page reloads itself when the file is rewritten (see :func:`viewer_html`)."""
     path = Path(path)
     if path.suffix.lower() not in VIEWER_SUFFIXES:
         raise InputError(f"{path}: the viewer writes .html, not {path.suffix!r}")
-    page, warnings = viewer_html(motions, scene)
+    page, warnings = viewer_html(motions, scene, live)
     write_text(path, page)
     return warnings

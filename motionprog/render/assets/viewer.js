@@ -37,16 +37,16 @@ for (const obj of data.objects) {
   scene.add(new THREE.Mesh(geometry, material));
 }
 
-// Bodies: instanced cylinders (one per bone) and spheres (one per joint) per motion.
+// Bodies: the collision capsules, each an instanced cylinder and two end spheres, per motion.
 const up = new THREE.Vector3(0, 1, 0);
 const bodies = data.motions.map((motion) => {
   const material = new THREE.MeshStandardMaterial({ color: new THREE.Color(...motion.color), roughness: 0.6 });
-  const cylinder = new THREE.CylinderGeometry(1, 1, 1, 12);
+  const cylinder = new THREE.CylinderGeometry(1, 1, 1, 12, 1, true);
   cylinder.translate(0, 0.5, 0);
-  const bones = new THREE.InstancedMesh(cylinder, material, data.bones.length);
-  const balls = new THREE.InstancedMesh(new THREE.SphereGeometry(data.joint_radius, 12, 8), material, 22);
-  scene.add(bones, balls);
-  return { motion, bones, balls };
+  const tubes = new THREE.InstancedMesh(cylinder, material, data.capsules.length);
+  const balls = new THREE.InstancedMesh(new THREE.SphereGeometry(1, 12, 8), material, 2 * data.capsules.length);
+  scene.add(tubes, balls);
+  return { motion, tubes, balls };
 });
 
 const matrix = new THREE.Matrix4();
@@ -55,24 +55,31 @@ const a = new THREE.Vector3();
 const b = new THREE.Vector3();
 const scale = new THREE.Vector3();
 const none = new THREE.Quaternion();
-function joint(motion, t, j, out) {
-  const k = (t * 22 + j) * 3;
-  return out.set(motion.joints[k], motion.joints[k + 1], motion.joints[k + 2]);
+// A capsule end is a weighted sum of joints: [[joint, coefficient], ...].
+function landmark(motion, t, terms, out) {
+  out.set(0, 0, 0);
+  for (const [j, c] of terms) {
+    const k = (t * 22 + j) * 3;
+    out.x += c * motion.joints[k];
+    out.y += c * motion.joints[k + 1];
+    out.z += c * motion.joints[k + 2];
+  }
+  return out;
 }
 function pose(t) {
-  for (const { motion, bones, balls } of bodies) {
+  for (const { motion, tubes, balls } of bodies) {
     const f = Math.min(t, motion.frames - 1);
-    data.bones.forEach(([p, c], i) => {
-      joint(motion, f, p, a);
-      joint(motion, f, c, b);
+    data.capsules.forEach(({ start, end, radius: r }, i) => {
+      landmark(motion, f, start, a);
+      landmark(motion, f, end, b);
+      balls.setMatrixAt(2 * i, matrix.compose(a, none, scale.set(r, r, r)));
+      balls.setMatrixAt(2 * i + 1, matrix.compose(b, none, scale.set(r, r, r)));
       b.sub(a);
       const length = b.length();
       quaternion.setFromUnitVectors(up, length > 1e-9 ? b.normalize() : up);
-      const r = data.bone_radii[i];
-      bones.setMatrixAt(i, matrix.compose(a, quaternion, scale.set(r, length, r)));
+      tubes.setMatrixAt(i, matrix.compose(a, quaternion, scale.set(r, length, r)));
     });
-    for (let j = 0; j < 22; j++) balls.setMatrixAt(j, matrix.compose(joint(motion, f, j, a), none, scale.set(1, 1, 1)));
-    bones.instanceMatrix.needsUpdate = true;
+    tubes.instanceMatrix.needsUpdate = true;
     balls.instanceMatrix.needsUpdate = true;
   }
 }
