@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prompt": ("prompt", "Write a program for TEXT with a language model, check it, save it to OUT and explain it."),
     "prompt-eval": ("prompt", "Run the evaluation set against the endpoint: valid programs, then satisfied ones."),
     "batch": ("batch", "Generate a motion per job into OUTDIR; finished jobs are skipped, failed ones recorded."),
+    "blender-addon": ("blender", "Write the Blender add-on as an installable zip (Blender 3.x and 4.x)."),
+    "blender-job": ("blender", "The engine side of the Blender add-on (JSON lines on stdout; see docs/blender.md)."),
 }
 """Every command in ``--help`` order: name -> (its module under ``motionprog.cli``, the first line
 of its help). A module is imported only when one of its commands runs (most import torch)."""

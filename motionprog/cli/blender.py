@@ -1,0 +1,158 @@
+"""`motionprog blender-addon` writes the Blender add-on; `motionprog blender-job` is the engine
+side of that add-on, which runs it as a subprocess and reads JSON lines from its stdout.
+
+A job is a folder holding ``job.json``: the scene in Blender's axes, the header settings, the
+constraint text and the run settings (``motionprog.lang.scene_description``). The job writes
+``program.mprog`` beside it, and when generating ``motion.npz``, ``report.json`` and
+``motion.glb``, printing one ``{"progress": ...}`` line per optimiser iteration and a last
+``{"result": ...}`` line. Exit status as for ``motionprog run``: 0, 2 (bad job or program, with
+``{"diagnostics": [...]}``), 3 (unsatisfied).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import replace
+from importlib import resources
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from motionprog.errors import InputError
+from motionprog.io.atomic import write_bytes, write_text
+from motionprog.lang.diagnostics import Diagnostic, ProgramError
+from motionprog.lang.scene_description import SceneProgram, scene_program, starter_constraints
+
+ADDON_FOLDER = "motionprog_blender"
+"""The add-on's module name inside Blender (the folder at the root of the zip)."""
+
+EXIT_BAD_INPUT = 2
+EXIT_UNSATISFIED = 3
+
+
+def addon_zip() -> bytes:
+    """The installable zip: every ``.py`` of ``motionprog/blender`` under ``motionprog_blender/``."""
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for source in sorted((resources.files("motionprog") / "blender").iterdir(), key=lambda f: f.name):
+            if source.name.endswith(".py"):  # a fixed date: the same package gives the same zip
+                entry = zipfile.ZipInfo(f"{ADDON_FOLDER}/{source.name}", date_time=(2020, 1, 1, 0, 0, 0))
+                entry.external_attr = 0o644 << 16  # rw-r--r-- when unpacked
+                archive.writestr(entry, source.read_bytes(), zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def blender_addon(
+    out: Path = typer.Option(..., "-o", "--out", help="The add-on zip to write (install it in Blender's preferences)."),
+) -> None:
+    """Write the Blender add-on as an installable zip (Blender 3.x and 4.x)."""
+    if out.suffix.lower() != ".zip":
+        raise InputError(f"{out}: the add-on is a .zip file")
+    write_bytes(out, addon_zip())
+    typer.echo(f"wrote {out}: in Blender, Edit > Preferences > Add-ons > Install..., then enable 'motionprog'")
+
+
+def _emit(record: dict[str, Any]) -> None:
+    typer.echo(json.dumps(record), nl=True)
+
+
+def diagnostic_record(diagnostic: Diagnostic, program: SceneProgram) -> dict[str, Any]:
+    """One diagnostic for the panel: where it is (the constraint text, or the generated
+    ``scene``), line and column there, level, code, message and help."""
+    span = diagnostic.span
+    line, column, where = (span.line, span.column, "constraints") if span else (0, 0, "program")
+    if span and span.line >= program.user_line:
+        line = span.line - program.user_line + 1
+    elif span:
+        where = "scene"
+    return {"where": where, "line": line, "column": column, "level": diagnostic.level,
+            "code": diagnostic.code, "message": diagnostic.message, "help": diagnostic.help}
+
+
+def read_job(job: Path) -> tuple[dict[str, Any], SceneProgram]:
+    """The job's description and its program, written to ``program.mprog`` beside it."""
+    try:
+        description = json.loads(job.read_text(encoding="utf-8"))
+        program = scene_program(description)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"{job}: not a valid Blender job ({type(exc).__name__}: {exc})") from exc
+    write_text(job.parent / "program.mprog", program.source)
+    return description, program
+
+
+def compiled(path: Path, program: SceneProgram) -> Any:
+    """The compiled program, or its diagnostics as one JSON line and exit status 2."""
+    from motionprog.lang import compile as compile_program
+
+    try:
+        result = compile_program(path)
+    except ProgramError as exc:
+        _emit({"diagnostics": [diagnostic_record(d, program) for d in exc.diagnostics], "names": program.names})
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    _emit({"diagnostics": [], "names": program.names})
+    return result
+
+
+def run_config(settings: dict[str, Any]) -> Any:
+    """The optimiser settings of the job's ``run`` block (0 or a negative value: the default)."""
+    from motionprog.optimize import OptimizeConfig
+
+    config = OptimizeConfig(device=str(settings.get("device", "cpu")))
+    if int(settings.get("iterations", 0)) > 0:
+        config = replace(config, iterations=int(settings["iterations"]))
+    if int(settings.get("steps", 0)) > 0:
+        config = replace(config, steps=int(settings["steps"]))
+    if float(settings.get("natural_weight", -1)) >= 0:
+        config = replace(config, natural_weight=float(settings["natural_weight"]))
+    return config
+
+
+def generate_job(folder: Path, program: Any, settings: dict[str, Any]) -> dict[str, Any]:
+    """Optimise ``program`` with a progress line per iteration; write the motion, the report
+    and the skinned GLB into ``folder``; returns the report."""
+    from motionprog.io.gltf import write_gltf
+    from motionprog.models.registry import load_model
+    from motionprog.motion import save_npz
+    from motionprog.optimize import generate
+
+    config = run_config(settings)
+    model = load_model(str(settings.get("model") or program.model or "bundled"), device=config.device)
+    total = config.iterations + 1
+
+    def on_iteration(iteration: int, loss: float, satisfied: int) -> None:
+        _emit({"progress": iteration + 1, "total": total, "loss": loss, "satisfied": satisfied})
+
+    result = generate(program, model=model, config=config, callback=on_iteration)
+    save_npz(result.motion, folder / "motion.npz")
+    write_text(folder / "report.json", json.dumps(result.report, indent=2))
+    write_gltf(result.motion, folder / "motion.glb")
+    return result.report
+
+
+def blender_job(
+    job: Path = typer.Argument(..., help="The job.json the Blender add-on wrote."),
+    check: bool = typer.Option(False, "--check", help="Only check the program; print its diagnostics."),
+    starter: bool = typer.Option(False, "--starter", help="Print a first constraint text for the job's scene."),
+) -> None:
+    """The engine side of the Blender add-on (JSON lines on stdout; see docs/blender.md)."""
+    description, program = read_job(job)
+    if starter:
+        _emit({"starter": starter_constraints(description), "names": program.names})
+        return
+    compiled_program = compiled(job.parent / "program.mprog", program)
+    if check:
+        return
+    report = generate_job(job.parent, compiled_program, description.get("run", {}))
+    _emit({"result": {"satisfied": report["satisfied"], "glb": "motion.glb", "report": "report.json",
+                      "fps": compiled_program.fps, "frames": compiled_program.frames}})
+    if not report["satisfied"]:
+        raise typer.Exit(EXIT_UNSATISFIED)
+
+
+def register(app: typer.Typer) -> None:
+    """Add blender-addon and blender-job to the app."""
+    app.command("blender-addon")(blender_addon)
+    app.command("blender-job")(blender_job)
