@@ -82,5 +82,6 @@ def test_bench_without_the_reference_times_the_fast_method_alone(tmp_path, tiny_
     assert status == 0, output
     results = json.loads((tmp_path / "bench" / "bench.json").read_text())
     assert results["complete"] and [row["method"] for row in results["runs"]] == ["fast", "fast"]
+    assert results["settings"]["warm_up_s"] > 0  # start-up costs were paid before the first timed task
     assert [t["speed_ratio"] for t in results["tasks"]] == [None, None]
     assert results["summary"]["median_speed_ratio"] is None and results["settings"]["reference"] is None
