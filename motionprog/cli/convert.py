@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -10,6 +11,7 @@ from rich.console import Console
 from motionprog.errors import InputError
 from motionprog.io.formats import READERS, read_motions, writer_for
 from motionprog.io.outputs import check_outputs
+from motionprog.io.rigs import RIGS, rig_named
 from motionprog.motion import retime
 
 console = Console(highlight=False, soft_wrap=True)
@@ -17,6 +19,9 @@ console = Console(highlight=False, soft_wrap=True)
 
 EXPORT_FPS = (20, 24, 25, 30, 60)
 """Frame rates ``--fps`` resamples to."""
+
+RIGGED = (".bvh", ".glb", ".gltf")
+"""Output extensions that write an armature, so ``--rig`` applies."""
 
 
 def output_paths(out: Path, count: int) -> list[Path]:
@@ -36,6 +41,9 @@ def convert(
     fps: float = typer.Option(
         None, "--fps", help=f"Resample to this frame rate: {', '.join(map(str, EXPORT_FPS))} (rotations by slerp)."
     ),
+    rig: str = typer.Option(
+        None, "--rig", help=f"Name the bones for this rig ({', '.join(RIGS)}); .bvh, .glb, .gltf only."
+    ),
 ) -> None:
     """Convert a motion file; MDM results with several motions give OUT_stem_000.ext, ... .
 
@@ -43,6 +51,10 @@ def convert(
     code) and .bvh, within the size limits of docs/security.md; OUT is never IN.
     """
     writer = writer_for(target)
+    if rig is not None:
+        writer = partial(writer, rig=rig_named(rig))
+        if target.suffix.lower() not in RIGGED:
+            raise InputError(f"{target}: --rig applies to {', '.join(RIGGED)} files, not {target.suffix!r}")
     if fps is not None and fps not in EXPORT_FPS:
         raise InputError(f"unsupported --fps {fps:g} (use {', '.join(map(str, EXPORT_FPS))})")
     check_outputs([source], {"OUT": (target, ())})
