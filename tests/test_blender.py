@@ -44,6 +44,9 @@ scene = bpy.context.scene
 before = set(bpy.data.objects)
 if kind == "bvh":
     bpy.ops.import_anim.bvh(filepath=source, update_scene_fps=True)
+elif kind == "fbx":
+    scene.render.fps = 20  # the importer keys FBX times at the scene's frame rate
+    bpy.ops.import_scene.fbx(filepath=source)
 else:
     scene.render.fps = 20  # the importer keys glTF times at the scene's frame rate
     bpy.ops.import_scene.gltf(filepath=source)
@@ -101,9 +104,10 @@ def exported_and_imported(cli, npz: Path, suffix: str, tmp_path: Path) -> tuple[
     keyed at every frame; returns the motion and :func:`blender_joints`'s result."""
     assert cli("convert", npz, tmp_path / f"clip{suffix}")[0] == 0
     motion = load_npz(npz)
-    first = 1 if suffix == ".bvh" else 0  # BVH keys from scene frame 1; glTF time f / 20 s is frame f
+    first = 0 if suffix == ".glb" else 1  # glTF time f / 20 s is frame f; BVH and FBX (anim_offset) start at 1
     frames = [first + f for f in range(motion.num_frames)]
-    result = blender_joints(suffix[1:].replace("glb", "gltf"), tmp_path / f"clip{suffix}", frames, tmp_path)
+    result = blender_joints({".bvh": "bvh", ".fbx": "fbx"}.get(suffix, "gltf"), tmp_path / f"clip{suffix}", frames,
+                            tmp_path)
     assert result["armatures"] == 1 and result["bones"] == 22 and result["actions"] == 1
     assert result["frame_range"] == [float(frames[0]), float(frames[-1])] and result["keys"] == [len(frames)]
     assert np.allclose(result["rest"], RIG_REST_POSITIONS, atol=1e-5)  # T-pose, feet on the floor
@@ -127,3 +131,13 @@ def test_blender_gltf_importer_gives_one_skinned_armature(cli, source: str, tmp_
     assert result["extras"] == {"text": motion.text, "fps": 20, "frames": motion.num_frames}
     error = np.linalg.norm(result["positions"] - motion.joints, axis=-1)
     assert error.max() < 1e-5, f"worst joint {error.max() * 1000:.4f} mm"  # float32 file
+
+
+@pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
+def test_fbx_export_reimports_as_one_armature_posing_the_motion(cli, optimised_npz: Path, tmp_path: Path) -> None:
+    """``convert X.npz X.fbx`` goes through Blender's glTF importer and FBX exporter; Blender's
+    FBX importer then finds one armature of 22 bones with one action of the motion's length."""
+    motion, result = exported_and_imported(cli, optimised_npz, ".fbx", tmp_path)
+    assert result["skinned"] == ["body"]
+    error = np.linalg.norm(result["positions"] - motion.joints, axis=-1)
+    assert error.max() < 1e-5, f"worst joint {error.max() * 1000:.4f} mm"  # measured 3.9e-6 m

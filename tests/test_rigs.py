@@ -78,7 +78,7 @@ def test_every_rig_reads_back_onto_the_joints_of_the_default_names(cli, cmu_exce
 
 @pytest.mark.parametrize(("out", "rig", "message"), [
     ("r.bvh", "maya", "unknown rig 'maya' (known: mixamo, rigify, unreal, smpl)"),
-    ("r.npz", "mixamo", "r.npz: --rig applies to .bvh, .glb, .gltf files, not '.npz'"),
+    ("r.npz", "mixamo", "r.npz: --rig applies to .bvh, .glb, .gltf, .fbx files, not '.npz'"),
 ])
 def test_bad_rig_exits_2_with_one_line_and_no_file(cli, npz: Path, tmp_path: Path, out: str, rig: str,
                                                    message: str) -> None:

@@ -20,7 +20,7 @@ console = Console(highlight=False, soft_wrap=True)
 EXPORT_FPS = (20, 24, 25, 30, 60)
 """Frame rates ``--fps`` resamples to."""
 
-RIGGED = (".bvh", ".glb", ".gltf")
+RIGGED = (".bvh", ".glb", ".gltf", ".fbx")
 """Output extensions that write an armature, so ``--rig`` applies."""
 
 
@@ -42,13 +42,14 @@ def convert(
         None, "--fps", help=f"Resample to this frame rate: {', '.join(map(str, EXPORT_FPS))} (rotations by slerp)."
     ),
     rig: str = typer.Option(
-        None, "--rig", help=f"Name the bones for this rig ({', '.join(RIGS)}); .bvh, .glb, .gltf only."
+        None, "--rig", help=f"Name the bones for this rig ({', '.join(RIGS)}); .bvh, .glb, .gltf, .fbx only."
     ),
 ) -> None:
     """Convert a motion file; MDM results with several motions give OUT_stem_000.ext, ... .
 
     Reads .npz, .npy (features, joints or MDM results, whose pickle is loaded without running
-    code) and .bvh, within the size limits of docs/security.md; OUT is never IN.
+    code) and .bvh, within the size limits of docs/security.md; OUT is never IN. Writes .npz,
+    .npy, .bvh, .glb, .gltf, and .fbx through Blender when it is installed.
     """
     writer = writer_for(target)
     if rig is not None:
