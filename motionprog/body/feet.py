@@ -41,8 +41,8 @@ KNEE_TURN = 0.05
 """Scale (radians) of the ease on a knee's turn. A correction may turn a knee freely by the
 square of its bend (pi minus its angle, in radians): a crouching knee turns as asked. Beyond
 that the extra turn is eased to at most about ``KNEE_TURN``. Near full extension the knee swings far for a small step of the ankle, so a
-straight stance leg keeps nearly its length, and its ankle lands a few millimetres from the
-goal rather than the knee popping forward."""
+straight stance leg keeps nearly its length, and its ankle stops short of the goal (by up to
+a few centimetres) rather than the knee popping forward."""
 LEGS = tuple(tuple(JOINT_INDEX[f"{side}_{j}"] for j in ("hip", "knee", "ankle", "foot")) for side in ("left", "right"))
 """(hip, knee, ankle, ball of the foot) of each leg."""
 
