@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from motionprog.body.skeleton import JOINT_NAMES, RIG_REST_POSITIONS
+from motionprog.io.rigs import RIGS
 from motionprog.motion import Motion, load_npz
 
 BLENDER = shutil.which("blender")
@@ -76,16 +77,17 @@ with open(out, "w") as file:
 '''
 
 
-def blender_joints(kind: str, source: Path, frames: list[int], tmp_path: Path) -> dict:
+def blender_joints(kind: str, source: Path, frames: list[int], tmp_path: Path,
+                   names: tuple[str, ...] = JOINT_NAMES) -> dict:
     """Import ``source`` with Blender's own importer for ``kind`` ("bvh" or "gltf") in a
     background Blender, pose it at each scene frame, and return the scene's frame rate, the
     action's frame range, the distinct key counts of its curves, the scene extras, the number of
-    armatures, bones and actions, the meshes skinned to the armature, and the bones' rest heads
-    [22, 3] and posed heads [F, 22, 3] (metres, converted back to our Y up)."""
+    armatures, bones and actions, the meshes skinned to the armature, and the rest heads
+    [22, 3] and posed heads [F, 22, 3] of the bones ``names`` (metres, converted back to our Y up)."""
     script = tmp_path / "read_joints.py"
     script.write_text(SCRIPT)
     out = tmp_path / f"{kind}.json"
-    request = {"frames": frames, "names": list(JOINT_NAMES), "numpy_dir": str(Path(np.__file__).parents[1])}
+    request = {"frames": frames, "names": list(names), "numpy_dir": str(Path(np.__file__).parents[1])}
     done = subprocess.run(
         [BLENDER, "-b", "--factory-startup", "--python-exit-code", "1", "--python", str(script),
          "--", kind, str(source), str(out), json.dumps(request)],
@@ -141,3 +143,17 @@ def test_fbx_export_reimports_as_one_armature_posing_the_motion(cli, optimised_n
     assert result["skinned"] == ["body"]
     error = np.linalg.norm(result["positions"] - motion.joints, axis=-1)
     assert error.max() < 1e-5, f"worst joint {error.max() * 1000:.4f} mm"  # measured 3.9e-6 m
+
+
+@pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
+@pytest.mark.parametrize(("rig", "bones"), [("mixamo", 22), ("unreal", 23)])
+def test_fbx_with_a_rig_map_keeps_its_bone_names(cli, optimised_npz: Path, tmp_path: Path, rig: str,
+                                                bones: int) -> None:
+    """``--rig`` names survive Blender's glTF import and FBX export; unreal's added ``root`` is a
+    23rd bone, and every renamed bone poses its joint."""
+    assert cli("convert", optimised_npz, tmp_path / "clip.fbx", "--rig", rig)[0] == 0
+    motion = load_npz(optimised_npz)
+    frames = [1 + f for f in range(motion.num_frames)]
+    result = blender_joints("fbx", tmp_path / "clip.fbx", frames, tmp_path, RIGS[rig].names)
+    assert result["armatures"] == 1 and result["bones"] == bones and result["actions"] == 1
+    assert np.linalg.norm(result["positions"] - motion.joints, axis=-1).max() < 2e-5  # measured 1.1e-5 m (unreal)
