@@ -85,7 +85,7 @@ _LEFT_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
 
 def _right_name(name: str) -> str:
     """The right-side spelling of a normalised left-side joint name."""
-    for left, right in (("^left", "right"), ("^l", "r"), ("left$", "right"), ("l$", "r")):
+    for left, right in (("^left", "right"), ("left$", "right"), ("l$", "r"), ("^l", "r")):  # lowerarml: a suffix
         if re.search(left, name):
             return re.sub(left, right, name, count=1)
     return name
