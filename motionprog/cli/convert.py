@@ -70,6 +70,9 @@ def convert(
         motion = retime(motion, fps) if fps is not None else motion
         writer(motion, path)
         console.print(f"wrote {path} ({motion.num_frames} frames, {motion.duration:.2f} s)", markup=False)
+    if rig is not None and rig_named(rig).added():
+        console.print(f"--rig {rig} added the bones {', '.join(rig_named(rig).added())} (they move no joint)",
+                      markup=False)
 
 
 def register(app: typer.Typer) -> None:
