@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from motionprog.body.skeleton import JOINT_NAMES, RIG_REST_POSITIONS
+from motionprog.io.rigs import RIGS
 from motionprog.motion import Motion, load_npz
 
 BLENDER = shutil.which("blender")
@@ -44,6 +45,9 @@ scene = bpy.context.scene
 before = set(bpy.data.objects)
 if kind == "bvh":
     bpy.ops.import_anim.bvh(filepath=source, update_scene_fps=True)
+elif kind == "fbx":
+    scene.render.fps = 20  # the importer keys FBX times at the scene's frame rate
+    bpy.ops.import_scene.fbx(filepath=source)
 else:
     scene.render.fps = 20  # the importer keys glTF times at the scene's frame rate
     bpy.ops.import_scene.gltf(filepath=source)
@@ -73,16 +77,17 @@ with open(out, "w") as file:
 '''
 
 
-def blender_joints(kind: str, source: Path, frames: list[int], tmp_path: Path) -> dict:
+def blender_joints(kind: str, source: Path, frames: list[int], tmp_path: Path,
+                   names: tuple[str, ...] = JOINT_NAMES) -> dict:
     """Import ``source`` with Blender's own importer for ``kind`` ("bvh" or "gltf") in a
     background Blender, pose it at each scene frame, and return the scene's frame rate, the
     action's frame range, the distinct key counts of its curves, the scene extras, the number of
-    armatures, bones and actions, the meshes skinned to the armature, and the bones' rest heads
-    [22, 3] and posed heads [F, 22, 3] (metres, converted back to our Y up)."""
+    armatures, bones and actions, the meshes skinned to the armature, and the rest heads
+    [22, 3] and posed heads [F, 22, 3] of the bones ``names`` (metres, converted back to our Y up)."""
     script = tmp_path / "read_joints.py"
     script.write_text(SCRIPT)
     out = tmp_path / f"{kind}.json"
-    request = {"frames": frames, "names": list(JOINT_NAMES), "numpy_dir": str(Path(np.__file__).parents[1])}
+    request = {"frames": frames, "names": list(names), "numpy_dir": str(Path(np.__file__).parents[1])}
     done = subprocess.run(
         [BLENDER, "-b", "--factory-startup", "--python-exit-code", "1", "--python", str(script),
          "--", kind, str(source), str(out), json.dumps(request)],
@@ -101,9 +106,10 @@ def exported_and_imported(cli, npz: Path, suffix: str, tmp_path: Path) -> tuple[
     keyed at every frame; returns the motion and :func:`blender_joints`'s result."""
     assert cli("convert", npz, tmp_path / f"clip{suffix}")[0] == 0
     motion = load_npz(npz)
-    first = 1 if suffix == ".bvh" else 0  # BVH keys from scene frame 1; glTF time f / 20 s is frame f
+    first = 0 if suffix == ".glb" else 1  # glTF time f / 20 s is frame f; BVH and FBX (anim_offset) start at 1
     frames = [first + f for f in range(motion.num_frames)]
-    result = blender_joints(suffix[1:].replace("glb", "gltf"), tmp_path / f"clip{suffix}", frames, tmp_path)
+    result = blender_joints({".bvh": "bvh", ".fbx": "fbx"}.get(suffix, "gltf"), tmp_path / f"clip{suffix}", frames,
+                            tmp_path)
     assert result["armatures"] == 1 and result["bones"] == 22 and result["actions"] == 1
     assert result["frame_range"] == [float(frames[0]), float(frames[-1])] and result["keys"] == [len(frames)]
     assert np.allclose(result["rest"], RIG_REST_POSITIONS, atol=1e-5)  # T-pose, feet on the floor
@@ -127,3 +133,27 @@ def test_blender_gltf_importer_gives_one_skinned_armature(cli, source: str, tmp_
     assert result["extras"] == {"text": motion.text, "fps": 20, "frames": motion.num_frames}
     error = np.linalg.norm(result["positions"] - motion.joints, axis=-1)
     assert error.max() < 1e-5, f"worst joint {error.max() * 1000:.4f} mm"  # float32 file
+
+
+@pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
+def test_fbx_export_reimports_as_one_armature_posing_the_motion(cli, optimised_npz: Path, tmp_path: Path) -> None:
+    """``convert X.npz X.fbx`` goes through Blender's glTF importer and FBX exporter; Blender's
+    FBX importer then finds one armature of 22 bones with one action of the motion's length."""
+    motion, result = exported_and_imported(cli, optimised_npz, ".fbx", tmp_path)
+    assert result["skinned"] == ["body"]
+    error = np.linalg.norm(result["positions"] - motion.joints, axis=-1)
+    assert error.max() < 1e-5, f"worst joint {error.max() * 1000:.4f} mm"  # measured 3.9e-6 m
+
+
+@pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
+@pytest.mark.parametrize(("rig", "bones"), [("mixamo", 22), ("unreal", 23)])
+def test_fbx_with_a_rig_map_keeps_its_bone_names(cli, optimised_npz: Path, tmp_path: Path, rig: str,
+                                                bones: int) -> None:
+    """``--rig`` names survive Blender's glTF import and FBX export; unreal's added ``root`` is a
+    23rd bone, and every renamed bone poses its joint."""
+    assert cli("convert", optimised_npz, tmp_path / "clip.fbx", "--rig", rig)[0] == 0
+    motion = load_npz(optimised_npz)
+    frames = [1 + f for f in range(motion.num_frames)]
+    result = blender_joints("fbx", tmp_path / "clip.fbx", frames, tmp_path, RIGS[rig].names)
+    assert result["armatures"] == 1 and result["bones"] == bones and result["actions"] == 1
+    assert np.linalg.norm(result["positions"] - motion.joints, axis=-1).max() < 2e-5  # measured 1.1e-5 m (unreal)

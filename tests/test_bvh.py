@@ -239,3 +239,10 @@ def test_convert_resamples_to_the_chosen_frame_rate(cli, optimised_npz, tmp_path
     assert np.linalg.norm(positions[shared] - motion.joints[source], axis=-1).max() < 2e-5
     lengths = np.linalg.norm(positions[:, 1:] - positions[:, list(skeleton.PARENTS[1:])], axis=-1)
     assert np.abs(lengths - skeleton.BONE_LENGTHS[1:]).max() < 2e-5
+
+def test_right_side_names_mirror_the_side_marker_not_the_first_letter():
+    from motionprog.io.retarget import NAME_CONVENTIONS
+
+    unreal = NAME_CONVENTIONS["Mixamo/CMU/Unreal"]
+    assert "lowerarmr" in unreal[skeleton.JOINT_INDEX["right_elbow"]]  # not "rowerarml"
+    assert "rforearm" in unreal[skeleton.JOINT_INDEX["right_elbow"]] and "footr" in unreal[skeleton.JOINT_INDEX["right_ankle"]]

@@ -39,6 +39,7 @@ from motionprog.io.limits import (
     check_file_size,
 )
 from motionprog.io.retarget import frame_times, retarget
+from motionprog.io.rigs import DEFAULT_RIG, BoneLayout, RigMap, bone_layout
 from motionprog.motion import Motion
 
 POSITION_CHANNELS = ("Xposition", "Yposition", "Zposition")
@@ -341,60 +342,70 @@ def read_bvh(path: str | os.PathLike) -> Motion:
 EXPORT_AXES = "ZYX"
 """Rotation channel order of exported files: ``Zrotation Yrotation Xrotation``."""
 
-_CHILDREN: tuple[tuple[int, ...], ...] = tuple(
-    tuple(c for c, p in enumerate(skeleton.PARENTS) if p == j) for j in range(skeleton.NUM_JOINTS)
-)
+
+def export_order(layout: BoneLayout) -> list[int]:
+    """The bones of ``layout`` in the order they appear in an exported file (depth first)."""
+    children = [[c for c, p in enumerate(layout.parents) if p == b] for b in range(len(layout.names))]
+
+    def depth_first(bone: int) -> list[int]:
+        return [bone] + [d for c in children[bone] for d in depth_first(c)]
+
+    return depth_first(layout.parents.index(-1))
 
 
-def _depth_first(joint: int = 0) -> list[int]:
-    return [joint] + [d for c in _CHILDREN[joint] for d in _depth_first(c)]
+EXPORT_ORDER: tuple[int, ...] = tuple(export_order(bone_layout()))
+"""The 22 joints in the order they appear in a file exported without ``--rig`` (depth first)."""
 
 
-EXPORT_ORDER: tuple[int, ...] = tuple(_depth_first())
-"""The 22 joints in the order they appear in an exported file (depth first)."""
+def _positioned(layout: BoneLayout, bone: int) -> bool:
+    """Whether ``bone`` has position channels: the root, and the pelvis under an added root."""
+    return layout.parents[bone] < 0 or layout.joints[bone] == 0
 
 
-def _format_hierarchy() -> list[str]:
-    """The HIERARCHY section: the rig in :data:`EXPORT_ORDER`; each leaf ends half its bone further on."""
+def _format_hierarchy(layout: BoneLayout) -> list[str]:
+    """The HIERARCHY section: ``layout`` depth first; each leaf ends half its joint's bone further on."""
     lines = ["HIERARCHY"]
-    offsets = skeleton.RIG_OFFSETS
-
-    def block(joint: int, depth: int) -> None:
-        pad = "  " * depth
-        rotation = " ".join(f"{axis}rotation" for axis in EXPORT_AXES)
-        if joint == 0:
-            x, y, z = skeleton.RIG_REST_POSITIONS[0]
-            lines.extend([f"ROOT {skeleton.JOINT_NAMES[joint]}", "{", f"  OFFSET {x:.6f} {y:.6f} {z:.6f}",
-                          f"  CHANNELS 6 Xposition Yposition Zposition {rotation}"])
-        else:
-            x, y, z = offsets[joint]
-            lines.extend([f"{pad}JOINT {skeleton.JOINT_NAMES[joint]}", f"{pad}{{",
-                          f"{pad}  OFFSET {x:.6f} {y:.6f} {z:.6f}", f"{pad}  CHANNELS 3 {rotation}"])
-        for child in _CHILDREN[joint]:
-            block(child, depth + 1)
-        if not _CHILDREN[joint]:
-            x, y, z = 0.5 * offsets[joint]
+    rotation = " ".join(f"{axis}rotation" for axis in EXPORT_AXES)
+    depth = {-1: -1}
+    order = export_order(layout)
+    for i, bone in enumerate(order):
+        depth[bone] = depth[layout.parents[bone]] + 1
+        pad = "  " * depth[bone]
+        x, y, z = layout.offsets[bone]
+        channels = f"CHANNELS 6 Xposition Yposition Zposition {rotation}" if _positioned(layout, bone) \
+            else f"CHANNELS 3 {rotation}"
+        lines.extend([f"{pad}{'ROOT' if bone == order[0] else 'JOINT'} {layout.names[bone]}", f"{pad}{{",
+                      f"{pad}  OFFSET {x:.6f} {y:.6f} {z:.6f}", f"{pad}  {channels}"])
+        if bone not in layout.parents:
+            x, y, z = 0.5 * skeleton.RIG_OFFSETS[layout.joints[bone]]
             lines.extend([f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET {x:.6f} {y:.6f} {z:.6f}", f"{pad}  }}"])
-        lines.append(f"{pad}}}")
-
-    block(0, 0)
+        following = depth[layout.parents[order[i + 1]]] if i + 1 < len(order) else -1
+        lines.extend(f"{'  ' * d}}}" for d in range(depth[bone], following, -1))
     return lines
 
 
-def format_bvh(motion: Motion) -> str:
-    """The text of a BVH file of ``motion`` on the rig: metres, Y up, ``Zrotation Yrotation
-    Xrotation`` in degrees (the motion's rig rotations, ``Motion.rig_rotations``), root position
-    channels (the pelvis position, absolute). The rest pose is the rig's T-pose standing on the
-    floor: the root's OFFSET is the bind pose's pelvis (0.91 m up), the others ``RIG_OFFSETS``."""
+def format_bvh(motion: Motion, rig: RigMap = DEFAULT_RIG) -> str:
+    """The text of a BVH file of ``motion`` on the rig, its bones named by ``rig``: metres, Y up,
+    ``Zrotation Yrotation Xrotation`` in degrees (the motion's rig rotations,
+    ``Motion.rig_rotations``; none on bones the map adds), position channels on the root and the
+    pelvis (the pelvis position, absolute). The rest pose is the rig's T-pose standing on the
+    floor: the pelvis's OFFSET is the bind pose's pelvis (0.91 m up), the others ``RIG_OFFSETS``."""
+    layout = bone_layout(rig)
     local = quat_to_matrix(torch.as_tensor(motion.rig_rotations(), dtype=torch.float64)).numpy()
-    angles = matrix_to_euler(local[:, list(EXPORT_ORDER)], EXPORT_AXES)
-    values = np.concatenate([motion.joints[:, 0].astype(np.float64), angles.reshape(motion.num_frames, -1)], axis=1)
+    columns = []
+    for bone in export_order(layout):
+        joint = layout.joints[bone]
+        if _positioned(layout, bone):
+            columns.append(motion.joints[:, 0].astype(np.float64) if joint == 0 else np.zeros((motion.num_frames, 3)))
+        columns.append(matrix_to_euler(local[:, joint], EXPORT_AXES) if joint >= 0
+                       else np.zeros((motion.num_frames, 3)))
+    values = np.concatenate(columns, axis=1)
     body = "\n".join(" ".join(f"{v:.6f}" for v in row) for row in values)
-    header = [*_format_hierarchy(), "MOTION", f"Frames: {motion.num_frames}",
+    header = [*_format_hierarchy(layout), "MOTION", f"Frames: {motion.num_frames}",
               f"Frame Time: {1.0 / motion.fps:.8f}"]
     return "\n".join(header) + "\n" + body + "\n"
 
 
-def write_bvh(motion: Motion, path: str | os.PathLike) -> None:
+def write_bvh(motion: Motion, path: str | os.PathLike, rig: RigMap = DEFAULT_RIG) -> None:
     """Write ``motion`` as a BVH file (:func:`format_bvh`), atomically."""
-    write_text(path, format_bvh(motion))
+    write_text(path, format_bvh(motion, rig))

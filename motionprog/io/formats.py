@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from motionprog.errors import InputError
-from motionprog.io import bvh, gltf, humanml3d
+from motionprog.io import bvh, fbx, gltf, humanml3d
 from motionprog.motion import Motion, load_npz, save_npz
 
 Reader = Callable[[Path], list[Motion]]
@@ -42,8 +42,9 @@ WRITERS: dict[str, Writer] = {
     ".bvh": bvh.write_bvh,
     ".glb": gltf.write_gltf,
     ".gltf": gltf.write_gltf,
+    ".fbx": fbx.write_fbx,
 }
-"""Writers by output extension; ``.npy`` writes joints float32 ``[T, 22, 3]``."""
+"""Writers by output extension; ``.npy`` writes joints float32 ``[T, 22, 3]``; ``.fbx`` needs Blender."""
 
 
 def reader_for(path: str | os.PathLike, format_name: str | None = None) -> Reader:

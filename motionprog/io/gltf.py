@@ -2,16 +2,18 @@
 
 Layout of the file:
 
-- nodes 0..21 are the 22 joints of the rig in skeleton order, named as ``skeleton.JOINT_NAMES``,
-  each the child of its skeleton parent; node 0, the pelvis, is a scene root. Their own
-  translation and rotation are the bind pose: the rig's T-pose (``skeleton.RIG_OFFSETS``,
-  identity rotations) standing on the floor, pelvis 0.91 m above the origin;
-- node 22, ``body``, is the capsule body (``body.segments.CAPSULES``) in the bind pose,
-  skinned to the joints (``skins[0]``: the 22 joints and their inverse bind matrices). Each
-  vertex follows one joint rigidly: the joint whose node carries the nearest bone;
-- one animation, ``motion``, with a rotation channel for every joint (the motion's rig
+- the first nodes are the bones of the armature (``rigs.bone_layout``): without a rig map the
+  22 joints of the rig in skeleton order, named as ``skeleton.JOINT_NAMES``, each the child of
+  its skeleton parent; node 0, the pelvis (or the root bone a rig map adds), is a scene root.
+  Their own translation and rotation are the bind pose: the rig's T-pose
+  (``skeleton.RIG_OFFSETS``, identity rotations) standing on the floor, pelvis 0.91 m above
+  the origin;
+- the last node, ``body``, is the capsule body (``body.segments.CAPSULES``) in the bind pose,
+  skinned to the bones (``skins[0]``: every bone and its inverse bind matrix). Each vertex
+  follows one joint rigidly: the joint whose node carries the nearest bone;
+- one animation, ``motion``, with a rotation channel for every joint's bone (the motion's rig
   rotations, ``Motion.rig_rotations``) and a translation channel for the pelvis, keyed at every
-  frame (times ``frame / fps``, LINEAR);
+  frame (times ``frame / fps``, LINEAR); bones a rig map adds are not animated;
 - scene ``extras``: ``{"text", "fps", "frames"}``.
 
 Units are metres, Y up, +Z forward: glTF's own convention. Quaternions are written (x, y, z, w).
@@ -29,17 +31,16 @@ from typing import Any
 import numpy as np
 import trimesh
 
-from motionprog.body.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, RIG_OFFSETS, RIG_REST_POSITIONS
+from motionprog.body.skeleton import NUM_JOINTS, PARENTS, RIG_REST_POSITIONS
 from motionprog.errors import InputError
 from motionprog.body.segments import CAPSULE_END, CAPSULE_RADII, CAPSULE_START
 from motionprog.io.atomic import write_bytes, write_text
+from motionprog.io.rigs import DEFAULT_RIG, BoneLayout, RigMap, bone_layout
 from motionprog.motion import Motion
 
 GLB_MAGIC = 0x46546C67  # b"glTF"
 CHUNK_JSON = 0x4E4F534A  # b"JSON"
 CHUNK_BIN = 0x004E4942  # b"BIN\0"
-BODY_NODE = NUM_JOINTS
-"""Index of the skinned body mesh's node."""
 COMPONENT_TYPES = {np.dtype(np.float32): 5126, np.dtype(np.uint32): 5125, np.dtype(np.uint16): 5123}
 WIDTHS = {"SCALAR": 1, "VEC3": 3, "VEC4": 4, "MAT4": 16}
 
@@ -97,11 +98,11 @@ def body_mesh() -> tuple[trimesh.Trimesh, np.ndarray]:
     return body, np.asarray(PARENTS[1:])[nearest]
 
 
-def _skinned_body(buffer: _Buffer) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The glTF mesh of :func:`body_mesh` with JOINTS_0 / WEIGHTS_0, and its skin."""
+def _skinned_body(buffer: _Buffer, layout: BoneLayout) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The glTF mesh of :func:`body_mesh` with JOINTS_0 / WEIGHTS_0, and its skin over ``layout``."""
     body, joint = body_mesh()
     joints = np.zeros((len(joint), 4), np.uint16)
-    joints[:, 0] = joint
+    joints[:, 0] = np.array([layout.bone_of(j) for j in range(NUM_JOINTS)])[joint]
     weights = np.zeros((len(joint), 4), np.float32)
     weights[:, 0] = 1.0
     attributes = {
@@ -111,21 +112,24 @@ def _skinned_body(buffer: _Buffer) -> tuple[dict[str, Any], dict[str, Any]]:
         "WEIGHTS_0": buffer.add(weights, "VEC4", 34962),
     }
     indices = buffer.add(np.asarray(body.faces, np.uint32).ravel(), "SCALAR", 34963)
-    inverse_bind = np.tile(np.eye(4, dtype=np.float32), (NUM_JOINTS, 1, 1))
-    inverse_bind[:, :3, 3] = -RIG_REST_POSITIONS  # bind pose: identity rotations, so only a shift
-    skin = {"name": "rig", "joints": list(range(NUM_JOINTS)), "skeleton": 0,
+    inverse_bind = np.tile(np.eye(4, dtype=np.float32), (len(layout.names), 1, 1))
+    inverse_bind[:, :3, 3] = -layout.rest_positions()  # bind pose: identity rotations, so only a shift
+    skin = {"name": "rig", "joints": list(range(len(layout.names))), "skeleton": 0,
             "inverseBindMatrices": buffer.add(inverse_bind.transpose(0, 2, 1).copy(), "MAT4")}  # column-major
     mesh = {"name": "body", "primitives": [{"attributes": attributes, "indices": indices, "material": 0}]}
     return mesh, skin
 
 
-def _animation(buffer: _Buffer, motion: Motion) -> dict[str, Any]:
-    """One animation: every joint's rig rotation and the pelvis position at every frame."""
+def _animation(buffer: _Buffer, motion: Motion, layout: BoneLayout) -> dict[str, Any]:
+    """One animation: every joint's rig rotation and the pelvis position at every frame.
+
+    The pelvis's parent, if any, is an added root at the origin, so its translation is the
+    pelvis position."""
     local = motion.rig_rotations()
     xyzw = np.ascontiguousarray(np.concatenate([local[..., 1:], local[..., :1]], -1), np.float32)
     times = buffer.add((np.arange(motion.num_frames) / motion.fps).astype(np.float32), "SCALAR", bounds=True)
-    tracks = [(j, "rotation", xyzw[:, j], "VEC4") for j in range(NUM_JOINTS)]
-    tracks.append((0, "translation", motion.joints[:, 0].astype(np.float32), "VEC3"))
+    tracks = [(layout.bone_of(j), "rotation", xyzw[:, j], "VEC4") for j in range(NUM_JOINTS)]
+    tracks.append((layout.bone_of(0), "translation", motion.joints[:, 0].astype(np.float32), "VEC3"))
     samplers, channels = [], []
     for node, path, values, kind in tracks:
         samplers.append({"input": times, "output": buffer.add(values, kind), "interpolation": "LINEAR"})
@@ -133,16 +137,17 @@ def _animation(buffer: _Buffer, motion: Motion) -> dict[str, Any]:
     return {"name": "motion", "samplers": samplers, "channels": channels}
 
 
-def gltf_document(motion: Motion) -> tuple[dict[str, Any], bytes]:
-    """The glTF JSON document and its binary buffer for ``motion`` (see the module docstring)."""
+def gltf_document(motion: Motion, rig: RigMap = DEFAULT_RIG) -> tuple[dict[str, Any], bytes]:
+    """The glTF JSON document and its binary buffer for ``motion``, bones named by ``rig``
+    (see the module docstring)."""
+    layout = bone_layout(rig)
     buffer = _Buffer()
-    animation = _animation(buffer, motion)
-    mesh, skin = _skinned_body(buffer)
+    animation = _animation(buffer, motion, layout)
+    mesh, skin = _skinned_body(buffer, layout)
     nodes: list[dict[str, Any]] = []
-    for j in range(NUM_JOINTS):
-        node: dict[str, Any] = {"name": JOINT_NAMES[j],
-                                "translation": (RIG_REST_POSITIONS[0] if j == 0 else RIG_OFFSETS[j]).tolist()}
-        children = [c for c in range(NUM_JOINTS) if PARENTS[c] == j]
+    for bone, name in enumerate(layout.names):
+        node: dict[str, Any] = {"name": name, "translation": layout.offsets[bone].tolist()}
+        children = [c for c, p in enumerate(layout.parents) if p == bone]
         if children:
             node["children"] = children
         nodes.append(node)
@@ -151,7 +156,7 @@ def gltf_document(motion: Motion) -> tuple[dict[str, Any], bytes]:
     document = {
         "asset": {"version": "2.0", "generator": "motionprog"},
         "scene": 0,
-        "scenes": [{"name": motion.text or "motion", "nodes": [0, BODY_NODE],
+        "scenes": [{"name": motion.text or "motion", "nodes": [0, len(layout.names)],
                     "extras": {"text": motion.text, "fps": motion.fps, "frames": motion.num_frames}}],
         "nodes": nodes,
         "meshes": [mesh],
@@ -176,12 +181,13 @@ def glb_bytes(document: dict[str, Any], binary: bytes) -> bytes:
             + struct.pack("<II", len(binary), CHUNK_BIN) + binary)
 
 
-def write_gltf(motion: Motion, path: str | os.PathLike) -> None:
-    """Write ``motion`` as .glb (binary) or .gltf (JSON with a base64 buffer), atomically."""
+def write_gltf(motion: Motion, path: str | os.PathLike, rig: RigMap = DEFAULT_RIG) -> None:
+    """Write ``motion`` as .glb (binary) or .gltf (JSON with a base64 buffer), bones named by
+    ``rig``, atomically."""
     path = Path(path)
     if path.suffix.lower() not in (".glb", ".gltf"):
         raise InputError(f"{path}: glTF files end in .glb or .gltf, not {path.suffix!r}")
-    document, binary = gltf_document(motion)
+    document, binary = gltf_document(motion, rig)
     if path.suffix.lower() == ".glb":
         write_bytes(path, glb_bytes(document, binary))
     else:

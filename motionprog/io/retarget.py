@@ -36,6 +36,7 @@ from motionprog.body.kinematics import project_to_skeleton
 from motionprog.body.quantities import facing
 from motionprog.body.rotations import rotate_yaw
 from motionprog.errors import InputError
+from motionprog.io.rigs import RIGS
 
 J = skeleton.JOINT_INDEX
 
@@ -84,7 +85,7 @@ _LEFT_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
 
 def _right_name(name: str) -> str:
     """The right-side spelling of a normalised left-side joint name."""
-    for left, right in (("^left", "right"), ("^l", "r"), ("left$", "right"), ("l$", "r")):
+    for left, right in (("^left", "right"), ("left$", "right"), ("l$", "r"), ("^l", "r")):  # lowerarml: a suffix
         if re.search(left, name):
             return re.sub(left, right, name, count=1)
     return name
@@ -99,16 +100,18 @@ def _with_right_side(table: dict[str, tuple[str, ...]]) -> dict[int, tuple[str, 
     return full
 
 
-NAME_CONVENTIONS: dict[str, dict[int, tuple[str, ...]]] = {
-    convention: _with_right_side(table) for convention, table in _LEFT_NAMES.items()
-}
-"""Per naming convention, the accepted normalised source names of each of the 22 joints, in
-order of preference (:func:`normalise_name` spells them)."""
-
-
 def normalise_name(name: str) -> str:
     """Lower case, namespace prefix (``mixamorig:``) removed, only letters and digits kept."""
     return re.sub(r"[^a-z0-9]", "", name.rsplit(":", 1)[-1].lower())
+
+
+NAME_CONVENTIONS: dict[str, dict[int, tuple[str, ...]]] = {
+    **{convention: _with_right_side(table) for convention, table in _LEFT_NAMES.items()},
+    **{f"--rig {rig}": {j: (normalise_name(name),) for j, name in enumerate(m.names)} for rig, m in RIGS.items()},
+}
+"""Per naming convention, the accepted normalised source names of each of the 22 joints, in
+order of preference (:func:`normalise_name` spells them); the rig maps of ``--rig``
+(:mod:`motionprog.io.rigs`) are conventions too, so our exports read back."""
 
 
 @dataclass(frozen=True)
