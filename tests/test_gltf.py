@@ -186,3 +186,39 @@ def test_optimised_motion_replays_within_a_millimetre(optimised_npz: Path, tmp_p
     write_gltf(motion, tmp_path / "o.glb")
     error = np.linalg.norm(replay(*read_glb(tmp_path / "o.glb")) - motion.joints, axis=-1)
     assert error.max() < 1e-5, f"worst joint {error.max() * 1000:.4f} mm"
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.mprog"))
+QUICK = dict(seeds=2, candidates=8, iterations=20, polish_iterations=0, device="cpu")
+"""A short solve of each example on the bundled model: a real engine output, in seconds."""
+
+
+@pytest.fixture(scope="module")
+def example_outputs(tmp_path_factory) -> dict[str, Path]:
+    """Every example solved briefly on the shipped model and saved as .npz (name -> path)."""
+    from motionprog.motion import save_npz
+    from motionprog.optimize import OptimizeConfig, generate
+
+    folder = tmp_path_factory.mktemp("examples")
+    outputs = {}
+    for path in EXAMPLES:
+        outputs[path.stem] = folder / f"{path.stem}.npz"
+        save_npz(generate(path, config=OptimizeConfig(**QUICK)).motion, outputs[path.stem])
+    return outputs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [path.stem for path in EXAMPLES])
+def test_every_example_output_round_trips_through_bvh_and_glb(example_outputs, name, tmp_path):
+    from motionprog.body import skeleton
+    from motionprog.io.bvh import global_positions, read_bvh_skeleton, write_bvh
+    from motionprog.motion import load_npz
+
+    motion = load_npz(example_outputs[name])
+    assert motion.rotations is not None  # the engine stores the rig's rotations: exports solve no IK
+    write_gltf(motion, tmp_path / "o.glb")
+    assert np.linalg.norm(replay(*read_glb(tmp_path / "o.glb")) - motion.joints, axis=-1).max() < 1e-3
+    write_bvh(motion, tmp_path / "o.bvh")
+    bvh = read_bvh_skeleton(tmp_path / "o.bvh")
+    positions = global_positions(bvh)[:, [bvh.names.index(n) for n in skeleton.JOINT_NAMES]]
+    assert np.linalg.norm(positions - motion.joints, axis=-1).max() < 1e-3
