@@ -53,6 +53,7 @@ always: distance(com, sole(left_heel, left_toe)) < 1 m
 always: reaches(left_hand, head, 15 cm) and avoids(body, bar) and keeps_clear(head, bar, 10 cm)
 always: passes_under(head, bar, 5 cm) and sits_on(step)
 always: holds_ball(50 cm) and grips(left_hand, goal) and carries_steady(left_hand, 1 m/s)
+always: feet_planted(0.5 m/s)
 always: carries_balanced(50 cm)
 """
 """A program that calls every definition of the standard library once."""
@@ -114,7 +115,7 @@ def test_every_library_definition_is_expanded_by_the_checker(rest_pose: torch.Te
     assert defined <= called, f"not exercised: {sorted(defined - called)}"
     program = motionprog.compile(EVERY_DEFINITION)
     margins = program.margins(walking(rest_pose, program.frames))
-    assert margins.shape == (2, 11) and torch.isfinite(margins).all()
+    assert margins.shape == (2, 12) and torch.isfinite(margins).all()
 
 
 def test_a_missing_library_name_is_a_diagnostic():
@@ -168,3 +169,22 @@ def test_the_build_program_example_runs():
     namespace = runpy.run_path(str(builder), run_name="example")
     built = namespace["build"]()
     assert built.ir == motionprog.compile(REPO / "examples" / "duck_under_bar.mprog").ir
+
+
+def test_feet_planted_flags_a_sliding_foot_on_the_floor(rest_pose: torch.Tensor):
+    from motionprog.body.skeleton import JOINT_INDEX
+    from motionprog.lang import compile as compile_program
+
+    program = compile_program('import "contact"\nmotion "walk" for 20 frames\nalways: feet_planted(0.5 m/s)\n')
+    still = rest_pose.expand(1, 20, 22, 3).clone()
+    still[..., 1] -= still[..., 1].amin()  # feet on the floor
+    assert float(program.margins(still)[0, 0]) >= 0
+    sliding = still.clone()
+    foot = JOINT_INDEX["left_foot"]
+    sliding[0, :, foot, 0] += torch.arange(20) * 0.05  # 1 m/s along x, still on the floor
+    # `a implies b` holds once either the foot leaves the 5 cm band or slows down: the margin is
+    # the nearer of the two, 5 cm of lift here (the slide is 0.5 m/s over the limit)
+    assert float(program.margins(sliding)[0, 0]) == pytest.approx(-0.05, abs=0.005)
+    lifted = sliding.clone()
+    lifted[0, :, foot, 1] += 0.2  # the same motion 20 cm up is a swing, not a slide
+    assert float(program.margins(lifted)[0, 0]) >= 0

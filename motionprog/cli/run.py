@@ -133,7 +133,7 @@ def run(
     report_path: Optional[Path] = typer.Option(None, "--report", help="Write the report JSON here."),
     method: str = typer.Option("fast", "--method", help="fast (ours) or progmogen (the reference procedure)."),
     polish: bool = typer.Option(True, "--polish/--no-polish", help="Polish the chosen seed in feature space."),
-    feet: bool = typer.Option(OptimizeConfig.clean_feet, "--clean-feet/--no-clean-feet",
+    feet: bool = typer.Option(OptimizeConfig.clean_feet, "--foot-cleanup/--no-foot-cleanup",
                               help="Pin planted feet of the result where no hard constraint gets worse."),
     natural_weight: float = typer.Option(
         OptimizeConfig.natural_weight, "--natural-weight", min=0.0,

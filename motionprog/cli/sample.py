@@ -34,7 +34,7 @@ def sample(
     steps: Optional[int] = typer.Option(
         None, "--steps", min=1, help="DDIM steps (default: the model's own, 6 for bundled, 50 for mdm)."),
     rigid: bool = typer.Option(True, "--rigid/--no-rigid", help="Project onto the rigid skeleton (constant bone lengths)."),
-    feet: bool = typer.Option(True, "--clean-feet/--no-clean-feet", help="Pin planted feet (with --rigid)."),
+    feet: bool = typer.Option(True, "--foot-cleanup/--no-foot-cleanup", help="Pin planted feet (with --rigid)."),
     model: str = typer.Option("bundled", "--model", help="'bundled' or 'mdm:DIR'."),
     stats: Optional[Path] = typer.Option(None, "--stats", help="HumanML3D Mean.npy/Std.npy directory (mdm only)."),
     text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="'clip:PATH' or 'none' (mdm only)."),
