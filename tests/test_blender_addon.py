@@ -291,8 +291,10 @@ def run_addon(tmp_path: Path, steps: list[str], selected: list[str], model: str 
     script.write_text(SCRIPT)
     request = {"zip": str(addon), "engine": ENGINE, "steps": steps, "selected": selected, "model": model,
                "out": str(out)}
-    environment = os.environ | {"BLENDER_USER_CONFIG": str(tmp_path / "config"),
-                                "BLENDER_USER_SCRIPTS": str(tmp_path / "scripts")}
+    from motionprog.io.fbx import blender_environment
+
+    environment = blender_environment() | {"BLENDER_USER_CONFIG": str(tmp_path / "config"),
+                                           "BLENDER_USER_SCRIPTS": str(tmp_path / "scripts")}
     done = subprocess.run([BLENDER, "-b", "--factory-startup", "--python-exit-code", "1", "--python", str(script),
                            "--", json.dumps(request)], capture_output=True, text=True, timeout=600, env=environment)
     assert done.returncode == 0 and out.is_file(), done.stdout[-3000:] + done.stderr[-3000:]

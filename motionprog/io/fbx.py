@@ -55,6 +55,19 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "no output"
 
 
+def blender_environment() -> dict[str, str]:
+    """This process's environment for a headless Blender, with PATH cleared of folders whose
+    ``python3`` lies outside ``/usr``: Debian's Blender takes its Python prefix from the first
+    ``python3`` on PATH, and a virtual environment's or pyenv's prefix holds no numpy for it
+    (its glTF importer then fails to import numpy)."""
+    def foreign_python(folder: str) -> bool:
+        python = Path(folder) / "python3"
+        return python.exists() and not os.path.realpath(python).startswith("/usr/")
+
+    path = os.pathsep.join(f for f in os.environ.get("PATH", "").split(os.pathsep) if f and not foreign_python(f))
+    return {**os.environ, "PATH": path}
+
+
 def write_fbx(motion: Motion, path: str | os.PathLike, rig: RigMap = DEFAULT_RIG) -> None:
     """Write ``motion`` as FBX (the skinned armature of the GLB export, bones named by ``rig``),
     atomically; InputError in one line when Blender is missing or fails."""
@@ -68,7 +81,8 @@ def write_fbx(motion: Motion, path: str | os.PathLike, rig: RigMap = DEFAULT_RIG
         command = [executable, "-b", "--factory-startup", "--python-exit-code", "1", "--python-expr", SCRIPT,
                    "--", str(glb), str(fbx), str(int(motion.fps)), str(motion.num_frames)]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=BLENDER_TIMEOUT_S)
+            done = subprocess.run(command, capture_output=True, text=True, timeout=BLENDER_TIMEOUT_S,
+                                  env=blender_environment())
         except subprocess.TimeoutExpired:
             raise InputError(f"{path}: Blender did not finish the FBX export in {BLENDER_TIMEOUT_S} s") from None
         if done.returncode != 0 or not fbx.is_file():
