@@ -195,11 +195,13 @@ def update(search: Search, objective: Tensor, recipe: Recipe, iteration: int) ->
     return None
 
 
-def keep(best: Iterate | None, current: Iterate, hard: Tensor, keep_best: bool) -> Iterate:
-    """The iterate to keep per seed: the current one, or the better of it and ``best``."""
+def keep(best: Iterate | None, current: Iterate, verdict: tuple[Tensor, Tensor], hard: Tensor,
+         keep_best: bool) -> Iterate:
+    """The iterate to keep per seed: the current one, or the better of it and ``best``.
+    ``verdict``: the current iterate's (violated count, total violation), as ``violations`` gives."""
     if best is None or not keep_best:
         return current.clone()
-    take = is_better(*violations(current.margins, hard), *violations(best.margins, hard), current.loss, best.loss)
+    take = is_better(*verdict, *violations(best.margins, hard), current.loss, best.loss)
     return current.where(take, best)
 
 
@@ -221,18 +223,21 @@ def optimize_latent(program: Program, model: MotionModel, recipe: Recipe,
     if start_noise is not None and start_noise.shape != drawn.shape:
         raise InputError(f"the start noise has shape {list(start_noise.shape)}, the program needs {list(drawn.shape)}")
     search = Search.start((drawn if start_noise is None else start_noise).to(model.device), program.relax, recipe)
-    best, record, error, updates = None, [], None, 0
+    best, record, best_loss, error, updates = None, [], [], None, 0
     for iteration in range(recipe.iterations + 1):
         current, joints, loss = evaluate(program, decoder, search)
         error = nonfinite_message(program, current.margins, current.loss, iteration)
         if error is not None:
             break
-        best = keep(best, current, hard, recipe.keep_best)
-        satisfying = violations(current.margins, hard)[0] == 0
+        verdict = violations(current.margins, hard)
+        best = keep(best, current, verdict, hard, recipe.keep_best)
+        satisfying = verdict[0] == 0
         record.append((time.perf_counter() - started, current.loss, current.margins, int(satisfying.sum())))
+        best_loss.append(float(torch.where(satisfying, current.loss, torch.inf).min()))
         if callback is not None:
             callback(iteration, float(current.loss.mean()), int(satisfying.sum()))
-        if iteration == recipe.iterations or (recipe.early_stop and done(program, record, hard, recipe.patience)):
+        if iteration == recipe.iterations or (recipe.early_stop and done(program, current.margins, best_loss,
+                                                                         recipe.patience)):
             break
         objective = (loss.sum() + recipe.noise_weight * noise_penalty(search.z).sum()
                      + recipe.natural_weight * naturalness.penalty(joints, model.fps).sum())
@@ -245,14 +250,11 @@ def optimize_latent(program: Program, model: MotionModel, recipe: Recipe,
     return Solution(best=best, iterations=updates, history=history_of(record), error=error)
 
 
-def done(program: Program, record: list[tuple[float, Tensor, Tensor, int]], hard: Tensor, patience: int) -> bool:
-    """The early-stop rule: some seed satisfies every constraint, or (programs with objectives)
-    the best satisfying seed's loss has stalled for ``patience`` evaluations."""
-    margins = record[-1][2]
-    if bool(finished(margins, program).any()):
-        return True
-    best_loss = [float(torch.where(violations(m, hard)[0] == 0, loss, torch.inf).min()) for _, loss, m, _ in record]
-    return stalled(best_loss, patience)
+def done(program: Program, margins: Tensor, best_loss: list[float], patience: int) -> bool:
+    """The early-stop rule: some seed of the latest evaluation (margins [B, K]) reaches the
+    finish line, or (programs with objectives) the lowest loss among satisfying seeds, one value
+    per evaluation so far (``best_loss``), has stalled for ``patience`` evaluations."""
+    return bool(finished(margins, program).any()) or stalled(best_loss, patience)
 
 
 def history_of(record: list[tuple[float, Tensor, Tensor, int]]) -> History:
