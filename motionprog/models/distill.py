@@ -36,7 +36,7 @@ import torch
 from motionprog.errors import InputError
 from motionprog.io.atomic import atomic_path
 from motionprog.models.bundled import BundledModel, Denoiser, save_weights, student_forward
-from motionprog.models.training import learning_rate, optimizer_step
+from motionprog.models.training import append_log, learning_rate, optimizer_step
 
 EVERYDAY_PROMPTS = (
     "a person stands still", "a person walks in a circle", "a person jumps in place",
@@ -231,7 +231,7 @@ def distill(teacher: BundledModel, teacher_labels: Sequence[str], out_dir: str |
                     "step": str(step), "heldout_loss": json.dumps(record["heldout"])}
             for path in [out_dir / "student.safetensors", *([export] if export is not None else [])]:
                 save_weights(path, ema, teacher.mean, teacher.std, info, dtype=torch.float16)
-            _append_log(out_dir / "log.jsonl", record)
+            append_log(out_dir / "log.jsonl", record)
     return ema.eval()
 
 
@@ -259,9 +259,3 @@ def _save_checkpoint(out_dir: Path, student: Denoiser, ema: Denoiser, optimizer:
              "config": json.dumps(asdict(config))}
     with atomic_path(out_dir / "checkpoint.pt") as tmp:
         torch.save(state, tmp)
-
-
-def _append_log(path: Path, record: dict) -> None:
-    previous = path.read_text() if path.is_file() else ""
-    with atomic_path(path) as tmp:
-        tmp.write_text(previous + json.dumps(record) + "\n")

@@ -334,7 +334,11 @@ def _save_checkpoint(out_dir: Path, model: Denoiser, ema: Denoiser, optimizer: t
         info["heldout_loss"] = json.dumps(record["heldout"])
     for path in [out_dir / "bundled.safetensors", *([export] if export is not None else [])]:
         save_weights(path, ema, data.mean, data.std, info)
-    log = out_dir / "log.jsonl"
-    previous = log.read_text() if log.is_file() else ""
-    with atomic_path(log) as tmp:
+    append_log(out_dir / "log.jsonl", record)
+
+
+def append_log(path: Path, record: dict) -> None:
+    """Add ``record`` as one JSON line to ``path`` (rewritten atomically, so a kill never leaves half a line)."""
+    previous = path.read_text() if path.is_file() else ""
+    with atomic_path(path) as tmp:
         tmp.write_text(previous + json.dumps(record) + "\n")
