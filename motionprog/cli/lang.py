@@ -11,7 +11,7 @@ from rich.console import Console
 from motionprog.cli.terminal import printable
 from motionprog.io.atomic import write_text
 from motionprog.lang.diagnostics import Diagnostic, has_errors, render_json, render_text
-from motionprog.lang.explain import relax_words
+from motionprog.lang.explain import keep_words, relax_words
 from motionprog.lang.formatter import format_module
 from motionprog.lang.imports import parse_file
 from motionprog.lang.program import ConstraintInfo, check_text, read_source
@@ -35,6 +35,7 @@ def _load(path: Path) -> str:
     return text
 
 
+EDIT_HELP = "Check it as a program for 'motionprog edit' (input.x and keep allowed)."
 ALLOW_PATH_HELP = ("A directory outside the program's own from which its imports and meshes may read "
                    "(repeatable); /proc, /sys and /dev are never read.")
 
@@ -43,6 +44,7 @@ def check(
     files: list[Path] = typer.Argument(..., help="Program files (.mprog) to check."),
     json_output: bool = typer.Option(False, "--json", help="Print diagnostics as JSON on stdout."),
     allow_path: list[Path] = typer.Option([], "--allow-path", help=ALLOW_PATH_HELP),
+    edit: bool = typer.Option(False, "--edit", help=EDIT_HELP),
 ) -> None:
     """Check programs: exit 0 when every file is valid, 2 otherwise (diagnostics on stderr)."""
     failed = False
@@ -50,7 +52,7 @@ def check(
     for path in files:
         text, diagnostics = read_source(path)
         if text is not None:
-            diagnostics = check_text(text, str(path), allow_paths=allow_path)[1]
+            diagnostics = check_text(text, str(path), allow_paths=allow_path, editing=edit)[1]
         collected.extend(diagnostics)
         failed = failed or text is None or has_errors(diagnostics)
         if not json_output:
@@ -90,16 +92,19 @@ def fmt(
 def explain(
     file: Path = typer.Argument(..., help="Program file (.mprog)."),
     allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_PATH_HELP)] = None,
+    edit: bool = typer.Option(False, "--edit", help=EDIT_HELP),
 ) -> None:
     """Each constraint in plain words, with its window, unit and weight."""
     text = _load(file)
-    program, diagnostics = check_text(text, str(file), allow_paths=allow_path or ())
+    program, diagnostics = check_text(text, str(file), allow_paths=allow_path or (), editing=edit)
     _show(diagnostics)
     if program is None:
         raise typer.Exit(EXIT_BAD_INPUT)
     header = f'"{program.prompt}", {program.frames} frames ({program.frames / program.fps:g} s), {program.seeds} seed(s)'
     if program.relax.yaw or program.relax.xz:
         header += f", relaxed: {relax_words(program.relax)}"
+    if program.changes is not None:
+        header += f", {keep_words(program.changes)}"
     stdout.print(printable(header), markup=False)
     for info in map(ConstraintInfo.of, program.constraints):
         kind = info.kind if info.kind == "objective" else ("hard" if info.hard else "soft") + " constraint"

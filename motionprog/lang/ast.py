@@ -257,7 +257,16 @@ class Def:
     span: Span
 
 
-Statement = Import | Header | Relax | Scene | Let | Def | Constraint | Objective
+@dataclass(frozen=True)
+class Keep:
+    """``keep outside a .. b`` (editing): the input motion stays as it is outside ``window``
+    (a ``during`` window); only the frames inside it may change."""
+
+    window: Window
+    span: Span
+
+
+Statement = Import | Header | Relax | Scene | Let | Def | Constraint | Objective | Keep
 
 
 @dataclass(frozen=True)

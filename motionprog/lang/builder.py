@@ -262,6 +262,11 @@ class ProgramBuilder:
             None if weight is None else _node(weight), SPAN, None if until is None else _node(until)))
         return self
 
+    def keep_outside(self, a, b) -> ProgramBuilder:
+        """``keep outside a .. b`` (editing): only frames from ``a`` to ``b`` may change."""
+        self.statements.append(ast.Keep(window("during", a, b), SPAN))
+        return self
+
     def source(self) -> str:
         """The program as canonical text."""
         return format_module(ast.Module(tuple(self.statements), (), "<builder>", ""))
@@ -273,11 +278,11 @@ class ProgramBuilder:
         return ast.Module(statements, (), filename, "")
 
     def compile(self, frames: int | None = None, filename: str = "<builder>",
-                allow_paths: Iterable[str | os.PathLike] = ()) -> Program:
+                allow_paths: Iterable[str | os.PathLike] = (), editing: bool = False) -> Program:
         """Check and compile the syntax tree as it is (no text is printed or parsed); raises
         ProgramError with diagnostics on errors. Relative mesh and import paths start at the
         directory of ``filename`` (the current one for ``<builder>``)."""
-        return compile_module(self.module(filename), frames, allow_paths)
+        return compile_module(self.module(filename), frames, allow_paths, editing)
 
 
 def _located(statement: ast.Statement, filename: str, line: int) -> ast.Statement:

@@ -38,6 +38,10 @@ MAX_PROGRAM_NODES = 50_000
 """Largest expanded program: the sum over its statements (margins cost time per node)."""
 RELAX_ITEMS = ("yaw", "xz")
 BODY_NAMES = ("com", "facing")
+INPUT = "input"
+"""The motion being edited (``input.head``); only ``motionprog edit`` has one."""
+EDIT_ONLY = "needs an input motion: run the program with 'motionprog edit IN PROGRAM -o OUT'"
+EDIT_HELP = "check it as an edit with 'motionprog check --edit'"
 
 Env = dict[str, Typed]
 """User-function parameters bound to checked arguments."""
@@ -46,8 +50,9 @@ Env = dict[str, Typed]
 class Checker:
     """Checks one program (and the files it imports). Use :func:`check`."""
 
-    def __init__(self, frames: int | None, roots: tuple[Path, ...]):
+    def __init__(self, frames: int | None, roots: tuple[Path, ...], editing: bool = False):
         self.diagnostics: list[Diagnostic] = []
+        self.editing = editing
         self.roots = roots
         self.frames_override = frames
         self.frames = frames or DEFAULT_FRAMES
@@ -103,8 +108,9 @@ class Checker:
             elif isinstance(statement, (ast.Constraint, ast.Objective)):
                 constraints.append(self.attempt(self.constraint, statement))
         relax = self.relax([s for s in statements if isinstance(s, ast.Relax)])
+        changes = self.keep([s for s in statements if isinstance(s, ast.Keep)])
         return ir.Program(prompt, self.frames, FPS, seeds, model, relax, tuple(self.objects.items()),
-                          tuple(c for c in constraints if c is not None))
+                          tuple(c for c in constraints if c is not None), changes)
 
     def header(self, headers: list[ast.Header]) -> tuple[str, int, str | None]:
         """(prompt, seeds, model) of the one header; sets the length (E210 past the limits)."""
@@ -150,6 +156,16 @@ class Checker:
                 pivots += [pivot] if pivot is not None else []
         return ir.Relax("yaw" in freed, "xz" in freed, pivots[0] if pivots else (0.0, 0.0))
 
+    def keep(self, statements: list[ast.Keep]) -> tuple[int, ...] | None:
+        """The frames the one ``keep outside a .. b`` lets change (None without one); editing only."""
+        if not statements:
+            return None
+        for statement in statements if not self.editing else statements[1:]:
+            self.diagnostics.append(error("E210", f"'keep' {EDIT_ONLY}" if not self.editing else
+                                          "a program has one 'keep' statement", statement.span,
+                                          EDIT_HELP if not self.editing else None))
+        return windows.window(self, statements[0].window) if self.editing else None
+
     def pivot(self, item: str, about: ast.Expr, named: bool) -> tuple[float, float]:
         """The ground point (x, z) of ``relax yaw about P``: a constant 2-vector in metres."""
         if item != "yaw":
@@ -170,7 +186,7 @@ class Checker:
     # ---- names
     def claim(self, name: str, span: Span) -> None:
         """Register a new top-level name; duplicates and shadowed built-ins are errors."""
-        builtin = (name in JOINT_INDEX or name in ALIASES or name in GROUPS or name in BODY_NAMES
+        builtin = (name in JOINT_INDEX or name in ALIASES or name in GROUPS or name in BODY_NAMES or name == INPUT
                    or name in calls.SMOOTH_FUNCTIONS or name in scene.OBJECT_KINDS)
         if builtin:
             raise self.fail("E207", f"'{name}' is a built-in name and cannot be redefined", span)
@@ -352,6 +368,9 @@ class Checker:
         if bound is not None:
             self.charge(self.ir_size(bound.ir) if bound.ir is not None else 0)
             return bound
+        if name == INPUT:
+            raise self.fail("E201", "'input' is the motion being edited; name a part of it, such as input.head",
+                            node.span)
         if name in self.objects:
             if self.kinds[name] == "point":
                 return replace(const(self.objects[name].position, LENGTH), obj=name)
@@ -373,8 +392,17 @@ class Checker:
         what = "joint" if name.startswith(("left", "right")) or "_" in name else "name"
         raise self.fail("E201", f"unknown {what} '{name}'", node.span, self.did_you_mean(name, known))
 
+    def input_part(self, node: ast.Attr) -> Typed:
+        """``input.head``: a joint, group, ``com`` or ``facing`` of the input motion (editing only)."""
+        if not self.editing:
+            raise self.fail("E201", f"'input.{node.name}' {EDIT_ONLY}", node.span, EDIT_HELP)
+        part = self.body_name(ast.Name(node.name, node.span), {})
+        return replace(part, ir=ir.Input(part.ir), indices=None)
+
     def attr(self, node: ast.Attr, env: Env) -> Typed:
-        """``x.y``: a component of a vector or a property of a scene object."""
+        """``x.y``: a component of a vector or a property of a scene object (``input.x``: the input motion's)."""
+        if isinstance(node.value, ast.Name) and node.value.name == INPUT:
+            return self.input_part(node)
         base = self.expr(node.value, env)
         if base.obj is not None and node.name in PROPERTIES[self.kinds[base.obj]]:
             prop = getattr(self.objects[base.obj], node.name)
@@ -466,13 +494,15 @@ EXPRESSIONS: dict[type, Callable[[Checker, ast.Expr, Env], Typed]] = {
 """The checking rule of each kind of expression node."""
 
 
-def check(module: ast.Module, frames: int | None = None, allow_paths: Iterable[str | os.PathLike] = ()
-          ) -> tuple[ir.Program | None, list[Diagnostic]]:
+def check(module: ast.Module, frames: int | None = None, allow_paths: Iterable[str | os.PathLike] = (),
+          editing: bool = False) -> tuple[ir.Program | None, list[Diagnostic]]:
     """Check a parsed module; returns (IR or None when there are errors, diagnostics).
 
     ``allow_paths``: directories outside the program's own from which it may import and load meshes.
+    ``editing``: the program edits an input motion (``motionprog edit``): ``input.x`` and
+    ``keep`` are allowed.
     """
-    checker = Checker(frames, imports.allowed_roots(module.file, allow_paths))
+    checker = Checker(frames, imports.allowed_roots(module.file, allow_paths), editing)
     if frames is not None and not MIN_FRAMES <= frames <= MAX_FRAMES:
         checker.diagnostics.append(error("E210", f"the motion length must be {MIN_FRAMES} to {MAX_FRAMES} "
                                          f"frames, got {frames}", None))

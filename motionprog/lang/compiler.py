@@ -9,7 +9,7 @@ There is no Python loop over frames, joints or seeds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
@@ -24,12 +24,14 @@ from motionprog.numerics import always, eventually, safe_atan2, safe_norm, safe_
 @dataclass(frozen=True)
 class Context:
     """What evaluation needs: joints [B, T, 22, 3] (metres), scene objects by name, the
-    statement's window as a bool mask [T], and the smooth min/max temperature."""
+    statement's window as a bool mask [T], the smooth min/max temperature, and (editing) the
+    input motion's joints [1, T, 22, 3] that ``input.x`` reads."""
 
     joints: Tensor
     objects: dict[str, object]
     window: Tensor
     temperature: float
+    input: Tensor | None = None
 
 
 def value(node: ir.Value, ctx: Context) -> Tensor:
@@ -55,6 +57,8 @@ def value(node: ir.Value, ctx: Context) -> Tensor:
     if isinstance(node, ir.At):
         x = value(node.value, ctx)
         return x if x.shape[1] == 1 else x[:, node.frame : node.frame + 1]
+    if isinstance(node, ir.Input):
+        return value(node.value, replace(ctx, joints=ctx.input.to(joints)))
     if isinstance(node, ir.SignedDistance):
         points = value(node.value, ctx)
         return ctx.objects[node.object].signed_distance(points).unsqueeze(-1)
@@ -63,7 +67,7 @@ def value(node: ir.Value, ctx: Context) -> Tensor:
 
 def constant(node: ir.Value, objects: dict[str, object]) -> tuple[float, ...] | None:
     """The components of a value that does not depend on the motion (None when it does)."""
-    if ir.uses_body(node):
+    if ir.uses_body(node) or ir.uses_input(node):
         return None
     still = torch.zeros(1, 1, 22, 3, dtype=torch.float64)
     ctx = Context(still, objects, torch.ones(1, dtype=torch.bool), 0.0)

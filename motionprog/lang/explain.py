@@ -98,6 +98,11 @@ def relax_words(relax: ir.Relax) -> str:
     return "holds up to " + " and ".join(part for part in (turn, shift) if part)
 
 
+def keep_words(changes: tuple[int, ...]) -> str:
+    """``keeps the input motion outside 2.00 s .. 4.00 s`` (an edit's ``keep``)."""
+    return f"keeps the input motion outside {changes[0] / FPS:.2f} s .. {changes[-1] / FPS:.2f} s"
+
+
 def describe(statement: ast.Constraint | ast.Objective, frames: tuple[int, ...], total: int,
              defs: dict[str, ast.Def] | None = None) -> str:
     """One sentence for a constraint or objective (window resolved to frames; ``defs`` the

@@ -139,6 +139,8 @@ def format_statement(statement: ast.Statement, indent: str = "  ") -> str:
     if isinstance(statement, ast.Scene):
         body = "".join(f"{indent}{format_scene_object(o)}\n" for o in statement.objects)
         return "scene {\n" + body + "}"
+    if isinstance(statement, ast.Keep):
+        return f"keep outside {format_window(statement.window).removeprefix('during ')}"
     if isinstance(statement, ast.Let):
         return f"let {statement.name} = {format_expr(statement.value)}"
     if isinstance(statement, ast.Def):

@@ -99,7 +99,15 @@ class SignedDistance:
     value: Value
 
 
-Value = Const | Joints | Com | Facing | Component | Arith | Fn | Aggregate | Across | At | SignedDistance
+@dataclass(frozen=True)
+class Input:
+    """``input.x`` (editing): ``value`` measured on the input motion instead of the result ->
+    [1, T, J, C]; a constant of the search."""
+
+    value: Value
+
+
+Value = Const | Joints | Com | Facing | Component | Arith | Fn | Aggregate | Across | At | SignedDistance | Input
 
 # ---- predicates ---------------------------------------------------------------------------
 
@@ -185,6 +193,8 @@ class Program:
     relax: Relax
     scene: tuple[tuple[str, Primitive], ...]
     constraints: tuple[Constraint, ...]
+    changes: tuple[int, ...] | None = None
+    """Editing: the frames ``keep outside a .. b`` lets change (None: no ``keep``, every frame may)."""
 
 
 def children(node: object) -> list[object]:
@@ -194,10 +204,18 @@ def children(node: object) -> list[object]:
 
 
 def uses_body(node: object) -> bool:
-    """Whether an IR node reads the joints (directly or through com, facing, collide)."""
+    """Whether an IR node reads the joints (directly or through com, facing, collide; the input
+    motion's joints, ``input.x``, are not the motion's)."""
+    if isinstance(node, Input):
+        return False
     if isinstance(node, (Joints, Com, Facing, Collide)):
         return True
     return any(uses_body(child) for child in children(node))
+
+
+def uses_input(node: object) -> bool:
+    """Whether an IR node reads the input motion (``input.x``: editing only)."""
+    return isinstance(node, Input) or any(uses_input(child) for child in children(node))
 
 
 def named_joints(node: object) -> set[int]:

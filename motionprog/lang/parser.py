@@ -274,6 +274,10 @@ class _ToAst(Transformer):
         call = ast.Call(str(kind), tuple(args or ()), self._span(meta), self._span(kind))
         return ast.SceneObject(str(name), call, self._span(meta))
 
+    def keep_stmt(self, meta, children):
+        span = self._span(meta)
+        return ast.Keep(ast.Window("during", children[0], children[1], None, None, span), span)
+
     def let_stmt(self, meta, children):
         return ast.Let(str(children[0]), children[1], self._span(meta))
 

@@ -64,9 +64,15 @@ class Program:
     ``to_dict()``), and ``ir`` (the checked program). ``finish_line`` [K] (float64): a seed
     needs no more work once ``margins >= finish_line`` everywhere (0 for constraints, the
     ``until`` value of objectives that have one, +inf for other objectives).
+
+    Editing (``motionprog edit``): ``reads_input`` says whether a constraint reads the input
+    motion (``input.x``), ``input`` holds its joints [1, T, 22, 3] once bound by
+    :meth:`with_input`, and ``changes`` the frames ``keep outside a .. b`` lets change (None
+    without ``keep``).
     """
 
-    def __init__(self, program: ir.Program, diagnostics: tuple[Diagnostic, ...] = ()):
+    def __init__(self, program: ir.Program, diagnostics: tuple[Diagnostic, ...] = (),
+                 input_joints: Tensor | None = None):
         import torch
 
         self.ir = program
@@ -80,6 +86,10 @@ class Program:
         self.scene = tuple(obj for _, obj in program.scene)
         self.diagnostics = diagnostics
         self.constraints = tuple(ConstraintInfo.of(c) for c in program.constraints)
+        self.changes = program.changes
+        self.reads_input = any(ir.uses_input(c.body) or (c.when is not None and ir.uses_input(c.when))
+                               for c in program.constraints)
+        self.input = input_joints
         self._objects = dict(program.scene)
         self._weights = torch.tensor([c.weight for c in program.constraints], dtype=torch.float64)
         self._objective = torch.tensor([c.kind == "objective" for c in program.constraints], dtype=torch.bool)
@@ -87,6 +97,12 @@ class Program:
         self._windows = torch.zeros(len(program.constraints), max(program.frames, 1), dtype=torch.bool)
         for k, constraint in enumerate(program.constraints):
             self._windows[k, list(constraint.frames)] = True
+
+    def with_input(self, joints: Tensor) -> Program:
+        """This program bound to the input motion of an edit: joints [1, T, 22, 3] (metres)."""
+        if tuple(joints.shape) != (1, self.frames, 22, 3):
+            raise InputError(f"the input motion must have shape [1, {self.frames}, 22, 3], got {list(joints.shape)}")
+        return Program(self.ir, self.diagnostics, joints.detach())
 
     def _evaluate(self, joints: Tensor, temperature: float) -> tuple[Tensor, Tensor]:
         import torch
@@ -97,6 +113,9 @@ class Program:
             raise InputError(f"joints must have shape [B, T, 22, 3], got {list(joints.shape)}")
         if joints.shape[1] != self.frames:
             raise InputError(f"the program is for {self.frames} frames but the joints have {joints.shape[1]}")
+        if self.reads_input and self.input is None:
+            raise InputError("the program reads the input motion ('input.'); bind one with Program.with_input "
+                             "or run it with motionprog edit")
         batch = joints.shape[0]
         if not self.ir.constraints:
             empty = joints.new_zeros(batch, 0)
@@ -104,7 +123,7 @@ class Program:
         totals, frames = [], []
         windows = self._windows.to(joints.device)
         for constraint, window in zip(self.ir.constraints, windows):
-            ctx = Context(joints, self._objects, window, temperature)
+            ctx = Context(joints, self._objects, window, temperature, self.input)
             total, per_frame = margin(constraint, ctx)
             totals.append(total)
             frames.append(torch.where(window, per_frame, torch.nan))
@@ -156,35 +175,38 @@ def read_source(path: str | os.PathLike) -> tuple[str | None, list[Diagnostic]]:
 
 
 def check_text(source: str, filename: str = "<program>", frames: int | None = None,
-               allow_paths: Iterable[str | os.PathLike] = ()) -> tuple[ir.Program | None, list[Diagnostic]]:
+               allow_paths: Iterable[str | os.PathLike] = (), editing: bool = False
+               ) -> tuple[ir.Program | None, list[Diagnostic]]:
     """Parse and check source text: (IR or None, every diagnostic).
 
     A file that fails to parse is quoted only when it is a ``.mprog`` file or text given directly
     (docs/security.md); ``allow_paths`` lists directories outside the program's own that its
-    imports and meshes may read.
+    imports and meshes may read; ``editing`` allows ``input.x`` and ``keep`` (``motionprog edit``).
     """
     module, diagnostics = parse_file(source, filename)
     if module is None:
         return None, diagnostics
-    return check(module, frames, allow_paths)
+    return check(module, frames, allow_paths, editing)
 
 
 def compile_module(module: ast.Module, frames: int | None = None,
-                   allow_paths: Iterable[str | os.PathLike] = ()) -> Program:
+                   allow_paths: Iterable[str | os.PathLike] = (), editing: bool = False) -> Program:
     """Check and compile a syntax tree (parsed, or made by the builder); ProgramError on errors."""
-    program, diagnostics = check(module, frames, allow_paths)
+    program, diagnostics = check(module, frames, allow_paths, editing)
     if program is None or has_errors(diagnostics):
         raise ProgramError(diagnostics)
     return Program(program, tuple(diagnostics))
 
 
 def compile(source_or_path: str | os.PathLike, *, filename: str | None = None,
-            frames: int | None = None, allow_paths: Iterable[str | os.PathLike] = ()) -> Program:
+            frames: int | None = None, allow_paths: Iterable[str | os.PathLike] = (),
+            editing: bool = False) -> Program:
     """Compile a program given as source text or as a path to a ``.mprog`` file.
 
     A ``Path``, or a one-line string ending in ``.mprog``, is read as a file. ``frames``
     overrides the header's length; ``allow_paths`` are directories outside the program's own
-    that its imports and meshes may read. Raises ``ProgramError`` (with ``.diagnostics``) on errors.
+    that its imports and meshes may read; ``editing`` allows ``input.x`` and ``keep`` (a program
+    for ``motionprog edit``). Raises ``ProgramError`` (with ``.diagnostics``) on errors.
     """
     is_path = isinstance(source_or_path, os.PathLike) or (
         "\n" not in source_or_path and source_or_path.strip().endswith(".mprog"))
@@ -197,4 +219,4 @@ def compile(source_or_path: str | os.PathLike, *, filename: str | None = None,
     module, diagnostics = parse_file(text, filename)
     if module is None:
         raise ProgramError(diagnostics)
-    return compile_module(module, frames, allow_paths)
+    return compile_module(module, frames, allow_paths, editing)
