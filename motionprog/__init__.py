@@ -15,11 +15,13 @@ if TYPE_CHECKING:
 
 
 def compile(source_or_path: str | os.PathLike, *, filename: str | None = None,
-            frames: int | None = None, allow_paths: Iterable[str | os.PathLike] = ()) -> Program:
+            frames: int | None = None, allow_paths: Iterable[str | os.PathLike] = (),
+            editing: bool = False) -> Program:
     """Compile a constraint program (text or ``.mprog`` path); see ``motionprog.lang.program.compile``."""
     from motionprog.lang.program import compile as compile_program
 
-    return compile_program(source_or_path, filename=filename, frames=frames, allow_paths=allow_paths)
+    return compile_program(source_or_path, filename=filename, frames=frames, allow_paths=allow_paths,
+                           editing=editing)
 
 
 def from_text(text: str, **options) -> tuple[str, Program]:
@@ -41,6 +43,10 @@ def __getattr__(name: str):
         from motionprog.batching import batch
 
         return batch
+    if name == "edit":
+        from motionprog.optimize.edit import edit
+
+        return edit
     if name == "generate":
         from motionprog.optimize import generate
 
@@ -48,4 +54,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'motionprog' has no attribute {name!r}")
 
 
-__all__ = ["Program", "batch", "compile", "from_text", "generate"]
+__all__ = ["Program", "batch", "compile", "edit", "from_text", "generate"]

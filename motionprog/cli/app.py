@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                        "is escaped."),
     "plot": ("render", "Plot margins per constraint over the optimisation and per frame."),
     "run": ("run", "Generate a motion that satisfies PROGRAM_FILE; exit 0 if every hard constraint holds, 3 if not."),
+    "edit": ("edit", "Edit a motion so that PROGRAM holds, keeping it elsewhere; exit 0 if satisfied, 3 if not."),
     "watch": ("watch", "Re-run PROGRAM_FILE on every save, warm-starting a small edit from the last result."),
     "bench": ("bench", "Run every example with both methods on the same model; write Markdown and JSON."),
     "train": ("train", "Train the bundled motion prior (resumable; the EMA weights are exported at each checkpoint)."),

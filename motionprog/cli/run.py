@@ -163,13 +163,13 @@ def run(
         raise typer.Exit(EXIT_UNSATISFIED)
 
 
-def compile_or_exit(program_file: Path, allow_paths: list[Path]) -> Any:
-    """The compiled program (reading only where docs/security.md allows, plus ``allow_paths``),
-    or its diagnostics printed and exit status 2."""
+def compile_or_exit(program_file: Path, allow_paths: list[Path], **options: Any) -> Any:
+    """The compiled program (reading only where docs/security.md allows, plus ``allow_paths``;
+    ``options`` of ``motionprog.lang.compile``), or its diagnostics printed and exit status 2."""
     from motionprog.lang import compile as compile_program
 
     try:
-        return compile_program(program_file, allow_paths=allow_paths)
+        return compile_program(program_file, allow_paths=allow_paths, **options)
     except ProgramError as exc:
         for diagnostic in exc.diagnostics:
             stderr.print(render_text(diagnostic), markup=False)

@@ -53,6 +53,7 @@ class EditConfig:
     """Settings of one edit.
 
     iterations:       the most Adam updates (the edit stops once every constraint holds).
+    program_weight:   weight of the program's loss against the terms below.
     lr, lr_final, warmup: Adam on delta (normalised feature units; the gradient is normalised).
     radius_s:         seconds over which the preservation weight rises from 0 at the frames the
                       program asks to change to 1 (``preserve.preservation_weights``).
@@ -66,6 +67,7 @@ class EditConfig:
     """
 
     iterations: int = 200
+    program_weight: float = 10.0
     lr: float = 0.05
     lr_final: float = 0.005
     warmup: int = 5
@@ -162,7 +164,7 @@ def search_edit(program: Any, model: Any, target: EditTarget, config: EditConfig
     for iteration in range(recipe.iterations + 1):
         features, joints = edited(target, model, search.z)
         noise = torch.randn(target.features.shape, generator=generator).to(target.features)
-        cost = program.loss(joints) + edit_objective(program, model, target, config, search.z, features, joints, noise)
+        cost = config.program_weight * program.loss(joints) + edit_objective(program, model, target, config, search.z, features, joints, noise)
         with torch.no_grad():
             margins = program.margins(joints)
         current = Iterate(search.z.detach(), search.yaw.detach(), search.xz.detach(), features.detach(),
