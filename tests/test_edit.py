@@ -13,9 +13,11 @@ import torch
 
 import motionprog
 from motionprog.body.skeleton import FPS, JOINT_INDEX
+from motionprog.io.formats import read_motions
 from motionprog.lang import check_text
 from motionprog.lang.formatter import format_module
 from motionprog.lang.parser import parse
+from motionprog.metrics import bone_length_drift
 from motionprog.models.bundled import load_bundled
 from motionprog.motion import Motion, load_npz, save_npz
 from motionprog.optimize.edit import EditConfig
@@ -124,12 +126,15 @@ def test_mdm_results_motion_ducks_under_a_bar(cli, tmp_path):
     edited = load_npz(out).joints
     passing = (edited[:, 15, 2] > 1.2) & (edited[:, 15, 2] < 1.8)
     assert edited[passing, 15, 1].max() <= 1.40 + 1e-4
+    drift = bone_length_drift(torch.as_tensor(np.load(results, allow_pickle=True).item()
+                                                                 ["motion"][0].transpose(2, 0, 1))[None])
+    assert report["metrics"]["bone_length_drift"] <= float(drift) + 0.002, "the duck bends, it does not stretch"
 
 
 def test_the_example_input_is_the_shared_sample(tmp_path):
     """examples/edit/mdm_walk_results.npy is sample 24 of the shared MDM samples, in MDM's layout."""
-    example = motionprog.io.formats.read_motions(EXAMPLE / "mdm_walk_results.npy")
-    built = motionprog.io.formats.read_motions(mdm_results(tmp_path / "results.npy"))
+    example = read_motions(EXAMPLE / "mdm_walk_results.npy")
+    built = read_motions(mdm_results(tmp_path / "results.npy"))
     assert len(example) == 1 and example[0].text == "a person walks forward."
     assert np.array_equal(example[0].joints, built[0].joints)
 
@@ -138,6 +143,7 @@ def test_the_example_input_is_the_shared_sample(tmp_path):
     ("short", "the motion has 10 frames (0.50 s); an edit needs at least 20 (1 s)"),
     ("nan", "contain NaN or infinite values"),
     ("skeleton", "cannot map the skeleton"),
+    ("several", "the file holds 2 motions; choose one with --index"),
 ])
 def test_bad_inputs_give_one_line_and_no_output(cli, tmp_path, cmu, case, message):
     program = tmp_path / "p.mprog"
@@ -150,9 +156,13 @@ def test_bad_inputs_give_one_line_and_no_output(cli, tmp_path, cmu, case, messag
         joints = cmu.joints[:40].copy()
         joints[5, 3] = np.nan
         np.save(source, joints)
-    else:
+    elif case == "skeleton":
         source = tmp_path / "odd.bvh"
         source.write_text(TINY)
+    else:
+        source = tmp_path / "results.npy"
+        motion = np.stack([cmu.joints[:40], cmu.joints[40:80]]).transpose(0, 2, 3, 1)
+        np.save(source, {"motion": motion, "text": ["a", "b"], "lengths": np.array([40, 40])}, allow_pickle=True)
     out = tmp_path / "out.npz"
     status, output = cli("edit", source, program, "-o", out)
     assert status == 2 and message in output

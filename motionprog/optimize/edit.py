@@ -36,7 +36,7 @@ from motionprog.optimize.generate import Result
 from motionprog.optimize.latent import Callback, Recipe, Search, done, history_of, keep, nonfinite_message, update
 from motionprog.optimize.memory import peak_memory
 from motionprog.optimize.polish import second_difference
-from motionprog.optimize.preserve import (bone_lengths, edit_frames, free_frames, moved_report, preservation,
+from motionprog.optimize.preserve import (bone_change, edit_frames, free_frames, moved_report, preservation,
                                           preservation_weights)
 from motionprog.optimize.report import build_report
 from motionprog.optimize.solution import Iterate, Solution
@@ -61,21 +61,23 @@ class EditConfig:
     prior_weight:     weight of the prior's pull (mean squared normalised features, per free frame).
     smooth_weight:    weight of the squared second difference of delta over time.
     bone_weight:      weight of the squared change of bone lengths (m^2, summed over bones and frames).
+    pose_weight:      weight of the squared change of bone directions (``preserve.bone_change``).
     natural_weight:   weight of ``naturalness.penalty`` (jerks above 50 m/s^2, joints under the floor).
     seed:             seed of the prior term's noise.
     device:           "auto", "cpu" or "cuda".
     """
 
-    iterations: int = 200
+    iterations: int = 400
     program_weight: float = 10.0
-    lr: float = 0.05
-    lr_final: float = 0.005
+    lr: float = 0.1
+    lr_final: float = 0.01
     warmup: int = 5
     radius_s: float = 1.0
     preserve_weight: float = 0.01
     prior_weight: float = 0.1
     smooth_weight: float = 0.1
-    bone_weight: float = 100.0
+    bone_weight: float = 1000.0
+    pose_weight: float = 0.03
     natural_weight: float = 0.1
     seed: int = 0
     device: str = "auto"
@@ -145,10 +147,10 @@ def edit_objective(program: Any, model: Any, target: EditTarget, config: EditCon
                    features: Tensor, joints: Tensor, noise: Tensor) -> Tensor:
     """[1] everything the edit minimises besides the program's loss (module doc)."""
     pull = (features - prior_target(model, features.detach(), target.text, noise)).pow(2).mean(-1)
-    bones = (bone_lengths(joints) - bone_lengths(target.joints)).pow(2).sum(-1)
+    lengths, directions = bone_change(joints, target.joints)
     return (config.preserve_weight * preservation(joints, target.joints, target.weights)
             + config.prior_weight * (pull * (1 - target.weights)).sum(-1)
-            + config.bone_weight * bones.sum(-1)
+            + config.bone_weight * lengths + config.pose_weight * directions
             + config.smooth_weight * second_difference(target.free * delta).pow(2).sum((1, 2))
             + config.natural_weight * naturalness.penalty(joints, model.fps))
 

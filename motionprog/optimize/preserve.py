@@ -73,10 +73,21 @@ def preservation(joints: Tensor, reference: Tensor, weights: Tensor) -> Tensor:
     return ((position + speed / VELOCITY_SCALE**2) * weights.to(joints)).sum(-1)
 
 
-def bone_lengths(joints: Tensor) -> Tensor:
-    """[B, T, 21]: the length of every bone (child joint to parent), metres."""
+def bones(joints: Tensor) -> tuple[Tensor, Tensor]:
+    """(lengths [B, T, 21] metres, unit directions [B, T, 21, 3]) of every bone, parent to child."""
     children = [j for j, parent in enumerate(PARENTS) if parent >= 0]
-    return safe_norm(joints[:, :, children] - joints[:, :, [PARENTS[j] for j in children]])
+    vectors = joints[:, :, children] - joints[:, :, [PARENTS[j] for j in children]]
+    lengths = safe_norm(vectors)
+    return lengths, vectors / lengths.clamp_min(1e-6)[..., None]
+
+
+def bone_change(joints: Tensor, reference: Tensor) -> tuple[Tensor, Tensor]:
+    """[B] each: the squared change of every bone's length (m^2) and of its direction (squared
+    distance of unit vectors) from the input's, summed over bones and frames. The direction
+    term is quadratic per bone, so a change of pose spread over a chain of bones costs less
+    than the same change made by one bone (a duck bends the spine, not only the neck)."""
+    (length, direction), (length_in, direction_in) = bones(joints), bones(reference)
+    return (length - length_in).pow(2).sum((1, 2)), (direction - direction_in).pow(2).sum((1, 2, 3))
 
 
 def frame_ranges(moved: list[bool]) -> list[list[int]]:
