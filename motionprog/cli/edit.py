@@ -14,6 +14,7 @@ from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
 from motionprog.io.formats import READERS, read_motions, writer_for
 from motionprog.io.outputs import check_outputs
+from motionprog.models.registry import load_model
 from motionprog.optimize.edit import EditConfig, edit
 from motionprog.optimize.edit_input import edit_input
 from motionprog.render.viewer import write_viewer
@@ -50,6 +51,8 @@ def edit_command(
                                                        "the report)."),
     from_format: Optional[str] = typer.Option(None, "--from", help=f"Input format: {', '.join(READERS)}."),
     index: Optional[int] = typer.Option(None, "--index", help="The motion to edit in a file that holds several."),
+    model: str = typer.Option("bundled", "--model", help="'bundled' or a trained .safetensors of its architecture "
+                                                        "(the edit needs its denoiser)."),
     iters: int = typer.Option(EditConfig.iterations, "--iters", min=1, help="Most optimisation iterations."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     report_path: Optional[Path] = typer.Option(None, "--report", help="Write the report JSON here."),
@@ -61,11 +64,13 @@ def edit_command(
     """Edit a motion so that PROGRAM holds, keeping it elsewhere; exit 0 if satisfied, 3 if not."""
     set_threads(threads)
     writer_for(out)
-    check_outputs([source, program_file], {"--out": (out, ()), "--report": (report_path, (".json",)),
-                                           "--view": (view, (".html", ".htm"))})
+    weights = model if model.endswith(".safetensors") else None
+    check_outputs([source, program_file, weights], {"--out": (out, ()), "--report": (report_path, (".json",)),
+                                                    "--view": (view, (".html", ".htm"))})
     motion = read_input(source, from_format, index)
     program = compile_or_exit(program_file, allow_path, frames=motion.num_frames, editing=True)
-    result = edit(motion, program, config=EditConfig(iterations=iters, device=device))
+    result = edit(motion, program, model=load_model(model, device=device),
+                  config=EditConfig(iterations=iters, device=device))
     writer_for(out)(result.motion, out)
     if report_path is not None:
         write_text(report_path, json.dumps(result.report, indent=2))

@@ -22,7 +22,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -42,6 +42,10 @@ from motionprog.optimize.report import build_report
 from motionprog.optimize.solution import Iterate, Solution
 from motionprog.optimize.verdict import hard_mask, violations
 from motionprog.sampling.schedule import cosine_schedule
+
+if TYPE_CHECKING:
+    from motionprog.lang.program import Program
+    from motionprog.models.bundled import BundledModel
 
 PRIOR_TIMESTEP = 200
 """Diffusion timestep (of 1000) the prior term noises the features to: enough noise for the
@@ -104,7 +108,7 @@ class EditTarget:
     text: str
 
 
-def prior_target(model: Any, features: Tensor, text: str, noise: Tensor) -> Tensor:
+def prior_target(model: BundledModel, features: Tensor, text: str, noise: Tensor) -> Tensor:
     """[1, T, 67] the denoiser's clean estimate of ``features`` noised to ``PRIOR_TIMESTEP`` with
     ``noise`` (no gradient), read in windows of ``model.max_frames`` that overlap by half and
     averaged where they do."""
@@ -115,7 +119,8 @@ def prior_target(model: Any, features: Tensor, text: str, noise: Tensor) -> Tens
     batch = torch.cat([noisy[:, s:s + size] for s in starts])
     t = torch.full((len(starts),), PRIOR_TIMESTEP, device=features.device, dtype=torch.long)
     with torch.no_grad():
-        clean = model.denoiser(batch, t, model.embed(text, len(starts)), torch.ones(len(starts), device=features.device))
+        conditional = torch.ones(len(starts), device=features.device)
+        clean = model.denoiser(batch, t, model.embed(text, len(starts)), conditional)
     total, count = torch.zeros_like(features), torch.zeros_like(features[..., :1])
     for row, s in enumerate(starts):
         total[:, s:s + size] += clean[row:row + 1]
@@ -123,7 +128,7 @@ def prior_target(model: Any, features: Tensor, text: str, noise: Tensor) -> Tens
     return total / count
 
 
-def edit_target(program: Any, model: Any, motion: Motion, config: EditConfig) -> EditTarget:
+def edit_target(program: Program, model: BundledModel, motion: Motion, config: EditConfig) -> EditTarget:
     """The fixed parts of an edit of ``motion`` (already checked by ``edit_input``)."""
     joints = torch.as_tensor(motion.joints, dtype=model.dtype, device=model.device)[None]
     wanted = edit_frames(program, joints)
@@ -135,7 +140,7 @@ def edit_target(program: Any, model: Any, motion: Motion, config: EditConfig) ->
                       free.to(model.device, model.dtype)[None, :, None], weights, text)
 
 
-def edited(target: EditTarget, model: Any, delta: Tensor) -> tuple[Tensor, Tensor]:
+def edited(target: EditTarget, model: BundledModel, delta: Tensor) -> tuple[Tensor, Tensor]:
     """(features [1, T, 67], joints [1, T, 22, 3]) of the input changed by ``delta`` where free;
     frames outside ``keep``'s window are the input's own joints."""
     features = target.features + target.free * delta
@@ -143,8 +148,8 @@ def edited(target: EditTarget, model: Any, delta: Tensor) -> tuple[Tensor, Tenso
     return features, torch.where(target.free[..., None].bool(), joints, target.joints)
 
 
-def edit_objective(program: Any, model: Any, target: EditTarget, config: EditConfig, delta: Tensor,
-                   features: Tensor, joints: Tensor, noise: Tensor) -> Tensor:
+def edit_objective(model: BundledModel, target: EditTarget, config: EditConfig, delta: Tensor, features: Tensor,
+                   joints: Tensor, noise: Tensor) -> Tensor:
     """[1] everything the edit minimises besides the program's loss (module doc)."""
     pull = (features - prior_target(model, features.detach(), target.text, noise)).pow(2).mean(-1)
     lengths, directions = bone_change(joints, target.joints)
@@ -155,7 +160,7 @@ def edit_objective(program: Any, model: Any, target: EditTarget, config: EditCon
             + config.natural_weight * naturalness.penalty(joints, model.fps))
 
 
-def search_edit(program: Any, model: Any, target: EditTarget, config: EditConfig,
+def search_edit(program: Program, model: BundledModel, target: EditTarget, config: EditConfig,
                 callback: Callback | None = None) -> Solution:
     """Adam on delta until every constraint holds or ``config.iterations`` updates; the best
     iterate (fewest violated hard constraints, least violation, then the lowest total cost)."""
@@ -166,7 +171,8 @@ def search_edit(program: Any, model: Any, target: EditTarget, config: EditConfig
     for iteration in range(recipe.iterations + 1):
         features, joints = edited(target, model, search.z)
         noise = torch.randn(target.features.shape, generator=generator).to(target.features)
-        cost = config.program_weight * program.loss(joints) + edit_objective(program, model, target, config, search.z, features, joints, noise)
+        cost = (config.program_weight * program.loss(joints)
+                + edit_objective(model, target, config, search.z, features, joints, noise))
         with torch.no_grad():
             margins = program.margins(joints)
         current = Iterate(search.z.detach(), search.yaw.detach(), search.xz.detach(), features.detach(),
@@ -191,8 +197,9 @@ def search_edit(program: Any, model: Any, target: EditTarget, config: EditConfig
     return Solution(best=best, iterations=updates, history=history_of(record), error=error)
 
 
-def edit_program(program: Any, motion: Motion, allow_paths: tuple = ()) -> Any:
-    """The program compiled for an edit of ``motion`` (its length, its joints bound to ``input``)."""
+def edit_program(program: Program | str | os.PathLike, motion: Motion, allow_paths: tuple = ()) -> Program:
+    """The program for an edit of ``motion``: compiled for its length with ``input`` and ``keep``
+    allowed (source text or a path), or checked (a Program)."""
     if isinstance(program, (str, os.PathLike)):
         from motionprog.lang import compile as compile_program
 
@@ -204,8 +211,8 @@ def edit_program(program: Any, motion: Motion, allow_paths: tuple = ()) -> Any:
     return program
 
 
-def edit(motion: Motion, program: Any, model: Any = None, config: EditConfig | None = None,
-         callback: Callback | None = None, allow_paths: tuple = ()) -> Result:
+def edit(motion: Motion, program: Program | str | os.PathLike, model: BundledModel | str | None = None,
+         config: EditConfig | None = None, callback: Callback | None = None, allow_paths: tuple = ()) -> Result:
     """Edit ``motion`` so that ``program`` (a Program compiled with ``editing=True`` for its
     length, source text or a path) holds, keeping it wherever the program asks for no change.
 
@@ -232,7 +239,7 @@ def edit(motion: Motion, program: Any, model: Any = None, config: EditConfig | N
     return Result(motion=result, report=report, noise=None)
 
 
-def edit_report(program: Any, model: Any, solution: Solution, target: EditTarget, time_s: float,
+def edit_report(program: Program, model: BundledModel, solution: Solution, target: EditTarget, time_s: float,
                 memory_mb: float) -> dict[str, Any]:
     """The run report (``report.build_report``) with ``moved`` and what the edit held (``edit``)."""
     report = build_report(program, solution, 0, seeds=(0,), metrics=naturalness.measure(solution.best.joints),
