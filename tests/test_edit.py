@@ -72,6 +72,8 @@ def test_input_margins_are_measured_on_the_bound_input_motion():
     with pytest.raises(motionprog.errors.InputError, match="reads the input motion"):
         program.margins(lower)
     assert [d.code for d in check_text("motion \"x\"\nalways: input.y < 1 m", editing=True)[1]] == ["E201"]
+    kept = check_text("motion \"x\"\nkeep outside 1 s .. 2 s\nat 3 s: head.y < 1 m", frames=100, editing=True)[1]
+    assert [(d.code, d.span.line) for d in kept] == [("W310", 3)]
     assert "name a part of it, such as input.head" in check_text("motion \"x\"\nalways: input < 1 m",
                                                                  editing=True)[1][0].message
 

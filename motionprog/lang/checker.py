@@ -106,11 +106,14 @@ class Checker:
             elif isinstance(statement, ast.Let):
                 self.attempt(self.let, statement)
             elif isinstance(statement, (ast.Constraint, ast.Objective)):
-                constraints.append(self.attempt(self.constraint, statement))
+                constraints.append((statement, self.attempt(self.constraint, statement)))
         relax = self.relax([s for s in statements if isinstance(s, ast.Relax)])
         changes = self.keep([s for s in statements if isinstance(s, ast.Keep)])
+        checked = [(statement, c) for statement, c in constraints if c is not None]
+        if changes is not None:
+            self.warn_kept(changes, checked)
         return ir.Program(prompt, self.frames, FPS, seeds, model, relax, tuple(self.objects.items()),
-                          tuple(c for c in constraints if c is not None), changes)
+                          tuple(c for _, c in checked), changes)
 
     def header(self, headers: list[ast.Header]) -> tuple[str, int, str | None]:
         """(prompt, seeds, model) of the one header; sets the length (E210 past the limits)."""
@@ -165,6 +168,16 @@ class Checker:
                                           "a program has one 'keep' statement", statement.span,
                                           EDIT_HELP if not self.editing else None))
         return windows.window(self, statements[0].window) if self.editing else None
+
+    def warn_kept(self, changes: tuple[int, ...],
+                  checked: list[tuple[ast.Constraint | ast.Objective, ir.Constraint]]) -> None:
+        """W310 for each statement whose every frame ``keep`` holds to the input (the edit cannot
+        change it there)."""
+        free = set(changes)
+        for statement, constraint in checked:
+            if free.isdisjoint(constraint.frames):
+                self.diagnostics.append(warning("W310", "'keep' holds the input at every frame of this statement, "
+                                                "so the edit cannot change it", statement.span))
 
     def pivot(self, item: str, about: ast.Expr, named: bool) -> tuple[float, float]:
         """The ground point (x, z) of ``relax yaw about P``: a constant 2-vector in metres."""
