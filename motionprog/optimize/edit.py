@@ -2,13 +2,14 @@
 asks, with its report (margins and how far it moved).
 
 The search runs in the prior's feature space (docs/optimizer.md says why, with the figures
-against DDIM inversion): a correction ``delta`` of the input's normalised features, zero
-outside the frames ``keep`` frees, optimised by the latent search's Adam and schedule
-(``latent.Search``) on
+against DDIM inversion): a correction ``delta`` of the input's normalised features, taken by
+each frame as far as it may change (``preserve.change_scale``), optimised by the latent
+search's Adam and schedule (``latent.Search``) on
 
-    program loss + preservation (near the input where the program asks for no change)
+    program loss (its weight growing with the iterations)
+    + preservation (near the input where the program asks for no change)
     + prior (the bundled denoiser's pull, where the edit is free) + naturalness
-    + smoothness of delta + bone lengths of the input.
+    + bone lengths and directions near the input's + accelerations near the input's.
 
 The prior term is score distillation: the features, noised to ``PRIOR_TIMESTEP``, are denoised
 by the model (no gradient through it) and the result pulls them, weighted by how free each
@@ -35,8 +36,7 @@ from motionprog.optimize.edit_input import Placement, edit_input, feature_joints
 from motionprog.optimize.generate import Result
 from motionprog.optimize.latent import Callback, Recipe, Search, done, history_of, keep, nonfinite_message, update
 from motionprog.optimize.memory import peak_memory
-from motionprog.optimize.polish import second_difference
-from motionprog.optimize.preserve import (bone_change, edit_frames, free_frames, moved_report, preservation,
+from motionprog.optimize.preserve import (acceleration_change, bone_change, change_scale, edit_frames, free_frames, moved_report, preservation,
                                           preservation_weights)
 from motionprog.optimize.report import build_report
 from motionprog.optimize.solution import Iterate, Solution
@@ -46,6 +46,9 @@ from motionprog.sampling.schedule import cosine_schedule
 if TYPE_CHECKING:
     from motionprog.lang.program import Program
     from motionprog.models.bundled import BundledModel
+
+TAPER_S = 0.25
+"""Seconds over which the feature correction fades in and out at the edges of what may change."""
 
 PRIOR_TIMESTEP = 200
 """Diffusion timestep (of 1000) the prior term noises the features to: enough noise for the
@@ -57,14 +60,17 @@ class EditConfig:
     """Settings of one edit.
 
     iterations:       the most Adam updates (the edit stops once every constraint holds).
-    program_weight:   weight of the program's loss against the terms below.
+    program_weight:   weight of the program's loss against the terms below at the first
+                      iteration; it grows by as much again every ``pressure_iterations``, so the
+                      search first finds a change the other terms accept, then pushes it until
+                      the program holds.
     lr, lr_final, warmup: Adam on delta (normalised feature units; the gradient is normalised).
     radius_s:         seconds over which the preservation weight rises from 0 at the frames the
                       program asks to change to 1 (``preserve.preservation_weights``).
     preserve_weight:  weight of ``preserve.preservation``.
     prior_weight:     weight of the prior's pull (mean squared normalised features, per free frame).
-    smooth_weight:    weight of the squared second difference of delta over time.
-    bone_weight:      weight of the squared change of bone lengths (m^2, summed over bones and frames).
+    smooth_weight:    weight of ``preserve.acceleration_change`` (joint accelerations near the input's).
+    bone_weight:      weight of the squared change of bone lengths, m^2 (``preserve.bone_change``).
     pose_weight:      weight of the squared change of bone directions (``preserve.bone_change``).
     natural_weight:   weight of ``naturalness.penalty`` (jerks above 50 m/s^2, joints under the floor).
     seed:             seed of the prior term's noise.
@@ -73,13 +79,14 @@ class EditConfig:
 
     iterations: int = 400
     program_weight: float = 10.0
+    pressure_iterations: float = 100.0
     lr: float = 0.1
     lr_final: float = 0.01
     warmup: int = 5
     radius_s: float = 1.0
     preserve_weight: float = 0.01
     prior_weight: float = 0.1
-    smooth_weight: float = 0.1
+    smooth_weight: float = 1.0
     bone_weight: float = 1000.0
     pose_weight: float = 0.03
     natural_weight: float = 0.1
@@ -97,7 +104,8 @@ class EditConfig:
 @dataclass(frozen=True)
 class EditTarget:
     """Everything an edit holds fixed: the input's joints [1, T, 22, 3] and normalised features
-    [1, T, 67], its placement, the mask of frames delta may change [1, T, 1], the preservation
+    [1, T, 67], its placement, how much of delta each frame takes [1, T, 1] (0: the input's own
+    joints; ``preserve.change_scale``), the preservation
     weights [T], and the prompt the prior is conditioned on."""
 
     joints: Tensor
@@ -134,10 +142,11 @@ def edit_target(program: Program, model: BundledModel, motion: Motion, config: E
     wanted = edit_frames(program, joints)
     weights = preservation_weights(wanted, config.radius_s * model.fps)
     free = free_frames(program, weights)
-    weights = torch.where(free, weights, torch.ones_like(weights)).to(model.device)
+    weights = torch.where(free, weights, torch.ones_like(weights))
+    scale = change_scale(free, weights, TAPER_S * model.fps)
     text = program.text or motion.text
     return EditTarget(joints, input_features(joints, model.mean, model.std), Placement.of(joints),
-                      free.to(model.device, model.dtype)[None, :, None], weights, text)
+                      scale.to(model.device, model.dtype)[None, :, None], weights.to(model.device), text)
 
 
 def edited(target: EditTarget, model: BundledModel, delta: Tensor) -> tuple[Tensor, Tensor]:
@@ -145,7 +154,7 @@ def edited(target: EditTarget, model: BundledModel, delta: Tensor) -> tuple[Tens
     frames outside ``keep``'s window are the input's own joints."""
     features = target.features + target.free * delta
     joints = feature_joints(features, model.mean, model.std, target.placement)
-    return features, torch.where(target.free[..., None].bool(), joints, target.joints)
+    return features, torch.where(target.free[..., None] > 0, joints, target.joints)
 
 
 def edit_objective(model: BundledModel, target: EditTarget, config: EditConfig, delta: Tensor, features: Tensor,
@@ -156,7 +165,7 @@ def edit_objective(model: BundledModel, target: EditTarget, config: EditConfig, 
     return (config.preserve_weight * preservation(joints, target.joints, target.weights)
             + config.prior_weight * (pull * (1 - target.weights)).sum(-1)
             + config.bone_weight * lengths + config.pose_weight * directions
-            + config.smooth_weight * second_difference(target.free * delta).pow(2).sum((1, 2))
+            + config.smooth_weight * acceleration_change(joints, target.joints)
             + config.natural_weight * naturalness.penalty(joints, model.fps))
 
 
@@ -171,7 +180,8 @@ def search_edit(program: Program, model: BundledModel, target: EditTarget, confi
     for iteration in range(recipe.iterations + 1):
         features, joints = edited(target, model, search.z)
         noise = torch.randn(target.features.shape, generator=generator).to(target.features)
-        cost = (config.program_weight * program.loss(joints)
+        pressure = config.program_weight * (1 + iteration / config.pressure_iterations)
+        cost = (pressure * program.loss(joints)
                 + edit_objective(model, target, config, search.z, features, joints, noise))
         with torch.no_grad():
             margins = program.margins(joints)
@@ -246,7 +256,7 @@ def edit_report(program: Program, model: BundledModel, solution: Solution, targe
                           time_s=time_s, peak_memory_mb=memory_mb, method="edit", model_name=model.name,
                           polish={"applied": False, "accepted": False, "iterations": 0})
     wanted = (target.weights < 1).nonzero().flatten().tolist()
-    free = target.free[0, :, 0].nonzero().flatten().tolist()
+    free = (target.free[0, :, 0] > 0).nonzero().flatten().tolist()
     report["moved"] = moved_report(solution.best.joints, target.joints)
     report["edit"] = {"space": "features", "weighted_down_frames": [wanted[0], wanted[-1]] if wanted else None,
                       "free_frames": [free[0], free[-1]] if free else None, "prompt": target.text}

@@ -5,8 +5,9 @@ The frames to change are those where the input itself violates a hard constraint
 states (per-frame margin below 0, within the constraint's window), and every frame of an
 objective's window. The preservation weight is 0 there and rises smoothly (a smoothstep over
 ``radius`` frames) to 1 further away, so the result may move near the edit and holds the
-input elsewhere. Only frames whose weight is below 1 may change at all, unless ``keep outside
-a .. b`` names them: then exactly the frames of its window may.
+input elsewhere. Only frames whose weight is below 1 may change at all, and only frames of
+its window when the program says ``keep outside a .. b``; the change fades in and out at the
+edges of what may change (:func:`change_scale`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
-from motionprog.body.quantities import velocity
+from motionprog.body.quantities import acceleration, velocity
 from motionprog.body.skeleton import FPS, JOINT_NAMES, PARENTS
 from motionprog.numerics import safe_norm
 
@@ -27,6 +28,8 @@ POSITION_SCALE = 0.05
 """m: a joint this far from the input at a fully kept frame costs 1 (per joint, squared)."""
 VELOCITY_SCALE = 0.5
 """m/s: a joint velocity this far from the input's at a fully kept frame costs 1."""
+ACCELERATION_SCALE = 10.0
+"""m/s^2: a joint acceleration this far from the input's costs 1 (per joint and frame, squared)."""
 MOVED_THRESHOLD = 0.01
 """m: a frame whose farthest joint moved more than this counts as moved in the report."""
 
@@ -64,6 +67,19 @@ def preservation_weights(wanted: Tensor, radius: float) -> Tensor:
     return u * u * (3 - 2 * u)
 
 
+def change_scale(free: Tensor, weights: Tensor, taper: float) -> Tensor:
+    """[T] in [0, 1]: how much of the feature correction each frame takes: ``1 - weights`` [T],
+    times a smoothstep that rises from 0 at the first and last free frame over ``taper``
+    frames (0 where ``free`` [T] bool is false). The result is continuous at the edges of
+    what may change: a frame next to a kept one differs from the input by little."""
+    frames = torch.arange(free.shape[0], dtype=torch.float32)
+    if not free.any():
+        return torch.zeros_like(frames)
+    kept = torch.cat([frames[~free], torch.tensor([-1.0, float(free.shape[0])])])
+    u = ((frames[:, None] - kept[None, :]).abs().amin(1) / max(taper, 1.0)).clamp(max=1.0)
+    return (1 - weights.cpu()) * u * u * (3 - 2 * u)
+
+
 def preservation(joints: Tensor, reference: Tensor, weights: Tensor) -> Tensor:
     """[B] cost of moving joints [B, T, 22, 3] away from the input ``reference`` [1, T, 22, 3]:
     per frame, the mean over joints of the squared position and velocity differences over
@@ -71,6 +87,14 @@ def preservation(joints: Tensor, reference: Tensor, weights: Tensor) -> Tensor:
     position = (joints - reference).pow(2).sum(-1).mean(-1) / POSITION_SCALE**2
     speed = (velocity(joints, fps=FPS, dim=1) - velocity(reference, fps=FPS, dim=1)).pow(2).sum(-1).mean(-1)
     return ((position + speed / VELOCITY_SCALE**2) * weights.to(joints)).sum(-1)
+
+
+def acceleration_change(joints: Tensor, reference: Tensor) -> Tensor:
+    """[B] the squared change of every joint's acceleration from the input's [1, T, 22, 3],
+    over ``ACCELERATION_SCALE``, averaged over joints and summed over frames (every frame, the
+    edited ones too: a change must be smooth, so a reach is a motion and not a one-frame spike)."""
+    change = acceleration(joints, fps=FPS, dim=1) - acceleration(reference, fps=FPS, dim=1)
+    return (change.pow(2).sum(-1).mean(-1) / ACCELERATION_SCALE**2).sum(-1)
 
 
 def bones(joints: Tensor) -> tuple[Tensor, Tensor]:
