@@ -100,7 +100,8 @@ def explain(
     _show(diagnostics)
     if program is None:
         raise typer.Exit(EXIT_BAD_INPUT)
-    header = f'"{program.prompt}", {program.frames} frames ({program.frames / program.fps:g} s), {program.seeds} seed(s)'
+    length = "the input's length" if edit else f"{program.frames} frames ({program.frames / program.fps:g} s)"
+    header = f'"{program.prompt}", {length}, {program.seeds} seed(s)'
     if program.relax.yaw or program.relax.xz:
         header += f", relaxed: {relax_words(program.relax)}"
     if program.changes is not None:
