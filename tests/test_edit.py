@@ -14,6 +14,7 @@ import torch
 import motionprog
 from motionprog.body.skeleton import FPS, JOINT_INDEX
 from motionprog.io.formats import read_motions
+from motionprog.lang import builder as mb
 from motionprog.lang import check_text
 from motionprog.lang.formatter import format_module
 from motionprog.lang.parser import parse
@@ -76,6 +77,16 @@ def test_input_margins_are_measured_on_the_bound_input_motion():
     assert [(d.code, d.span.line) for d in kept] == [("W310", 3)]
     assert "name a part of it, such as input.head" in check_text("motion \"x\"\nalways: input < 1 m",
                                                                  editing=True)[1][0].message
+
+
+def test_the_builder_writes_input_and_keep_as_the_text_does():
+    program = mb.ProgramBuilder("a person jumps").keep_outside(mb.q(1, "s"), mb.q(2, "s"))
+    wrist = mb.name("left_wrist")
+    program.constraint(mb.at(mb.q(1.5, "s")), wrist.y > mb.name("input").left_wrist.y + mb.q(10, "cm"))
+    program.constraint(mb.always(), mb.name("pelvis").xz.eq(mb.name("input").pelvis.xz, within=mb.q(5, "cm")))
+    assert program.source() == EDIT_SOURCE
+    built, text = program.compile(frames=60, editing=True), motionprog.compile(EDIT_SOURCE, frames=60, editing=True)
+    assert built.ir == text.ir
 
 
 def test_keep_pins_every_frame_outside_its_window(model, cmu):
