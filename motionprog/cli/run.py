@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from motionprog.cli.lang import ALLOW_PATH_HELP
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
 from motionprog.lang.diagnostics import ProgramError, render_text
@@ -113,8 +114,7 @@ def run(
     text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="'clip:PATH' or 'none' (mdm only)."),
     seeds: Optional[int] = typer.Option(None, "--seeds", min=1, max=64,
                                         help="Seeds optimised together (default: the program's)."),
-    allow_path: list[Path] = typer.Option(
-        [], "--allow-path", help="A folder outside the program's own that its imports and meshes may read (repeatable)."),
+    allow_path: list[Path] = typer.Option([], "--allow-path", help=ALLOW_PATH_HELP),
     steps: Optional[int] = typer.Option(
         OptimizeConfig.steps, "--steps", min=1,
         help="Search through K DDIM steps of the teacher (default: the model's distilled one-step student "
