@@ -12,7 +12,7 @@ from motionprog.lang import ast, ir
 from motionprog.lang.builtins import FUNCTIONS
 from motionprog.lang.relations import distance
 from motionprog.lang.scene import OBJECT_KINDS
-from motionprog.lang.typed import Typed, value
+from motionprog.lang.typed import Typed, const, value
 from motionprog.lang.units import ANGLE, LENGTH, NONE, Dim
 
 if TYPE_CHECKING:
@@ -74,6 +74,16 @@ def pair(name: str, size: Callable[[Typed], int], dim: Callable[[Dim | None], Di
     return check
 
 
+def midpoint(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
+    """``midpoint(a, b)``, folded when both are constants (scene points) as arithmetic is, so a
+    pivot such as ``midpoint(grip_a, grip_b).xz`` is known without evaluating anything."""
+    typed = pair("midpoint", lambda a: a.size, lambda dim: dim)(c, node, args)
+    a, b = typed.ir.args
+    if isinstance(a, ir.Const) and isinstance(b, ir.Const):
+        return const(tuple((x + y) / 2 for x, y in zip(a.values, b.values)), typed.dim)
+    return typed
+
+
 def derivative(name: str, order: int):
     """``velocity``/``speed`` (order 1) and ``acceleration`` (order 2): unit divided by s^order."""
     def check(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
@@ -126,7 +136,7 @@ def collide(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
 
 BUILTINS: dict[str, Callable[[Checker, ast.Call, list[Typed]], Typed]] = {
     "distance": lambda c, node, args: distance(c, args[0], args[1], node),
-    "midpoint": pair("midpoint", lambda a: a.size, lambda dim: dim),
+    "midpoint": midpoint,
     "direction": pair("direction", lambda a: a.size, lambda dim: NONE),
     "angle": pair("angle", lambda a: 1, lambda dim: ANGLE),
     "velocity": derivative("velocity", 1),

@@ -159,13 +159,14 @@ class Checker:
         self.start(about.span)
         typed = self.need_value(self.expr(about, {}), about.span, "'about'", (2,))
         self.unify(typed.dim, LENGTH, about.span, "'about'")
-        from motionprog.lang.compiler import constant  # torch: only for a program that turns about a point
-
-        values = constant(typed.ir, self.objects)
-        if values is None:
+        if ir.uses_body(typed.ir):
             raise self.fail("E206", "'about' needs a point fixed in the scene, such as (1, 2) or goal.xz",
                             about.span)
-        return values
+        if isinstance(typed.ir, ir.Const):
+            return typed.ir.values
+        from motionprog.lang.compiler import constant  # torch: only for a pivot that is not folded
+
+        return constant(typed.ir, self.objects)
 
     # ---- names
     def claim(self, name: str, span: Span) -> None:
