@@ -16,9 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+from motionprog.body.rotations import quat_multiply, quat_rotate
+from motionprog.body.skeleton import JOINT_NAMES
+from motionprog.io.blender_result import blender_axes, blender_result
 from motionprog.lang import check_text
 from motionprog.lang.scene_description import euler_xyz_degrees, identifiers, scene_program, y_up, y_up_rotation
+from motionprog.motion import Motion, load_npz
 
 BLENDER = shutil.which("blender")
 ENGINE = str(Path(sys.executable).with_name("motionprog"))
@@ -116,17 +121,61 @@ def test_job_check_places_diagnostics_in_the_constraint_text(cli, tmp_path):
     assert "scene {" in (tmp_path / "program.mprog").read_text()
 
 
-def test_job_generates_with_progress_lines_and_writes_the_skinned_glb(cli, tmp_path, tiny_weights):
+def test_job_generates_with_progress_lines_and_writes_the_result_for_blender(cli, tmp_path, tiny_weights):
     status, output = cli("blender-job", write_job(tmp_path, BAND, model=str(tiny_weights), **FAST))
     assert status == 0, output
     lines = records(output)
     assert lines[0] == {"diagnostics": [], "names": {}}
     progress = [line["progress"] for line in lines if "progress" in line]
     assert progress == list(range(1, len(progress) + 1)) and lines[1]["total"] == 41
-    assert lines[-1] == {"result": {"satisfied": True, "glb": "motion.glb", "report": "report.json",
-                                    "fps": 20, "frames": 40}}
-    assert (tmp_path / "motion.glb").read_bytes()[:4] == b"glTF"
-    assert json.loads((tmp_path / "report.json").read_text())["constraints"][0]["name"] == "pelvis_band"
+    assert lines[-1] == {"result": {"satisfied": True, "file": "result.json", "fps": 20, "frames": 40}}
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["report"]["constraints"][0]["name"] == "pelvis_band" and result["report"]["satisfied"]
+    assert [bone["name"] for bone in result["bones"]] == list(JOINT_NAMES) and result["fps"] == 20.0
+    assert np.shape(result["rotations"]) == (40, 22, 4) and np.shape(result["root"]) == (40, 3)
+    joints = load_npz(tmp_path / "motion.npz").joints
+    assert np.allclose(result["root"], blender_axes(joints[:, 0]), atol=1e-6)  # Z up: (x, -z, y)
+
+
+def forward_kinematics(document: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bone heads [T, B, 3] and world rotations [T, B, 4] of a result document: ``W[j] =
+    W[parent] L[j]``, ``head[j] = head[parent] + W[parent] offset[j]``, the pelvis at ``root``."""
+    rotations = torch.tensor(document["rotations"], dtype=torch.float64)
+    world, heads = [], []
+    for index, bone in enumerate(document["bones"]):
+        parent, offset = bone["parent"], torch.tensor(bone["offset"], dtype=torch.float64)
+        if parent < 0:
+            world.append(rotations[:, index])
+            heads.append(torch.tensor(document["root"], dtype=torch.float64))
+        else:
+            heads.append(heads[parent] + quat_rotate(world[parent], offset))
+            world.append(quat_multiply(world[parent], rotations[:, index]))
+    return torch.stack(heads, 1), torch.stack(world, 1)
+
+
+def skinned_body(document: dict, frame: int) -> np.ndarray:
+    """The body's vertices [V, 3] at ``frame`` as the glTF skin places them: each vertex turns
+    and moves rigidly with its bone, from the bind pose (identity rotations)."""
+    rest = {"rotations": [[[1.0, 0.0, 0.0, 0.0]] * len(document["bones"])], "root": [document["bones"][0]["offset"]]}
+    rest_heads = forward_kinematics(document | rest)[0][0]
+    heads, world = (values[frame] for values in forward_kinematics(document))
+    bones = torch.tensor(document["body"]["bones"])
+    vertices = torch.tensor(document["body"]["vertices"], dtype=torch.float64)
+    return (heads[bones] + quat_rotate(world[bones], vertices - rest_heads[bones])).numpy()
+
+
+def test_result_document_poses_the_rig_on_the_joints_in_blender_axes(swinging_joints):
+    motion = Motion(swinging_joints, fps=20.0, text="swing")
+    document = json.loads(json.dumps(blender_result(motion)))
+    x, y, z = np.moveaxis(swinging_joints, -1, 0)
+    assert np.abs(forward_kinematics(document)[0].numpy() - np.stack([x, -z, y], -1)).max() < 1e-5
+    rotations = np.array(document["rotations"])
+    assert ((rotations[1:] * rotations[:-1]).sum(-1) > 0).all()  # each frame on the previous one's side
+    assert document["bones"][0] == {"name": "pelvis", "parent": -1, "offset": pytest.approx([0.0, 0.0, 0.91], abs=1e-2)}
+    body = document["body"]
+    assert len(body["bones"]) == len(body["vertices"]) > 1000 and set(body["bones"]) <= set(range(22))
+    assert np.array(body["faces"]).max() == len(body["vertices"]) - 1
+    assert min(v[2] for v in body["vertices"]) == pytest.approx(-0.05, abs=0.05)  # stands on Blender's floor
 
 
 def test_job_refuses_a_broken_job_file(cli, tmp_path):
@@ -155,7 +204,7 @@ def test_cancel_stops_a_running_generation(tmp_path, tiny_weights):
     job.cancel()
     job.wait()
     assert job.process.returncode != 0 and job.failure() == "cancelled"
-    assert not (tmp_path / "motion.glb").exists()
+    assert not (tmp_path / "result.json").exists()
 
 
 def test_missing_engine_is_one_readable_line():
@@ -172,6 +221,10 @@ import sys
 import bpy
 
 request = json.loads(sys.argv[sys.argv.index("--") + 1])
+sys.modules["numpy"] = None  # the add-on must do without numpy, and without the importers that need it
+for importer in ("io_scene_gltf2", "io_anim_bvh"):
+    bpy.ops.preferences.addon_disable(module=importer)
+importers = [name for name in ("io_scene_gltf2", "io_anim_bvh") if name in bpy.context.preferences.addons]
 bpy.ops.preferences.addon_install(filepath=request["zip"])
 bpy.ops.preferences.addon_enable(module="motionprog_blender")
 bpy.context.preferences.addons["motionprog_blender"].preferences.engine = request["engine"]
@@ -191,7 +244,7 @@ for name, make, options in shapes:
     bpy.context.object.name = name
 for obj in bpy.data.objects:
     obj.select_set(obj.name in request["selected"])
-scene, out = bpy.context.scene, {}
+scene, out = bpy.context.scene, {"importers": importers}
 settings = scene.motionprog
 settings.length, settings.seeds, settings.model = 2.0, 2, request["model"]
 settings.iterations, settings.steps, settings.natural_weight, settings.device = 40, 4, 0.0, "cpu"
@@ -267,12 +320,25 @@ for step in request["steps"]:
     elif step.startswith("set:"):
         name, value = step[4:].split("=", 1)
         setattr(settings, name, type(getattr(settings, name))(value))
-    elif step == "head_path":  # the head bone's world position at every frame, Blender's Z up
+    elif step == "bone_paths":  # every bone head's world position at every frame, from the evaluated pose
         armature = bpy.data.objects[scene["motionprog_armature"]]
-        out["head_path"] = []
+        out["bone_paths"] = {bone.name: [] for bone in armature.pose.bones}
         for frame in range(scene.frame_start, scene.frame_end + 1):
             scene.frame_set(frame)
-            out["head_path"].append(list(armature.matrix_world @ armature.pose.bones["head"].head))
+            evaluated = armature.evaluated_get(bpy.context.evaluated_depsgraph_get())
+            for bone in evaluated.pose.bones:
+                out["bone_paths"][bone.name].append(list(evaluated.matrix_world @ bone.head))
+    elif step.startswith("body:"):  # the skinned body's evaluated vertices at a frame, world space
+        scene.frame_set(int(step[5:]))
+        body = bpy.data.objects[scene["motionprog_armature"]].children[0]
+        evaluated = body.evaluated_get(bpy.context.evaluated_depsgraph_get())
+        out["body"] = [list(evaluated.matrix_world @ v.co) for v in evaluated.to_mesh().vertices]
+        evaluated.to_mesh_clear()
+    elif step.startswith("place:"):  # what Generate does with the engine's result.json
+        from pathlib import Path
+        from motionprog_blender import result_import
+        result_import.place_result(scene, result_import.read_result(Path(step[6:])), "placed", 1.0)
+        out["actions"] = sorted(a.name for a in bpy.data.actions)
     elif step.startswith("render:"):
         out["render"] = render(step[7:])
     elif step in ("check", "generate"):
@@ -367,6 +433,25 @@ def test_addon_generates_an_armature_with_one_action_per_run(tmp_path, tiny_weig
     assert result["render"]["std"] > 0.05 and (tmp_path / "result.png").stat().st_size > 10_000
 
 
+@pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
+def test_addon_poses_its_armature_on_the_engines_joints_without_any_importer(cli, tmp_path, tiny_weights):
+    job = write_job(tmp_path, BAND, model=str(tiny_weights), **FAST)
+    assert cli("blender-job", job)[0] == 0
+    result = run_addon(tmp_path / "blender", [f"place:{tmp_path / 'result.json'}", "bone_paths", "body:20",
+                                              f"place:{tmp_path / 'result.json'}"], [])
+    assert result["importers"] == [] and result["actions"] == ["placed", "placed.001"]  # one armature, two actions
+    paths = result["bone_paths"]
+    assert sorted(paths) == sorted(JOINT_NAMES)
+    heads = np.array([paths[name] for name in JOINT_NAMES]).transpose(1, 0, 2)  # [T, 22, 3], Blender's axes
+    document = json.loads((tmp_path / "result.json").read_text())
+    assert np.abs(heads - forward_kinematics(document)[0].numpy()).max() < 1e-5  # the GLB's pose
+    assert np.abs(np.array(result["body"]) - skinned_body(document, 20)).max() < 1e-5  # hands, feet, head turn too
+    x, y, z = np.moveaxis(load_npz(tmp_path / "motion.npz").joints, -1, 0)
+    error = np.linalg.norm(heads - np.stack([x, -z, y], -1), axis=-1)
+    assert heads.shape == (40, 22, 3) and error.max() < 1e-3, error.max()  # Motion.ROTATION_TOLERANCE
+    assert 1.0 - 1e-4 <= heads[10, 0, 2] <= 1.02 + 1e-4  # pelvis_band: the engine's Y up is Blender's Z
+
+
 DUCK = """duck: always: head.y < bar.bottom - 15 cm when head.z in [1.7, 2.3]
 no_touch: always: not collide(body, bar)
 arrive: at end: distance(pelvis.xz, goal.xz) < 30 cm
@@ -378,15 +463,16 @@ Goal (an empty 4 m ahead)."""
 
 def test_addon_ducks_under_the_bar_on_the_bundled_model(tmp_path):
     steps = ["set:prompt=a person walks forward and crouches down", "set:length=6.0", "set:seeds=4",
-             "set:steps=0", "set:iterations=0", "set:natural_weight=0.1", "text:" + DUCK, "generate", "head_path",
+             "set:steps=0", "set:iterations=0", "set:natural_weight=0.1", "text:" + DUCK, "generate", "bone_paths",
              f"render:{tmp_path / 'duck.png'}"]
     result = run_addon(tmp_path, steps, ["Bar", "Goal"], "")
     (generated,) = result["generate"]
     assert generated["status"].startswith("satisfied"), generated
     outcome = result["result"]
     assert outcome["bones"] == 22 and outcome["scene_range"] == [0, 119]  # 6 s at 20 fps
-    under = [(x, y, z) for x, y, z in result["head_path"] if 1.7 <= -y <= 2.3]  # Blender -Y is the engine's +Z
-    assert under, f"the head never reached the bar: {result['head_path'][::20]}"
+    head_path = result["bone_paths"]["head"]
+    under = [(x, y, z) for x, y, z in head_path if 1.7 <= -y <= 2.3]  # Blender -Y is the engine's +Z
+    assert under, f"the head never reached the bar: {head_path[::20]}"
     bar_bottom = 1.5 - 0.05
     assert max(z for _, _, z in under) < bar_bottom - 0.15 + 1e-3  # read from Blender's evaluated pose
     assert result["render"]["std"] > 0.05  # docs/images/blender-result.png is this picture

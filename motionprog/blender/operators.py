@@ -16,6 +16,9 @@ import bpy
 
 from . import engine, result_import, scene_export
 
+RESULT_FILE = "result.json"
+"""What ``motionprog blender-job`` writes into the job folder: the rig, its pose and the report."""
+
 RUNNING: dict = {}
 """The Generate in progress: ``job`` (engine.Job) and the non-progress ``records`` so far."""
 
@@ -37,8 +40,6 @@ def readable(exc: Exception) -> str:
     """One line for the panel: our own errors as they are, others with their kind."""
     if isinstance(exc, (engine.EngineError, result_import.ImportFailed)):
         return str(exc)
-    if isinstance(exc, StopIteration):
-        return "the engine gave no result"
     return f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else 'failed'}"
 
 
@@ -166,18 +167,19 @@ def finish(context, job: engine.Job, records: list[dict]) -> bool:
     """Show the outcome of a finished Generate and, when it succeeded, place the result."""
     settings = context.scene.motionprog
     failure = job.failure()
-    report_file = job.folder / "report.json"
-    report = json.loads(report_file.read_text()) if report_file.is_file() else {}
+    result_file = job.folder / RESULT_FILE
     try:
+        result = result_import.read_result(result_file) if result_file.is_file() else {}
+        report = result.get("report", {})
         diagnostics = next((diagnostic_lines(r) for r in records if r.get("diagnostics")), [])
         if failure:
             show(settings, failure, diagnostics or report_lines(report) or job.stderr[-5:], "ERROR")
             return False
-        result = next(r["result"] for r in records if "result" in r)
+        if not result:
+            raise result_import.ImportFailed("the engine wrote no result")
         unit = context.scene.unit_settings.scale_length or 1.0
         armature, action = result_import.place_result(
-            context.scene, job.folder / result["glb"], f"motionprog: {settings.prompt}"[:60],
-            result["fps"], result["frames"], unit)
+            context.scene, result, f"motionprog: {settings.prompt}"[:60], unit)
         show(settings, f"satisfied: action '{action.name}' on '{armature.name}'", report_lines(report), "CHECKMARK")
         return True
     except Exception as exc:  # noqa: BLE001 -- the add-on's boundary: the panel, not a traceback

@@ -3,9 +3,10 @@ side of that add-on, which runs it as a subprocess and reads JSON lines from its
 
 A job is a folder holding ``job.json``: the scene in Blender's axes, the header settings, the
 constraint text and the run settings (``motionprog.lang.scene_description``). The job writes
-``program.mprog`` beside it, and when generating ``motion.npz``, ``report.json`` and
-``motion.glb``, printing one ``{"progress": ...}`` line per optimiser iteration and a last
-``{"result": ...}`` line. Exit status as for ``motionprog run``: 0, 2 (bad job or program, with
+``program.mprog`` beside it, and when generating ``motion.npz`` and ``result.json`` (the rig,
+its pose at every frame and the report, in Blender's axes: ``motionprog.io.blender_result``),
+printing one ``{"progress": ...}`` line per optimiser iteration and a last ``{"result": ...}``
+line. Exit status as for ``motionprog run``: 0, 2 (bad job or program, with
 ``{"diagnostics": [...]}``), 3 (unsatisfied).
 """
 
@@ -28,6 +29,9 @@ from motionprog.lang.scene_description import SceneProgram, scene_program, start
 
 ADDON_FOLDER = "motionprog_blender"
 """The add-on's module name inside Blender (the folder at the root of the zip)."""
+
+RESULT_FILE = "result.json"
+"""What a generating job writes for the add-on to build its armature and action from."""
 
 EXIT_BAD_INPUT = 2
 EXIT_UNSATISFIED = 3
@@ -111,9 +115,9 @@ def run_config(settings: dict[str, Any]) -> Any:
 
 
 def generate_job(folder: Path, program: Any, settings: dict[str, Any]) -> dict[str, Any]:
-    """Optimise ``program`` with a progress line per iteration; write the motion, the report
-    and the skinned GLB into ``folder``; returns the report."""
-    from motionprog.io.gltf import write_gltf
+    """Optimise ``program`` with a progress line per iteration; write the motion and, for the
+    add-on, ``result.json`` (its rig, pose and report) into ``folder``; returns the report."""
+    from motionprog.io.blender_result import blender_result
     from motionprog.models.registry import load_model
     from motionprog.motion import save_npz
     from motionprog.optimize import generate
@@ -127,8 +131,7 @@ def generate_job(folder: Path, program: Any, settings: dict[str, Any]) -> dict[s
 
     result = generate(program, model=model, config=config, callback=on_iteration)
     save_npz(result.motion, folder / "motion.npz")
-    write_text(folder / "report.json", json.dumps(result.report, indent=2))
-    write_gltf(result.motion, folder / "motion.glb")
+    write_text(folder / RESULT_FILE, json.dumps(blender_result(result.motion) | {"report": result.report}))
     return result.report
 
 
@@ -146,8 +149,8 @@ def blender_job(
     if check:
         return
     report = generate_job(job.parent, compiled_program, description.get("run", {}))
-    _emit({"result": {"satisfied": report["satisfied"], "glb": "motion.glb", "report": "report.json",
-                      "fps": compiled_program.fps, "frames": compiled_program.frames}})
+    _emit({"result": {"satisfied": report["satisfied"], "file": RESULT_FILE, "fps": compiled_program.fps,
+                      "frames": compiled_program.frames}})
     if not report["satisfied"]:
         raise typer.Exit(EXIT_UNSATISFIED)
 
