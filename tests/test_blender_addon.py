@@ -24,6 +24,7 @@ from motionprog.io.blender_result import blender_axes, blender_result
 from motionprog.lang import check_text
 from motionprog.lang.scene_description import euler_xyz_degrees, identifiers, scene_program, y_up, y_up_rotation
 from motionprog.motion import Motion, load_npz
+from tests.test_llm import fenced, llm  # noqa: F401 -- llm: the loopback language model fixture
 
 BLENDER = shutil.which("blender")
 ENGINE = str(Path(sys.executable).with_name("motionprog"))
@@ -185,6 +186,32 @@ def test_job_refuses_a_broken_job_file(cli, tmp_path):
     assert status == 2 and "job.json: not a valid Blender job" in output
 
 
+PROMPTED = """motion "a person walks to the goal" for 3 s, seeds 2
+import "interaction"
+
+scene {
+  goal = point(0.0, 0.0, 4.0)  # the empty
+}
+
+# go there
+reach: at end: distance(pelvis.xz, goal.xz) < 30 cm
+"""
+
+
+def test_job_gives_the_scene_block_and_a_programs_constraint_text(cli, tmp_path):
+    goal = {"name": "Goal", "kind": "point", "center": [0, -4, 0]}
+    job = write_job(tmp_path, BAND, [goal])
+    status, output = cli("blender-job", job, "--scene-block")
+    assert status == 0 and records(output) == [{"scene": "scene {\n  goal = point(0.0, 0.0, 4.0)\n}"}]
+    (tmp_path / "prompted.mprog").write_text(PROMPTED)
+    status, output = cli("blender-job", job, "--constraints-of", tmp_path / "prompted.mprog")
+    assert status == 0 and records(output) == [{"constraints": 'import "interaction"\n\n# go there\n'
+                                                "reach: at end: distance(pelvis.xz, goal.xz) < 30 cm\n"}]
+    (tmp_path / "broken.mprog").write_text('motion "walk" for 2 s\nat end: (pelvis.y > 1 m\n')
+    status, output = cli("blender-job", job, "--constraints-of", tmp_path / "broken.mprog")
+    assert status == 2 and "broken.mprog:2:" in output and not records(output)
+
+
 def load_engine_module():
     """The add-on's engine driver (it imports no bpy), loaded from its file."""
     spec = importlib.util.spec_from_file_location("addon_engine", ADDON_DIR / "engine.py")
@@ -298,6 +325,13 @@ for step in request["steps"]:
         if settings.text is None:
             settings.text = bpy.data.texts.new("constraints")
         settings.text.from_string(step[5:])
+    elif step.startswith("endpoint:"):
+        bpy.context.preferences.addons["motionprog_blender"].preferences.prompt_endpoint = step[9:]
+    elif step == "prompt":
+        poll = bpy.ops.motionprog.prompt.poll()
+        if poll:
+            bpy.ops.motionprog.prompt()
+        out.setdefault("prompt", []).append(outcome() | {"poll": poll, "text": settings.text.as_string()})
     elif step.startswith("engine:"):
         bpy.context.preferences.addons["motionprog_blender"].preferences.engine = step[7:]
     elif step == "cancel":  # what the modal Generate does on its timer, with Cancel pressed once it runs
@@ -378,10 +412,12 @@ def run_addon(tmp_path: Path, steps: list[str], selected: list[str], model: str 
 
 
 @pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
-def test_addon_exports_the_scene_and_checks_the_program(tmp_path):
+def test_addon_exports_the_scene_and_checks_the_program(tmp_path, llm):
     selected = ["Bar", "Ball", "Post", "Goal", "Floor", "Suzanne"]
+    llm.script = [("content", fenced(PROMPTED)), ("status", 401)]
     result = run_addon(tmp_path, ["describe", "starter", "check", "text:" + BAND + "at end: lefthand.y > 1 m\n",
-                                  "check", "engine:/nonexistent/motionprog", "check"], selected)
+                                  "check", "prompt", f"endpoint:{llm.url}", "prompt", "prompt",
+                                  "engine:/nonexistent/motionprog", "check"], selected)
     objects = {o["name"]: o for o in result["description"]["objects"]}
     assert {name: o["kind"] for name, o in objects.items()} == {
         "Bar": "box", "Ball": "sphere", "Post": "cylinder", "Goal": "point", "Floor": "plane", "Suzanne": "mesh"}
@@ -405,6 +441,15 @@ def test_addon_exports_the_scene_and_checks_the_program(tmp_path):
     assert wrong["lines"] == ["constraints 2:9: error: unknown joint 'lefthand'", "    help: did you mean 'left_hand'?"]
     assert no_engine["status"].startswith("motionprog engine not found ('/nonexistent/motionprog')")
     assert no_engine["objects"] == first["objects"]
+    unset, prompted, refused = result["prompt"]
+    assert unset["poll"] is False and unset["status"] == wrong["status"]  # no endpoint: no Prompt
+    assert prompted["status"] == "wrote the text block motionprog_prompt from the language model"
+    assert prompted["text"] == 'import "interaction"\n\n# go there\nreach: at end: distance(pelvis.xz, goal.xz) < 30 cm\n'
+    asked = json.dumps(llm.requests[0]["body"]["messages"])
+    assert "a person walks forward" in asked and "bar = box(center = (0.0, 1.5, 2.0)" in asked  # the selected scene
+    assert refused["status"] == (f"motionprog prompt failed: the language model at {llm.url} rejected the API key "
+                                 "(HTTP 401) (scripted failure)")
+    assert refused["text"] == prompted["text"] and refused["objects"] == first["objects"]
 
 
 @pytest.mark.skipif(BLENDER is None, reason="blender is not installed")

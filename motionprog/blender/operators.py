@@ -132,6 +132,41 @@ class MOTIONPROG_OT_starter(ShortJob, bpy.types.Operator):
         show(context.scene.motionprog, f"wrote the text block {text.name}")
 
 
+def endpoint_flags(prefs) -> tuple[str, ...]:
+    """`motionprog prompt`'s flags for the endpoint set in the preferences (the key stays in
+    the environment variable they name)."""
+    flags = ("--base-url", prefs.prompt_endpoint.strip(), "--api-key-env", prefs.prompt_key_variable.strip())
+    return flags + (("--model", prefs.prompt_model.strip()) if prefs.prompt_model.strip() else ())
+
+
+class MOTIONPROG_OT_prompt(bpy.types.Operator):
+    """Ask the language model set in the preferences for constraints that do the prompt, on the selected objects"""
+
+    bl_idname = "motionprog.prompt"
+    bl_label = "Prompt"
+
+    @classmethod
+    def poll(cls, context):
+        return bool(preferences(context).prompt_endpoint.strip())
+
+    def execute(self, context):
+        settings, prefs = context.scene.motionprog, preferences(context)
+        folder = engine.new_job_folder()
+        try:
+            found = engine.find_engine(prefs.engine)
+            text = engine.ask_model(found, folder, job_description(context, folder), endpoint_flags(prefs))
+        except Exception as exc:  # noqa: BLE001 -- the add-on's boundary: the panel, not a traceback
+            show(settings, readable(exc), icon="ERROR")
+            return {"CANCELLED"}
+        finally:
+            engine.remove_folder(folder)
+        block = bpy.data.texts.new("motionprog_prompt")
+        block.from_string(text)
+        settings.text = block
+        show(settings, f"wrote the text block {block.name} from the language model")
+        return {"FINISHED"}
+
+
 def _status_bar(self, context) -> None:
     """A progress bar and Cancel in Blender's status bar while a Generate runs."""
     progress = context.scene.motionprog.progress
@@ -274,4 +309,5 @@ class MOTIONPROG_OT_cancel(bpy.types.Operator):
         return {"FINISHED"}
 
 
-CLASSES = (MOTIONPROG_OT_check, MOTIONPROG_OT_starter, MOTIONPROG_OT_generate, MOTIONPROG_OT_cancel)
+CLASSES = (MOTIONPROG_OT_check, MOTIONPROG_OT_starter, MOTIONPROG_OT_prompt, MOTIONPROG_OT_generate,
+           MOTIONPROG_OT_cancel)

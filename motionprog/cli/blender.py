@@ -13,12 +13,13 @@ line. Exit status as for ``motionprog run``: 0, 2 (bad job or program, with
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from dataclasses import replace
 from importlib import resources
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import typer
 
@@ -135,15 +136,48 @@ def generate_job(folder: Path, program: Any, settings: dict[str, Any]) -> dict[s
     return result.report
 
 
+def scene_block(program: SceneProgram) -> str:
+    """The ``scene { ... }`` block of the job's program ("" when the job has no objects)."""
+    return "\n".join(program.source.splitlines()[1:program.user_line - 1]).strip()
+
+
+def constraint_text(path: Path) -> str:
+    """The program in ``path`` without its header and scene block: what the add-on's text
+    block holds; InputError when it does not parse."""
+    from motionprog.lang import ast
+    from motionprog.lang.imports import read_text_file, refusal
+    from motionprog.lang.parser import parse
+
+    problem = refusal(path, (path.parent.resolve(),))  # a regular file, not too large
+    source, problem = (None, problem) if problem else read_text_file(path)
+    module, diagnostics = parse(source, str(path)) if source is not None else (None, [])
+    if module is None:
+        span = diagnostics[0].span
+        raise InputError(problem or f"{span.location() if span else path}: {diagnostics[0].message}")
+    generated = {line for statement in module.statements if isinstance(statement, (ast.Header, ast.Scene))
+                 for line in range(statement.span.line, statement.span.end_line + 1)}
+    kept = [line for number, line in enumerate(source.splitlines(), 1) if number not in generated]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept).strip("\n")) + "\n"  # one blank line where they were
+
+
 def blender_job(
     job: Path = typer.Argument(..., help="The job.json the Blender add-on wrote."),
     check: bool = typer.Option(False, "--check", help="Only check the program; print its diagnostics."),
     starter: bool = typer.Option(False, "--starter", help="Print a first constraint text for the job's scene."),
+    scene: bool = typer.Option(False, "--scene-block", help="Print the job's scene block (for `motionprog prompt --scene`)."),
+    constraints_of: Optional[Path] = typer.Option(
+        None, "--constraints-of", help="Print this program's text without its header and scene block."),
 ) -> None:
     """The engine side of the Blender add-on (JSON lines on stdout; see docs/blender.md)."""
     description, program = read_job(job)
     if starter:
         _emit({"starter": starter_constraints(description), "names": program.names})
+        return
+    if scene:
+        _emit({"scene": scene_block(program)})
+        return
+    if constraints_of is not None:
+        _emit({"constraints": constraint_text(constraints_of)})
         return
     compiled_program = compiled(job.parent / "program.mprog", program)
     if check:
