@@ -325,6 +325,8 @@ for step in request["steps"]:
         if settings.text is None:
             settings.text = bpy.data.texts.new("constraints")
         settings.text.from_string(step[5:])
+    elif step.startswith("unit:"):
+        scene.unit_settings.scale_length = float(step[5:])
     elif step.startswith("endpoint:"):
         bpy.context.preferences.addons["motionprog_blender"].preferences.prompt_endpoint = step[9:]
     elif step == "prompt":
@@ -371,7 +373,8 @@ for step in request["steps"]:
     elif step.startswith("place:"):  # what Generate does with the engine's result.json
         from pathlib import Path
         from motionprog_blender import result_import
-        result_import.place_result(scene, result_import.read_result(Path(step[6:])), "placed", 1.0)
+        unit = scene.unit_settings.scale_length
+        result_import.place_result(scene, result_import.read_result(Path(step[6:])), "placed", unit)
         out["actions"] = sorted(a.name for a in bpy.data.actions)
     elif step.startswith("render:"):
         out["render"] = render(step[7:])
@@ -482,15 +485,15 @@ def test_addon_generates_an_armature_with_one_action_per_run(tmp_path, tiny_weig
 def test_addon_poses_its_armature_on_the_engines_joints_without_any_importer(cli, tmp_path, tiny_weights):
     job = write_job(tmp_path, BAND, model=str(tiny_weights), **FAST)
     assert cli("blender-job", job)[0] == 0
-    result = run_addon(tmp_path / "blender", [f"place:{tmp_path / 'result.json'}", "bone_paths", "body:20",
-                                              f"place:{tmp_path / 'result.json'}"], [])
+    place = f"place:{tmp_path / 'result.json'}"
+    result = run_addon(tmp_path / "blender", ["unit:0.01", place, "bone_paths", "body:20", place], [])  # centimetres
     assert result["importers"] == [] and result["actions"] == ["placed", "placed.001"]  # one armature, two actions
     paths = result["bone_paths"]
     assert sorted(paths) == sorted(JOINT_NAMES)
-    heads = np.array([paths[name] for name in JOINT_NAMES]).transpose(1, 0, 2)  # [T, 22, 3], Blender's axes
+    heads = 0.01 * np.array([paths[name] for name in JOINT_NAMES]).transpose(1, 0, 2)  # [T, 22, 3], Blender's axes
     document = json.loads((tmp_path / "result.json").read_text())
     assert np.abs(heads - forward_kinematics(document)[0].numpy()).max() < 1e-5  # the GLB's pose
-    assert np.abs(np.array(result["body"]) - skinned_body(document, 20)).max() < 1e-5  # hands, feet, head turn too
+    assert np.abs(0.01 * np.array(result["body"]) - skinned_body(document, 20)).max() < 1e-5  # the skin follows
     x, y, z = np.moveaxis(load_npz(tmp_path / "motion.npz").joints, -1, 0)
     error = np.linalg.norm(heads - np.stack([x, -z, y], -1), axis=-1)
     assert heads.shape == (40, 22, 3) and error.max() < 1e-3, error.max()  # Motion.ROTATION_TOLERANCE
