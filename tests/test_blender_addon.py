@@ -419,7 +419,8 @@ def test_addon_exports_the_scene_and_checks_the_program(tmp_path, llm):
     selected = ["Bar", "Ball", "Post", "Goal", "Floor", "Suzanne"]
     llm.script = [("content", fenced(PROMPTED)), ("status", 401)]
     result = run_addon(tmp_path, ["describe", "starter", "check", "text:" + BAND + "at end: lefthand.y > 1 m\n",
-                                  "check", "prompt", f"endpoint:{llm.url}", "prompt", "prompt",
+                                  "check", "prompt", f"endpoint:{llm.url}", "set:prompt=--walk to the goal", "prompt",
+                                  "prompt",
                                   "engine:/nonexistent/motionprog", "check"], selected)
     objects = {o["name"]: o for o in result["description"]["objects"]}
     assert {name: o["kind"] for name, o in objects.items()} == {
@@ -449,7 +450,7 @@ def test_addon_exports_the_scene_and_checks_the_program(tmp_path, llm):
     assert prompted["status"] == "wrote the text block motionprog_prompt from the language model"
     assert prompted["text"] == 'import "interaction"\n\n# go there\nreach: at end: distance(pelvis.xz, goal.xz) < 30 cm\n'
     asked = json.dumps(llm.requests[0]["body"]["messages"])
-    assert "a person walks forward" in asked and "bar = box(center = (0.0, 1.5, 2.0)" in asked  # the selected scene
+    assert "--walk to the goal" in asked and "bar = box(center = (0.0, 1.5, 2.0)" in asked  # the selected scene
     assert refused["status"] == (f"motionprog prompt failed: the language model at {llm.url} rejected the API key "
                                  "(HTTP 401) (scripted failure)")
     assert refused["text"] == prompted["text"] and refused["objects"] == first["objects"]

@@ -134,10 +134,11 @@ def ask_model(engine: str, folder: Path, description: dict, endpoint: tuple[str,
     model at ``endpoint``, the flags naming it), told to use the job's scene block."""
     scene = only_record(engine, folder, description, ("--scene-block",))["scene"]
     program = folder / "prompt.mprog"
-    command = [engine, "prompt", description["prompt"], "-o", str(program), *endpoint]
+    command = [engine, "prompt", "-o", str(program), *endpoint]
     if scene:
         (folder / "scene.mprog").write_text(scene + "\n", encoding="utf-8")
         command += ["--scene", str(folder / "scene.mprog")]
+    command += ["--", description["prompt"]]  # a prompt starting with "-" is still the prompt
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, encoding="utf-8",
                               errors="replace", timeout=PROMPT_TIMEOUT_S)

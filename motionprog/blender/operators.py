@@ -9,15 +9,11 @@ background Blender) it waits for the engine instead.
 
 from __future__ import annotations
 
-import json
 import time
 
 import bpy
 
 from . import engine, result_import, scene_export
-
-RESULT_FILE = "result.json"
-"""What ``motionprog blender-job`` writes into the job folder: the rig, its pose and the report."""
 
 RUNNING: dict = {}
 """The Generate in progress: ``job`` (engine.Job) and the non-progress ``records`` so far."""
@@ -202,9 +198,9 @@ def finish(context, job: engine.Job, records: list[dict]) -> bool:
     """Show the outcome of a finished Generate and, when it succeeded, place the result."""
     settings = context.scene.motionprog
     failure = job.failure()
-    result_file = job.folder / RESULT_FILE
+    written = next((r["result"]["file"] for r in records if "result" in r), None)  # also after exit 3
     try:
-        result = result_import.read_result(result_file) if result_file.is_file() else {}
+        result = result_import.read_result(job.folder / written) if written else {}
         report = result.get("report", {})
         diagnostics = next((diagnostic_lines(r) for r in records if r.get("diagnostics")), [])
         if failure:
