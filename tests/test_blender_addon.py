@@ -278,8 +278,9 @@ settings.iterations, settings.steps, settings.natural_weight, settings.device = 
 
 
 def outcome():
+    active = bpy.context.view_layer.objects.active
     return {"status": settings.status, "lines": [line.text for line in settings.lines],
-            "objects": sorted(o.name for o in bpy.data.objects)}
+            "objects": sorted(o.name for o in bpy.data.objects), "active": active and f"{active.name}:{active.mode}"}
 
 
 def pelvis_height(frame):
@@ -325,6 +326,9 @@ for step in request["steps"]:
         if settings.text is None:
             settings.text = bpy.data.texts.new("constraints")
         settings.text.from_string(step[5:])
+    elif step.startswith("edit:"):  # a mesh in edit mode, as a user may leave it while the engine runs
+        bpy.context.view_layer.objects.active = bpy.data.objects[step[5:]]
+        bpy.ops.object.mode_set(mode="EDIT")
     elif step.startswith("unit:"):
         scene.unit_settings.scale_length = float(step[5:])
     elif step.startswith("endpoint:"):
@@ -459,13 +463,14 @@ def test_addon_exports_the_scene_and_checks_the_program(tmp_path, llm):
 @pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
 def test_addon_generates_an_armature_with_one_action_per_run(tmp_path, tiny_weights):
     unsatisfiable = "high: at frame 10: head.y > 3 m\n"
-    steps = ["text:" + BAND, "generate", "generate", f"render:{tmp_path / 'result.png'}",
+    steps = ["text:" + BAND, "edit:Post", "generate", "generate", f"render:{tmp_path / 'result.png'}",
              "text:" + unsatisfiable, "generate", "cancel", "model:/nonexistent.safetensors", "generate"]
     result = run_addon(tmp_path, steps, ["Goal"], str(tiny_weights))
     first, second, failed, no_model = result["generate"]
     assert first["status"] == "satisfied: action 'motionprog: a person walks forward' on 'motionprog'"
     assert first["lines"][0].startswith("pelvis_band: +") and first["lines"][0].endswith("cm (holds)")
     assert second["status"].startswith("satisfied") and second["objects"] == first["objects"]  # same armature
+    assert first["active"] == second["active"] == "Post:EDIT"  # building the armature gave the user's mode back
     outcome = result["result"]
     assert outcome["bones"] == 22 and outcome["fps"] == 20
     assert outcome["frame_range"] == [0.0, 39.0] and outcome["scene_range"] == [0, 39]
