@@ -19,7 +19,7 @@ from motionprog.lang.formatter import format_module
 from motionprog.lang.units import UNITS
 from motionprog.lsp.outline import Outline, on_disk
 
-KEYWORDS = ("motion", "for", "seeds", "model", "import", "scene", "let", "def", "relax", "about", "hard", "soft",
+KEYWORDS = ("motion", "for", "then", "seeds", "model", "import", "scene", "let", "def", "relax", "about", "hard", "soft",
             "always", "eventually", "at", "during", "before", "after", "every", "start", "end", "frame", "when",
             "weight", "maximize", "minimize", "until", "and", "or", "not", "implies", "near", "within", "inside",
             "outside", "above", "below", "in")

@@ -23,7 +23,7 @@ from motionprog.optimize import naturalness
 from motionprog.optimize.config import OptimizeConfig
 from motionprog.optimize.decode import STUDENT
 from motionprog.optimize.feet import with_clean_feet
-from motionprog.optimize.latent import Callback, Recipe, check_length, optimize_latent
+from motionprog.optimize.latent import Callback, Recipe, optimize_latent
 from motionprog.optimize.memory import peak_memory
 from motionprog.optimize.polish import polish
 from motionprog.optimize.recipes import fast_recipe, reference_recipe
@@ -32,6 +32,7 @@ from motionprog.optimize.report import build_report
 from motionprog.optimize.solution import Solution
 from motionprog.optimize.start import best_seeds
 from motionprog.optimize.verdict import choose_best, hard_mask, violations
+from motionprog.optimize.windows import check_length
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -72,7 +73,7 @@ def plan(program: Program, model: MotionModel, config: OptimizeConfig, start_noi
     recipe = fast_recipe(config, model, tuple(range(config.seed, config.seed + keep)))
     if start_noise is not None:
         return recipe
-    seeds = best_seeds(program, model, recipe.decoder(model, program.text), config.seed, config.candidates, keep)
+    seeds = best_seeds(program, model, recipe.decoder(model, program), config.seed, config.candidates, keep)
     return replace(recipe, seeds=seeds)
 
 
@@ -124,7 +125,8 @@ def generate(
     start_noise: noise [S, *latent] to search from instead of drawing seeds (a previous
               ``Result.noise``: a warm start after a small edit of the program).
     Returns a :class:`Result`; ``result.report["satisfied"]`` says whether every hard constraint
-    holds. Raises InputError (bad program, too long for the model, unknown device).
+    holds. Raises InputError (bad program, more window frames to decode than the limit, unknown
+    device).
     """
     config = config or OptimizeConfig()
     if seeds is not None:
@@ -134,7 +136,7 @@ def generate(
     program = load_program(program)
     if model is None or isinstance(model, str):
         model = load_model(model or program.model or "bundled", device=resolve_device(config.device))
-    check_length(program, model)
+    check_length(program, model, (config.seeds or program.seeds) if start_noise is None else start_noise.shape[0])
     start = time.perf_counter()
     with peak_memory(model.device) as memory:
         recipe = plan(program, model, config, start_noise)
