@@ -126,14 +126,24 @@ def spread(start: int, stop: int, window: int, overlap: int) -> list[tuple[int, 
     return [(start + round(i * (length - window) / (count - 1)), window) for i in range(count)]
 
 
+def reach(part: Part, frames: int, window: int, overlap: int) -> int:
+    """Frames a part's windows reach into each neighbouring part: half an overlap, or down to
+    a quarter of one when that lets a single window hold the part."""
+    sides = (part.start > 0) + (part.start + part.frames < frames)
+    if sides and part.frames + sides * (overlap // 4) <= window < part.frames + sides * (overlap // 2):
+        return (window - part.frames) // sides
+    return overlap // 2
+
+
 def plan(parts: Sequence[Part], frames: int, window: int, overlap: int = OVERLAP) -> Timeline:
     """The windows of a timeline of ``frames`` frames cut into ``parts``: each part is widened
-    by half an overlap into each neighbour and covered by :func:`spread` windows."""
+    into its neighbours (:func:`reach`) and covered by :func:`spread` windows."""
     overlap = min(overlap, window // 3)
     windows: list[Window] = []
     for part in parts:
-        first = max(part.start - overlap // 2, 0)
-        stop = min(part.start + part.frames + (overlap - overlap // 2), frames)
+        widen = reach(part, frames, window, overlap)
+        first = max(part.start - widen, 0)
+        stop = min(part.start + part.frames + widen, frames)
         windows += [Window(s, n, part.prompt) for s, n in spread(first, stop, window, overlap)]
     return Timeline(frames, tuple(windows))
 
