@@ -164,8 +164,8 @@ def check_length(program: Program, model: MotionModel, seeds: int) -> None:
     if seeds * frames > MAX_DECODED_FRAMES:
         windows = len(timeline.windows) if timeline else 1
         raise InputError(
-            f"the program asks for {seeds} seed(s) of {program.frames} frames ({program.frames / model.fps:g} s), "
-            f"{windows} window(s) of model '{model.name}' each: {seeds * frames} frames to decode per iteration, "
+            f"the program asks for {seeds} seed(s) of {program.frames} frames ({program.frames / model.fps:g} s): "
+            f"{windows} windows of model '{model.name}' per seed, {seeds * frames} frames to decode per iteration, "
             f"over the limit of {MAX_DECODED_FRAMES}; ask for fewer seeds or a shorter motion"
         )
 
