@@ -140,6 +140,8 @@ def test_constraints_at_the_start_and_the_end_of_a_long_motion_both_hold(long_wa
     assert result.motion.joints.shape == (300, 22, 3)
     margins = {c["name"]: c["margin"] for c in result.report["constraints"]}
     assert result.satisfied and margins["start_point"] >= 0 and margins["end_point"] >= 0
+    assert result.report["windows"] == [{"start": 0, "frames": 196, "text": "a person walks forward"},
+                                        {"start": 104, "frames": 196, "text": "a person walks forward"}]
     pelvis = result.motion.joints[:, 0]
     assert abs(pelvis[20, 2] - 0.8) < 0.4 and abs(pelvis[-1, 2] - 13) < 1.0
 

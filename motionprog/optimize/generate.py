@@ -32,7 +32,7 @@ from motionprog.optimize.report import build_report
 from motionprog.optimize.solution import Solution
 from motionprog.optimize.start import best_seeds
 from motionprog.optimize.verdict import choose_best, hard_mask, violations
-from motionprog.optimize.windows import check_length
+from motionprog.optimize.windows import check_length, timeline_of
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -146,11 +146,13 @@ def generate(
                                 config.rigid)
         solution, best, stages = finish(program, model, solution, config)
     match = model_prompt_match(model, program.text)
+    timeline = timeline_of(program, model)
     report = build_report(
         program, solution, best, seeds=recipe.seeds, metrics=naturalness.measure(solution.best.joints),
         time_s=time.perf_counter() - start, peak_memory_mb=memory.mb, method=config.method,
         model_name=model.name, polish=stages["polish"], feet=stages["feet"],
         prompt=None if match is None else match.to_json(),
+        windows=None if timeline is None else timeline.to_json(),
     )
     motion = Motion(
         joints=solution.best.joints[best].detach().float().cpu().numpy(), fps=model.fps, text=program.text,

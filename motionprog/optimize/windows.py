@@ -97,6 +97,10 @@ class Timeline:
         assert out is not None
         return out
 
+    def to_json(self) -> list[dict[str, int | str]]:
+        """The windows as the report gives them: ``start``, ``frames``, ``text``."""
+        return [{"start": w.start, "frames": w.frames, "text": w.text} for w in self.windows]
+
     @property
     def seams(self) -> tuple[tuple[int, int], ...]:
         """The frames ``(first, stop)`` each pair of neighbouring windows shares."""
