@@ -71,7 +71,8 @@ class Decoder:
         return cls(model, program.text, steps, guidance, rigid, checkpoint, timeline_of(program, model))
 
     def latents(self, seeds: list[int], frames: int) -> Tensor:
-        """The start noise of ``seeds`` for a motion of ``frames`` frames (one per timeline window set)."""
+        """The start noise of ``seeds`` for ``frames`` frames: the model's own for one window, else
+        one sequence over the whole timeline that every window takes its slice of."""
         return latents(self.model, self.timeline, seeds, frames)
 
     def features(self, z: Tensor) -> Tensor:

@@ -69,8 +69,8 @@ class Timeline:
         """[frames of window ``index``] cross-fade weights: a raised-cosine ramp over the frames
         it shares with each neighbour, 1 elsewhere; over the timeline they sum to 1."""
         window = self.windows[index]
-        before = self.windows[index - 1].stop - window.start if index > 0 else 0
-        after = window.stop - self.windows[index + 1].start if index + 1 < len(self.windows) else 0
+        before = min(self.windows[index - 1].stop - window.start, window.frames) if index > 0 else 0
+        after = min(window.stop - self.windows[index + 1].start, window.frames) if index + 1 < len(self.windows) else 0
         weight = torch.ones(window.frames, dtype=torch.float64)
         if before > 0:
             weight[:before] *= ramp(before)
@@ -176,7 +176,8 @@ def check_length(program: Program, model: MotionModel, seeds: int) -> None:
 
 def latents(model: MotionModel, timeline: Timeline | None, seeds: Sequence[int], frames: int) -> Tensor:
     """The start noise of ``seeds``: the model's own for one window, else one standard normal
-    sequence over the whole timeline [B, T, *latent_shape(1)[1:]], reproducible per seed."""
+    sequence over the whole timeline [B, T, *latent_shape(1)[1:]], reproducible per seed (the
+    latent's first axis is time, as in every model of the project)."""
     if timeline is None:
         return model.latents(seeds, frames)
     shape = (frames, *model.latent_shape(1)[1:])
