@@ -32,6 +32,12 @@ def test_then_gives_each_part_its_prompt_and_stretch_of_the_timeline():
     assert [(p.start, p.frames) for p in compiled.parts] == [(0, 120), (120, 80)]
 
 
+def test_a_frames_override_stretches_every_part_in_proportion():
+    program, diagnostics = check_text(THEN, "then.mprog", frames=100)
+    assert diagnostics == [] and program.frames == 100
+    assert program.parts == (Part("walks forward", 0, 60), Part("sits down", 60, 40))
+
+
 def test_a_program_without_then_has_one_part_over_the_whole_motion():
     compiled = motionprog.compile('motion "walks" for 3 s\nat end: pelvis.y > 0\n')
     assert compiled.parts == (Part("walks", 0, 60),) and compiled.text == "walks"
