@@ -128,6 +128,17 @@ def test_windows_past_the_memory_limit_are_refused_in_one_line(bundled):
     check_length(program, bundled, 1)  # the longest program fits with one seed
 
 
+def test_the_prompt_match_of_a_program_with_parts_is_its_least_known_part(bundled):
+    from motionprog.models.vocabulary import model_prompt_match
+    from motionprog.optimize.generate import prompt_match
+
+    program = motionprog.compile('motion "a person walks forward" for 6 s then "a person juggles three '
+                                 'flaming torches" for 4 s\nat end: pelvis.y > 0\n')
+    match = prompt_match(bundled, program)
+    assert match.text == "a person juggles three flaming torches" and not match.known
+    assert match.similarity < model_prompt_match(bundled, "a person walks forward").similarity
+
+
 LONG = """motion "a person walks forward" for 15 s
 start_point: at 1 s: distance(pelvis.xz, (0, 0.8)) < 40 cm
 end_point: at end: distance(pelvis.xz, (0, 13)) < 1 m
@@ -148,6 +159,7 @@ def test_constraints_at_the_start_and_the_end_of_a_long_motion_both_hold(long_wa
     assert result.satisfied and margins["start_point"] >= 0 and margins["end_point"] >= 0
     assert result.report["windows"] == [{"start": 0, "frames": 196, "text": "a person walks forward"},
                                         {"start": 104, "frames": 196, "text": "a person walks forward"}]
+    assert result.report["prompt"]["similarity"] > 0.9  # "a person walks forward" is a training label
     pelvis = result.motion.joints[:, 0]
     assert abs(pelvis[20, 2] - 0.8) < 0.4 and abs(pelvis[-1, 2] - 13) < 1.0
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from motionprog.models.protocol import MotionModel
 from motionprog.models.registry import load_model, resolve_device
-from motionprog.models.vocabulary import model_prompt_match
+from motionprog.models.vocabulary import PromptMatch, model_prompt_match
 from motionprog.motion import Motion
 from motionprog.optimize import naturalness
 from motionprog.optimize.config import OptimizeConfig
@@ -107,6 +107,13 @@ def finish(program: Program, model: MotionModel, solution: Solution, config: Opt
     return solution, best, stages
 
 
+def prompt_match(model: MotionModel, program: Program) -> PromptMatch | None:
+    """How close the program's prompt is to the model's training labels: of a program with
+    parts (``then``), the part least like them (None for a model that lists no labels)."""
+    matches = [m for m in (model_prompt_match(model, part.prompt) for part in program.parts) if m is not None]
+    return min(matches, key=lambda m: m.similarity, default=None)
+
+
 def generate(
     program: Program | str | os.PathLike,
     model: MotionModel | str | None = None,
@@ -145,7 +152,7 @@ def generate(
             solution = redecode(program, model, solution, final_steps(config, model, recipe), config.guidance,
                                 config.rigid)
         solution, best, stages = finish(program, model, solution, config)
-    match = model_prompt_match(model, program.text)
+    match = prompt_match(model, program)
     timeline = timeline_of(program, model)
     report = build_report(
         program, solution, best, seeds=recipe.seeds, metrics=naturalness.measure(solution.best.joints),
