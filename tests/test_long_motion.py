@@ -117,6 +117,20 @@ def bundled():
     return load_model("bundled", device="cpu")
 
 
+@pytest.mark.parametrize("instant, window", [("start", 0), ("end", 1)])
+def test_a_constraint_moves_the_noise_of_the_window_that_decodes_its_frame(tiny_model, instant, window):
+    program = motionprog.compile(f'motion "walks" for 100 frames\nat {instant}: pelvis.y > 2 m\n')
+    decoder = Decoder.of(program, tiny_model, 4, None, True)
+    z = decoder.latents([0], program.frames).requires_grad_(True)
+    _, joints = decoder(z)
+    (grad,) = torch.autograd.grad(program.loss(joints).sum(), [z])
+    per_frame = grad.abs().sum(-1)[0]
+    first, second = decoder.timeline.windows
+    only_first, only_second = per_frame[:second.start], per_frame[first.stop:]
+    own, other = (only_first, only_second) if window == 0 else (only_second, only_first)
+    assert float(own.mean()) > 1e4 * float(other.max())  # the other window's own noise stays put
+
+
 def test_windows_past_the_memory_limit_are_refused_in_one_line(bundled):
     program = motionprog.compile('motion "walks" for 500 s, seeds 2\nat end: pelvis.y > 0\n')
     with pytest.raises(InputError) as refused:
