@@ -11,7 +11,7 @@ from rich.console import Console
 from motionprog.cli.terminal import printable
 from motionprog.io.atomic import write_text
 from motionprog.lang.diagnostics import Diagnostic, has_errors, render_json, render_text
-from motionprog.lang.explain import relax_words
+from motionprog.lang.explain import prompt_words, relax_words
 from motionprog.lang.formatter import format_module
 from motionprog.lang.imports import parse_file
 from motionprog.lang.program import ConstraintInfo, check_text, read_source
@@ -97,7 +97,7 @@ def explain(
     _show(diagnostics)
     if program is None:
         raise typer.Exit(EXIT_BAD_INPUT)
-    header = f'"{program.prompt}", {program.frames} frames ({program.frames / program.fps:g} s), {program.seeds} seed(s)'
+    header = f'{prompt_words(program)}, {program.frames} frames ({program.frames / program.fps:g} s), {program.seeds} seed(s)'
     if program.relax.yaw or program.relax.xz:
         header += f", relaxed: {relax_words(program.relax)}"
     stdout.print(printable(header), markup=False)

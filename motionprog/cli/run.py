@@ -156,7 +156,8 @@ def run(
         progmogen_iterations=iters if method == "progmogen" else OptimizeConfig.progmogen_iterations,
     )
     motion_model = load_model(model or program.model or "bundled", stats=stats, text_encoder=text_encoder, device=device)
-    warn_unknown_prompt(motion_model, program.text)
+    for part in program.parts:
+        warn_unknown_prompt(motion_model, part.prompt)
     result = optimise_with_progress(program, motion_model, config)
     write_results(result, out, report_path, render, view)
     if not result.report["satisfied"]:

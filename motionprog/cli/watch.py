@@ -52,7 +52,8 @@ def solve(program: Any, session: Session, model_spec: Optional[str], config: Opt
     spec = model_spec or program.model or "bundled"
     if spec not in session.models:
         session.models[spec] = load_model(spec, device=config.device)
-        warn_unknown_prompt(session.models[spec], program.text)
+        for part in program.parts:
+            warn_unknown_prompt(session.models[spec], part.prompt)
     header = (program.text, program.frames, spec)
     start = session.noise if header == session.header else None
     result = generate(program, model=session.models[spec], config=config, start_noise=start)

@@ -51,6 +51,7 @@ class Checker:
         self.roots = roots
         self.frames_override = frames
         self.frames = frames or DEFAULT_FRAMES
+        self.parts: tuple[ir.Part, ...] = ()
         self.objects: dict[str, object] = {}
         self.kinds: dict[str, str] = {}
         self.lets: dict[str, Typed] = {}
@@ -104,27 +105,53 @@ class Checker:
                 constraints.append(self.attempt(self.constraint, statement))
         relax = self.relax([s for s in statements if isinstance(s, ast.Relax)])
         return ir.Program(prompt, self.frames, FPS, seeds, model, relax, tuple(self.objects.items()),
-                          tuple(c for c in constraints if c is not None))
+                          tuple(c for c in constraints if c is not None), self.parts)
 
     def header(self, headers: list[ast.Header]) -> tuple[str, int, str | None]:
-        """(prompt, seeds, model) of the one header; sets the length (E210 past the limits)."""
+        """(prompt, seeds, model) of the one header; sets the length (E210 past the limits) and
+        the parts of a header that changes its prompt with ``then``."""
         for extra in headers[1:]:
             self.diagnostics.append(error("E210", "a program has one 'motion' header", extra.span))
         if not headers:
             return "", 1, None
         header = headers[0]
-        if header.length is not None and self.frames_override is None:
+        if header.then:
+            self.attempt(self.parts_of, header)
+        elif header.length is not None and self.frames_override is None:
             self.attempt(self.length, header.length)
         seeds = self.attempt(self.seeds, header.seeds) if header.seeds is not None else 1
         return header.prompt, seeds or 1, header.model
 
     def length(self, length: ast.Quantity) -> None:
         """The motion length of ``for N s`` in frames."""
-        self.frames = round(windows.time_quantity(self, length, allow_percent=False) * FPS)
-        if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
-            self.frames = DEFAULT_FRAMES
+        self.frames = self.bounded(round(windows.time_quantity(self, length, allow_percent=False) * FPS), length.span)
+
+    def bounded(self, frames: int, span: Span) -> int:
+        """``frames`` when it is a motion length a program may ask for (E210 otherwise)."""
+        if not MIN_FRAMES <= frames <= MAX_FRAMES:
             raise self.fail("E210", f"the motion length must be {MIN_FRAMES} to {MAX_FRAMES} frames "
-                            f"({MIN_FRAMES / FPS:g} s to {MAX_FRAMES / FPS:g} s)", length.span)
+                            f"({MIN_FRAMES / FPS:g} s to {MAX_FRAMES / FPS:g} s)", span)
+        return frames
+
+    def parts_of(self, header: ast.Header) -> None:
+        """The parts of ``motion "a" for 6 s then "b" for 4 s`` (``self.parts``, each at least
+        two frames) and the motion's length, their sum (a frames override stretches them)."""
+        if header.length is None:
+            raise self.fail("E210", "'then' needs the length of the part before it", header.span,
+                            help='motion "walks forward" for 6 s then "sits down" for 4 s')
+        quantities = (header.length, *(part.length for part in header.then))
+        seconds = [windows.time_quantity(self, q, allow_percent=False) for q in quantities]
+        ends = [round(sum(seconds[:i + 1]) * FPS) for i in range(len(seconds))]
+        total = self.bounded(ends[-1], header.span)
+        if self.frames_override is not None:
+            ends = [round(end * self.frames_override / total) for end in ends]
+        starts = [0, *ends[:-1]]
+        for quantity, start, end in zip(quantities, starts, ends):
+            if end - start < MIN_FRAMES:
+                raise self.fail("E210", f"each part of the motion lasts at least {MIN_FRAMES} frames", quantity.span)
+        prompts = (header.prompt, *(part.prompt for part in header.then))
+        self.frames = ends[-1]
+        self.parts = tuple(ir.Part(p, start, end - start) for p, start, end in zip(prompts, starts, ends))
 
     def seeds(self, quantity: ast.Quantity) -> int:
         """The number of seeds of ``seeds N``."""

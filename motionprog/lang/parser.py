@@ -244,12 +244,16 @@ class _ToAst(Transformer):
         return ast.Import(_unquote(children[0]), self._span(meta))
 
     def motion_stmt(self, meta, children):
-        options = dict(children[1:])
+        options = dict(option for option in children[1:] if option[0] != "then")
+        then = tuple(part for key, part in children[1:] if key == "then")
         return ast.Header(_unquote(children[0]), options.get("length"), options.get("seeds"),
-                          options.get("model"), self._span(meta))
+                          options.get("model"), self._span(meta), then)
 
     def motion_length(self, meta, children):
         return ("length", children[0])
+
+    def motion_then(self, meta, children):
+        return ("then", ast.Then(_unquote(children[0]), children[1]))
 
     def motion_seeds(self, meta, children):
         token = children[0]
