@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 
 from lark import Lark, Token, Transformer, Tree, v_args
+from lark.lark import PostLex
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
@@ -58,11 +59,26 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
 }
 
 
+class _WholeWords(PostLex):
+    """Lets every parser state lex a name, so a keyword never matches the start of a longer word.
+
+    Lark's contextual lexer tries only the terminals the parser state accepts; where a keyword
+    is accepted and a name is not (after ``label:``, ``soft``, ``at``), ``at_place`` would lex
+    as ``at`` + ``_place``. With ``NAME`` always tried, the longest word wins, and a name that
+    spells a keyword still becomes that keyword where the keyword is accepted.
+    """
+
+    always_accept = ("NAME",)
+
+    def process(self, stream):
+        return stream
+
+
 @functools.cache
 def _lark() -> Lark:
     return Lark.open_from_package(
         "motionprog.grammar", "motionprog.lark", parser="lalr", propagate_positions=True,
-        maybe_placeholders=True,
+        maybe_placeholders=True, postlex=_WholeWords(),
     )
 
 
