@@ -131,3 +131,81 @@ def test_nothing_is_executed_as_python(tmp_path):
     source = f'always: __import__("os").system("touch {marker}") < 1'
     assert check_source(source, "evil.mprog")
     assert not marker.exists()
+
+
+def _keywords() -> list[str]:
+    """Every word the grammar reserves somewhere (its string terminals spelled like names)."""
+    from lark.lexer import PatternStr
+
+    from motionprog.lang.parser import _lark
+
+    return sorted(t.pattern.value for t in _lark().terminals
+                  if isinstance(t.pattern, PatternStr) and t.pattern.value.isidentifier())
+
+
+def test_the_grammar_has_the_keywords_the_language_reference_lists():
+    assert {"at", "always", "during", "start", "end", "frame", "soft", "within", "near", "inside"} <= set(_keywords())
+    assert len(_keywords()) >= 35
+
+
+@pytest.mark.parametrize("keyword", _keywords())
+@pytest.mark.parametrize("suffix", ["_x", "1", "s", "_place"])
+def test_a_name_that_starts_with_a_keyword_is_one_name_wherever_names_are_allowed(keyword, suffix):
+    word = keyword + suffix
+    source = (f"let {word} = 1 cm\ndef {word}({word}, b) = {word}.y > b\nscene {{ {word} = point(0, 0, {word}) }}\n"
+              f"relax {word}\n{word}: at end: {word}({word}, {word}.{word} @ start) < {word} when {word} weight 1\n"
+              f"{word}: maximize {word}.y\nscene {{ a = box(center = {word}, {word} = 1) }}\n")
+    module, diagnostics = parse(source, "w.mprog")
+    assert diagnostics == []
+    let, definition, _, relax, constraint, objective, _ = module.statements
+    assert (let.name, definition.name, definition.params, relax.items) == (word, word, (word, "b"), (word,))
+    assert (constraint.label, objective.label, constraint.predicate.left.function) == (word, word, word)
+
+
+@pytest.mark.parametrize("keyword", _keywords())
+@pytest.mark.parametrize("before", ["goal:", "soft", "at", "always", "during 1 s .. 2 s", "every 2 s", "at end, "])
+def test_a_name_that_starts_with_a_keyword_is_reported_whole_where_a_keyword_is_expected(keyword, before):
+    word = keyword + "_place"
+    source = f"{before} {word}(goal, 20 cm): x < 1"
+    _, diagnostics = parse(source, "w.mprog")
+    (found,) = diagnostics
+    assert found.code == "E101"
+    assert (found.span.column, found.span.end_column) == (len(before) + 2, len(before) + 2 + len(word)), found.message
+
+
+def test_at_place_after_a_label_is_the_library_function_not_the_keyword_at():
+    source = 'import "locomotion"\nmotion "walk" for 4 s\nscene { goal = point(0, 0, 5) }\n'
+    (found,) = check_source(source + "reach: at_place(goal, 20 cm)\n", "walk.mprog")
+    assert (found.span.line, found.span.column, found.span.end_column) == (4, 8, 16)
+    assert check_source(source + "reach: at end: at_place(goal, 20 cm)\n", "walk.mprog") == []
+
+
+def test_an_error_inside_a_library_function_points_at_the_call_with_the_library_line_as_a_note():
+    source = 'import "locomotion"\nmotion "walk" for 4 s\nat end: at_place(pelvis, (0, 0))\n'
+    (found,) = check_source(source, "walk.mprog")
+    assert (found.code, found.span.file, found.span.line, found.span.column, found.span.end_column) == (
+        "E206", "walk.mprog", 3, 9, 33)
+    (inside,) = found.related
+    assert (inside.span.file, inside.span.line) == ("<stdlib>/locomotion.mprog", 5)
+    assert inside.message == "inside at_place(p, r)"
+    text = render_text(found)
+    assert text.startswith("walk.mprog:3:9: error: ")
+    assert "\n<stdlib>/locomotion.mprog:5:22: note: inside at_place(p, r)\n5 | def at_place(p, r) = " in text
+    assert json.loads(render_json([found]))[0]["related"][0]["span"]["line"] == 5
+
+
+def test_an_error_two_functions_deep_names_both_definitions_outermost_first():
+    source = ('import "locomotion"\nmotion "walk" for 4 s\ndef slow(j) = speed_limit(j)\n'
+              "always: slow(head)\n")
+    (found,) = check_source(source, "walk.mprog")
+    assert (found.span.line, found.span.column) == (4, 9)
+    assert [(r.span.file, r.span.line, r.message) for r in found.related] == [
+        ("walk.mprog", 3, "inside slow(j)"), ("<stdlib>/locomotion.mprog", 14, "inside speed_limit(v)")]
+
+
+def test_a_misspelling_inside_a_user_function_is_reported_at_each_call_and_at_the_function_line():
+    source = "def up(j) = j.y > lefthand.y\nat end: up(head)\nat start: up(pelvis)\n"
+    found = check_source(source, "walk.mprog")
+    assert [(d.code, d.span.line, d.related[0].span.line, d.related[0].span.column) for d in found] == [
+        ("E201", 2, 1, 19), ("E201", 3, 1, 19)]
+    assert found[0].help == "did you mean 'left_hand'?"
