@@ -209,3 +209,11 @@ def test_a_misspelling_inside_a_user_function_is_reported_at_each_call_and_at_th
     assert [(d.code, d.span.line, d.related[0].span.line, d.related[0].span.column) for d in found] == [
         ("E201", 2, 1, 19), ("E201", 3, 1, 19)]
     assert found[0].help == "did you mean 'left_hand'?"
+
+
+@pytest.mark.parametrize("label", sorted(SYNTAX_EXAMPLES))
+def test_syntax_error_table_applies_after_other_statements_too(label):
+    before = 'motion "walk" for 4 s\nscene { goal = point(0, 0, 5) }\nat end: head.y > 1\n'
+    for snippet in SYNTAX_EXAMPLES[label]:
+        _, diagnostics = parse(before + snippet, "bad.mprog")
+        assert [d.message for d in diagnostics] == [label], snippet

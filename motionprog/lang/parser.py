@@ -215,15 +215,38 @@ def _unclosed_bracket(lines: list[str]) -> str | None:
 
 
 def _match_examples(exc: UnexpectedInput) -> str | None:
-    """The label of the known-bad snippet failing in the same parser state, if any.
+    """The label of the known-bad snippet failing in the same parser state, if any: one failing
+    on the same token first, else the first failing there at all.
 
-    Lark 1.3 formats a debug message eagerly and fails on some states with
-    ``use_accepts=True``; the comparison by state alone is the fallback.
+    Lark's own ``match_examples`` also compares the depth of the parser's stack, so a snippet
+    (one statement) matched only a program's first statement; this compares the state alone.
     """
-    try:
-        return exc.match_examples(_lark().parse, SYNTAX_EXAMPLES, use_accepts=True)
-    except TypeError:
-        return exc.match_examples(_lark().parse, SYNTAX_EXAMPLES, use_accepts=False)
+    position, accepts, token = _failure(exc)
+    same = [(label, found) for label, where, accepted, found in _example_failures()
+            if where == position and (None in (accepts, accepted) or accepted == accepts)]
+    exact = [label for label, found in same if found == token]
+    return (exact or [label for label, _ in same] or [None])[0]
+
+
+@functools.cache
+def _example_failures() -> tuple[tuple[str, object, frozenset[str] | None, str | None], ...]:
+    """(label, parser state, accepted terminals, unexpected token) of each known-bad snippet."""
+    failures = []
+    for label, snippets in SYNTAX_EXAMPLES.items():
+        for snippet in snippets:
+            try:
+                _lark().parse(snippet)
+            except UnexpectedInput as exc:
+                failures.append((label, *_failure(exc)))
+    return tuple(failures)
+
+
+def _failure(exc: UnexpectedInput) -> tuple[object, frozenset[str] | None, str | None]:
+    """(parser state, terminals it accepts, the unexpected token) of a syntax error."""
+    state = getattr(exc, "state", None)
+    accepts = getattr(exc, "accepts", None) if isinstance(exc, UnexpectedToken) else None
+    token = str(exc.token) if isinstance(exc, (UnexpectedToken, UnexpectedEOF)) else None
+    return getattr(state, "position", state), frozenset(accepts) if accepts else None, token
 
 
 def _unquote(token: Token) -> str:
