@@ -16,6 +16,7 @@ from motionprog.lang.builtins import FUNCTIONS
 from motionprog.lang.diagnostics import Diagnostic, Related, Span
 from motionprog.lang.relations import distance
 from motionprog.lang.scene import OBJECT_KINDS
+from motionprog.lang.suggestions import function_fix
 from motionprog.lang.typed import Typed, value
 from motionprog.lang.units import ANGLE, LENGTH, NONE, Dim
 
@@ -34,7 +35,7 @@ def call(c: Checker, node: ast.Call, env: Env) -> Typed:
         raise c.fail("E206", f"{name}(...) makes a scene object; define it inside 'scene {{ }}'", node.span)
     if name not in SMOOTH_FUNCTIONS:
         raise c.fail("E202", f"unknown function '{name}'", node.name_span,
-                     c.did_you_mean(name, [*SMOOTH_FUNCTIONS, *c.defs]))
+                     *function_fix(node, c.defs, SMOOTH_FUNCTIONS))
     fewest, most = SMOOTH_FUNCTIONS[name].arity
     if not fewest <= len(node.args) <= (most if most >= 0 else len(node.args)):
         expected = str(fewest) if fewest == most else f"{fewest} or more" if most < 0 else f"{fewest} to {most}"
@@ -71,7 +72,7 @@ def at_call_site(found: Diagnostic, node: ast.Call, definition: ast.Def) -> Diag
     if found.code == "E208" or found.span is None or not _inside(found.span, definition.span):
         return found
     inside = Related(found.span, f"inside {definition.name}({', '.join(definition.params)})")
-    hint = found.hint if found.hint is not None and found.hint.span.file == node.span.file else None
+    hint = found.hint if all(edit.span.file == node.span.file for edit in found.hint) else ()
     return replace(found, span=node.span, related=(inside, *found.related), hint=hint)
 
 

@@ -2,7 +2,7 @@
 
 A diagnostic never prints itself; the CLI renders it. Messages start lowercase, end without
 a period and make sense alone; only ``help`` suggests a fix, in words, and ``hint`` carries the
-same fix as an edit when there is one (for editors and the LLM repair loop).
+same fix as edits of the source when there is one (for editors and the LLM repair loop).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ class Span:
 
 
 @dataclass(frozen=True)
-class Hint:
-    """A concrete fix: replace the source at ``span`` by ``text`` (an empty span inserts)."""
+class Edit:
+    """Replace the source from ``span``'s start up to its end by ``text``; an empty span inserts."""
 
     span: Span
     text: str
@@ -52,8 +52,10 @@ class Related:
 class Diagnostic:
     """A problem found in a program: ``level`` is ``"error"`` or ``"warning"``.
 
-    ``related`` lists the places behind the primary span, outermost first: a problem inside an
-    expanded function is reported at the call, with the function's line as related.
+    ``hint`` holds the edits that apply the fix ``help`` names, when it is a concrete one (a
+    name, an operator, a missing import); ``related`` lists the places behind the primary span,
+    outermost first: a problem inside an expanded function is reported at the call, with the
+    function's line as related.
     """
 
     level: str
@@ -62,12 +64,12 @@ class Diagnostic:
     span: Span | None = None
     notes: tuple[str, ...] = ()
     help: str | None = None
-    hint: Hint | None = None
+    hint: tuple[Edit, ...] = ()
     related: tuple[Related, ...] = ()
 
 
 def error(code: str, message: str, span: Span | None, help: str | None = None,
-          notes: tuple[str, ...] = (), hint: Hint | None = None) -> Diagnostic:
+          notes: tuple[str, ...] = (), hint: tuple[Edit, ...] = ()) -> Diagnostic:
     """An error diagnostic."""
     return Diagnostic("error", code, message, span, notes, help, hint)
 
@@ -105,6 +107,22 @@ def _located(span: Span | None, head: str) -> list[str]:
         lines.append(gutter + shown)
         lines.append(" " * (len(gutter) + span.column - 1) + "^" * max(1, width))
     return lines
+
+
+def apply_edits(text: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
+    """``text`` with ``edits`` applied (each span counted in the original text; they must not overlap)."""
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+
+    def offset(line: int, column: int) -> int:
+        return min(starts[min(line, len(lines)) - 1] + column - 1, len(text))
+
+    for edit in sorted(edits, key=lambda e: (e.span.line, e.span.column), reverse=True):
+        start, end = offset(edit.span.line, edit.span.column), offset(edit.span.end_line, edit.span.end_column)
+        text = text[:start] + edit.text + text[end:]
+    return text
 
 
 def render_json(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> str:

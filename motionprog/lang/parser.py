@@ -15,7 +15,7 @@ from lark.lark import PostLex
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
-from motionprog.lang import ast
+from motionprog.lang import ast, syntax_fixes
 from motionprog.lang.diagnostics import Diagnostic, Span, error
 
 MAX_BYTES = 1_000_000
@@ -47,7 +47,7 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
     "missing ']'": ["always: x in [1, 2", "always: x in [1 2]"],
     "the prompt must be a quoted string": ["motion walks for 6 s", "motion 3"],
     "unknown unit after a number; units are m, cm, mm, s, ms, frames, %, deg, rad, m/s, m/s^2": [
-        "always: x < 2 km", "at end: y > 3 inch", "let a = 2 meters",
+        "always: x < 2 km", "at end: y > 3 inch", "let a = 2 feet",
     ],
     "expected '..' between the two instants of 'during'": [
         "during 1 s 2 s: x < 1", "during 1 s, 2 s: x < 1", "during 1 s to 2 s: x < 1",
@@ -186,19 +186,22 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, lines: list[str]) -> Dia
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         width = max(1, len(str(exc.token)))
     span = _line_span(file, lines, line, column, width)
+    source = lines[line - 1] if line <= len(lines) else ""
     if isinstance(exc, UnexpectedCharacters):
-        char = lines[line - 1][column - 1] if line <= len(lines) and column <= len(lines[line - 1]) else "?"
-        return error("E101", f"unexpected character {char!r}", span)
+        char = source[column - 1] if column <= len(source) else "?"
+        _, help, hint = syntax_fixes.character_fix(source, file, line, column)
+        return error("E101", f"unexpected character {char!r}", span, help, hint=hint)
     at_end = isinstance(exc, UnexpectedEOF) or exc.token.type == "$END"
     names = _token_names()
     expected = sorted(names.get(name, name.lower()) for name in getattr(exc, "expected", ()) or ())
     unclosed = _unclosed_bracket(lines) if at_end else None
     label = f"missing '{unclosed}'" if unclosed and f"'{unclosed}'" in expected else _match_examples(exc)
-    if label:
-        return error("E101", label, span)
     found = "the end of the file" if at_end else repr(str(exc.token))
-    message = f"unexpected {found}"
-    return error("E101", message, span, help=f"expected {', '.join(expected)}" if expected else None)
+    message, help, hint = syntax_fixes.token_fix(source, file, line, column, "" if at_end else str(exc.token),
+                                                 expected)
+    if help is None and not label and expected:
+        help = f"expected {', '.join(expected)}"
+    return error("E101", message or label or f"unexpected {found}", span, help, hint=hint)
 
 
 def _unclosed_bracket(lines: list[str]) -> str | None:
