@@ -7,6 +7,7 @@ import json
 import pytest
 
 from motionprog.lang import check_source, render_json, render_text
+from motionprog.lang.diagnostics import apply_edits, has_errors
 from motionprog.lang.parser import SYNTAX_EXAMPLES, parse
 
 SNAPSHOTS = {
@@ -217,3 +218,76 @@ def test_syntax_error_table_applies_after_other_statements_too(label):
     for snippet in SYNTAX_EXAMPLES[label]:
         _, diagnostics = parse(before + snippet, "bad.mprog")
         assert [d.message for d in diagnostics] == [label], snippet
+
+
+SCENE = 'motion "a person walks" for 4 s\nscene { box1 = box(center = (0, 1, 2), size = (1, 1, 1))  goal = point(0, 0, 5) }\n'
+
+
+@pytest.mark.parametrize("wrong, fixed, advice", [
+    ("at end: touching(left_hand, box1, 2 cm)", "at end: touches(left_hand, box1, 2 cm)", "did you mean 'touches'?"),
+    ("always: within(pelvis, box1)", "always: pelvis inside box1", "'within' is not a function"),
+    ("at end: inside(pelvis, box1)", "at end: pelvis inside box1", "'inside' is a relation"),
+    ("at end: near(left_hand, goal)", "at end: left_hand near goal", "'near' is a relation"),
+    ("at end: position(pelvis) == goal", "at end: pelvis == goal", "already a position"),
+    ("at end: height(head) > 1", "at end: head.y > 1", "write 'head.y'"),
+    ("at end: head.height > 1", "at end: head.y > 1", "did you mean 'y'?"),
+    ("at end: head.position == goal", "at end: head == goal", "drop '.position'"),
+    ("at end: foot.y < 5 cm", "at end: feet.y < 5 cm", "did you mean 'feet'?"),
+    ("at end: center_of_mass.y > 0.5", "at end: com.y > 0.5", "did you mean 'com'?"),
+    ("at end: dist(head, goal) < 1", "at end: distance(head, goal) < 1", "did you mean 'distance'?"),
+    ("at end: left_foot.y < ground + 5 cm", "at end: left_foot.y < 0 m + 5 cm", "the floor is the plane y = 0"),
+    ("at end: head.y = 1", "at end: head.y == 1", "write '=='"),
+    ("at end: head.y =< 1", "at end: head.y <= 1", "write '<='"),
+    ("at end: head.y => 1", "at end: head.y >= 1", "write '>='"),
+    ("at end: head.y ≤ 1", "at end: head.y <= 1", "write '<='"),
+    ("at end: head.y > 1 && pelvis.y > 0.5", "at end: head.y > 1 and pelvis.y > 0.5", "write 'and'"),
+    ("at end: head.y > 1 || pelvis.y > 0.5", "at end: head.y > 1 or pelvis.y > 0.5", "write 'or'"),
+    ("at end: !collide(body, box1)", "at end: not collide(body, box1)", "write 'not'"),
+    ("at end: head.y > 1 -> pelvis.y > 1", "at end: head.y > 1 implies pelvis.y > 1", "write 'implies'"),
+    ("always: head.y < 1 if pelvis.y > 0.5", "always: head.y < 1 when pelvis.y > 0.5", "write 'when'"),
+    ("at end: left_hand in box1", "at end: left_hand inside box1", "an object takes 'inside'"),
+    ("at end: head.y < 1;", "at end: head.y < 1", "drop ';'"),
+    ("during 1 s to 2 s: head.y < 1", "during 1 s .. 2 s: head.y < 1", "write '..'"),
+    ("at 2 seconds: head.y < 1", "at 2 s: head.y < 1", "write 's'"),
+    ("at end: head.y < 1.5 meters", "at end: head.y < 1.5 m", "write 'm'"),
+    ("at beginning: head.y < 1", "at start: head.y < 1", "write 'start'"),
+    ("at middle: head.y < 1", "at 50 %: head.y < 1", "write '50 %'"),
+    ("finally: head.y < 1", "at end: head.y < 1", "write 'at end:'"),
+    ("import contact", 'import "contact"', "quote it"),
+])
+def test_a_common_mistake_gets_a_hint_whose_edits_give_a_program_that_checks(wrong, fixed, advice):
+    diagnostics = check_source(SCENE + wrong + "\n", "walk.mprog")
+    assert advice in diagnostics[0].help
+    repaired = apply_edits(SCENE + wrong + "\n", diagnostics[0].hint)
+    assert repaired.endswith(fixed + "\n")
+    assert not has_errors(check_source(repaired, "walk.mprog")), repaired
+
+
+def test_a_library_function_used_without_its_import_gets_the_import_as_an_edit():
+    source = SCENE + "at end: touching(left_hand, box1)\n"
+    (found,) = check_source(source, "walk.mprog")
+    assert found.help == ("did you mean 'touches'? it is in the standard library: add 'import \"contact\"' at the "
+                          "top; it takes touches(j, obj, gap)")
+    assert apply_edits(source, found.hint) == 'import "contact"\n' + source.replace("touching", "touches")
+    imported = 'import "contact"\n' + source
+    (found,) = check_source(imported, "walk.mprog")
+    assert found.help == "did you mean 'touches'? it takes touches(j, obj, gap)"
+    assert [edit.text for edit in found.hint] == ["touches"]
+
+
+@pytest.mark.parametrize("wrong, advice", [
+    ("at end: distance(left_hand, ball) < 5 cm", "scene { ball = sphere("),
+    ("at end: jump(pelvis)", "'eventually: pelvis.y > 1.3 m'"),
+    ("never: head.y < 1", "write 'always: not (...)'"),
+    ("at end: head.y != 1", "write 'not (a == b)'"),
+    ("at end: pelvis.y > 0.5 and true", "there is no true or false"),
+])
+def test_a_mistake_without_one_right_edit_gets_advice_in_words(wrong, advice):
+    (found,) = check_source(SCENE + wrong + "\n", "walk.mprog")
+    assert advice in found.help and found.hint == ()
+
+
+def test_the_hint_is_in_the_json_as_edits_of_the_source():
+    (entry,) = json.loads(render_json(check_source("always: lefthand.y < 1", "walk.mprog")))
+    assert entry["hint"] == [{"span": {"file": "walk.mprog", "line": 1, "column": 9, "end_line": 1,
+                                       "end_column": 17, "text": "always: lefthand.y < 1"}, "text": "left_hand"}]

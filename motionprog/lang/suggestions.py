@@ -9,11 +9,11 @@ language models make (``touching``, ``within``, ``position``, ``height``) and pe
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Mapping
 
 from motionprog.body.skeleton import suggest
 from motionprog.lang import ast
-from motionprog.lang.builtins import library
+from motionprog.lang.builtins import FUNCTIONS, library
 from motionprog.lang.diagnostics import Edit, Span
 
 Fix = tuple[str | None, tuple[Edit, ...]]
@@ -84,9 +84,19 @@ COMPONENT_SYNONYMS: dict[str, str] = {
 
 
 @functools.cache
+def _library() -> dict[str, tuple[str, str, int]]:
+    """(module, signature, number of parameters) of each standard library function."""
+    found = {}
+    for module, entries in library().items():
+        for entry in entries:
+            name, params = entry["signature"].rstrip(")").split("(")
+            found[name] = (module, entry["signature"], len([p for p in params.split(",") if p.strip()]))
+    return found
+
+
 def library_modules() -> dict[str, str]:
     """The standard library module of each of its functions: ``{"touches": "contact", ...}``."""
-    return {entry["signature"].split("(")[0]: module for module, entries in library().items() for entry in entries}
+    return {name: module for name, (module, _, _) in _library().items()}
 
 
 def source_of(span: Span) -> str | None:
@@ -99,7 +109,7 @@ def _import(file: str, module: str) -> Edit:
     return Edit(Span(file, 1, 1, 1, 1), f'import "{module}"\n')
 
 
-def function_fix(node: ast.Call, defined: Collection[str], builtins: Iterable[str]) -> Fix:
+def function_fix(node: ast.Call, defined: Mapping[str, ast.Def], builtins: Iterable[str]) -> Fix:
     """What to write instead of a call to the unknown function ``node.function``."""
     name, args = node.function, [source_of(arg.span) for arg in node.args]
     whole = None not in args and source_of(node.span) is not None
@@ -120,12 +130,23 @@ def function_fix(node: ast.Call, defined: Collection[str], builtins: Iterable[st
     target = FUNCTION_SYNONYMS.get(name) or suggest(name, sorted({*builtins, *defined, *library_modules()}))
     if target is None:
         return None, ()
-    words, edits = ([], ()) if target == name else ([f"did you mean '{target}'?"], (Edit(node.name_span, target),))
     module = library_modules().get(target) if target not in defined else None
-    if module is not None:
-        words.append(f"'{target}' is in the standard library: add 'import \"{module}\"' at the top")
-        edits = (_import(node.span.file, module), *edits)
-    return " ".join(words), edits
+    signature, fewest, most = signatures(defined).get(target, (target, 0, -1))
+    facts = [f"it is in the standard library: add 'import \"{module}\"' at the top"] if module else []
+    if not fewest <= len(node.args) <= (most if most >= 0 else len(node.args)):
+        facts.append(f"it takes {signature}")
+    edits = (_import(node.span.file, module),) if module else ()
+    if target == name:
+        return f"'{name}' " + "; ".join(facts).removeprefix("it "), edits
+    return " ".join([f"did you mean '{target}'?", "; ".join(facts)]).strip(), (*edits, Edit(node.name_span, target))
+
+
+def signatures(defined: Mapping[str, ast.Def]) -> dict[str, tuple[str, int, int]]:
+    """(signature, fewest, most arguments) of each function a program may call (most -1: any)."""
+    found = {name: (signature, count, count) for name, (_, signature, count) in _library().items()}
+    found |= {b.name: (b.signature, *b.arity) for b in FUNCTIONS}
+    return found | {name: (f"{name}({', '.join(d.params)})", len(d.params), len(d.params))
+                    for name, d in defined.items()}
 
 
 def name_fix(node: ast.Name, known: Iterable[str], joint_like: bool) -> Fix:
