@@ -254,6 +254,17 @@ SCENE = 'motion "a person walks" for 4 s\nscene { box1 = box(center = (0, 1, 2),
     ("at middle: head.y < 1", "at 50 %: head.y < 1", "write '50 %'"),
     ("finally: head.y < 1", "at end: head.y < 1", "write 'at end:'"),
     ("import contact", 'import "contact"', "quote it"),
+    ("between 1 s and 2 s: head.y < 1", "during 1 s .. 2 s: head.y < 1", "written 'during a .. b'"),
+    ("from 1 s to 2 s: head.y < 1", "during 1 s .. 2 s: head.y < 1", "written 'during a .. b'"),
+    ("soft: at end: head.y < 1", "soft at end: head.y < 1", "drop ':' after 'soft'"),
+    ("at end: head.y < 1 weight: 2", "at end: head.y < 1 weight 2", "drop ':' after 'weight'"),
+    ("maximize: pelvis.y", "maximize pelvis.y", "drop ':' after 'maximize'"),
+    ("def low(j): j.y < 5 cm", "def low(j) = j.y < 5 cm", "write '='"),
+    ("let h := 1 m", "let h = 1 m", "write '='"),
+    ("at end: distance(pelvis, goal) < 20 cm,", "at end: distance(pelvis, goal) < 20 cm", "drop ','"),
+    ("at end: distance(pelvis, goal) < 20 cm)", "at end: distance(pelvis, goal) < 20 cm", "drop ')'"),
+    ("at end: angle(left_hip, left_knee, left_ankle) > 90 deg",
+     "at end: angle(direction(left_knee, left_hip), direction(left_knee, left_ankle)) > 90 deg", "the angle at left_knee"),
 ])
 def test_a_common_mistake_gets_a_hint_whose_edits_give_a_program_that_checks(wrong, fixed, advice):
     diagnostics = check_source(SCENE + wrong + "\n", "walk.mprog")

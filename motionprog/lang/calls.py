@@ -16,7 +16,7 @@ from motionprog.lang.builtins import FUNCTIONS
 from motionprog.lang.diagnostics import Diagnostic, Related, Span
 from motionprog.lang.relations import distance
 from motionprog.lang.scene import OBJECT_KINDS
-from motionprog.lang.suggestions import function_fix
+from motionprog.lang.suggestions import function_fix, joint_angle_fix
 from motionprog.lang.typed import Typed, value
 from motionprog.lang.units import ANGLE, LENGTH, NONE, Dim
 
@@ -39,8 +39,9 @@ def call(c: Checker, node: ast.Call, env: Env) -> Typed:
     fewest, most = SMOOTH_FUNCTIONS[name].arity
     if not fewest <= len(node.args) <= (most if most >= 0 else len(node.args)):
         expected = str(fewest) if fewest == most else f"{fewest} or more" if most < 0 else f"{fewest} to {most}"
+        help, hint = joint_angle_fix(node)
         raise c.fail("E204", f"{name}() takes {expected} argument{'s' if expected != '1' else ''}, "
-                     f"got {len(node.args)}", node.span, f"signature: {SMOOTH_FUNCTIONS[name].signature}")
+                     f"got {len(node.args)}", node.span, help or f"signature: {SMOOTH_FUNCTIONS[name].signature}", hint)
     args = [c.expr(arg, env) for arg in node.args]
     return BUILTINS[name](c, node, args)
 

@@ -141,6 +141,16 @@ def function_fix(node: ast.Call, defined: Mapping[str, ast.Def], builtins: Itera
     return " ".join([f"did you mean '{target}'?", "; ".join(facts)]).strip(), (*edits, Edit(node.name_span, target))
 
 
+def joint_angle_fix(node: ast.Call) -> Fix:
+    """``angle(a, b, c)``, the angle at joint ``b``, is ``angle(direction(b, a), direction(b, c))``."""
+    args = [source_of(arg.span) for arg in node.args]
+    if node.function != "angle" or len(args) != 3 or None in args:
+        return None, ()
+    a, b, c = args
+    written = f"angle(direction({b}, {a}), direction({b}, {c}))"
+    return f"angle(u, v) takes two directions; the angle at {b} is {written}", (Edit(node.span, written),)
+
+
 def signatures(defined: Mapping[str, ast.Def]) -> dict[str, tuple[str, int, int]]:
     """(signature, fewest, most arguments) of each function a program may call (most -1: any)."""
     found = {name: (signature, count, count) for name, (_, signature, count) in _library().items()}

@@ -55,6 +55,12 @@ CONDITION_WORDS = ("if", "while", "whenever", "where", "provided", "given")
 RANGE_WORDS = ("to", "until", "till", "through", "thru")
 """Words written for ``..`` in ``during a .. b``."""
 
+WINDOW_WORDS = {"between": "and", "from": "to"}
+"""Words opening a window (``between 1 s and 2 s``) and the word between its two instants."""
+
+NO_COLON_AFTER = ("soft", "hard", "weight", "maximize", "minimize", "when", "until")
+"""Keywords a colon never follows (``soft: at end:``, ``weight: 2``)."""
+
 
 def _edit(file: str, line: int, column: int, width: int, text: str) -> tuple[Edit, ...]:
     return (Edit(Span(file, line, column, line, column + width), text),)
@@ -80,6 +86,14 @@ def token_fix(source: str, file: str, line: int, column: int, token: str, expect
         if right:
             return f"'={right[0]}' is written '{right}'", f"write '{right}'", _edit(file, line, column, 2, right)
         return None, "write '=='", _edit(file, line, column, 1, "==")
+    keyword = re.search(r"\b([a-z]+)\s*$", source[:column - 1])
+    if token == ":" and keyword and keyword.group(1) in NO_COLON_AFTER:
+        return None, f"drop ':' after '{keyword.group(1)}'", _edit(file, line, column, 1, "")
+    if token == ":" and "'='" in expected:
+        equals = source[column:column + 1] == "="
+        return None, "write '='", _edit(file, line, column, 1, "" if equals else " =")
+    if token in (",", ")") and not source[column:].strip(" \t;") or token == ")" and _unopened(source, column):
+        return None, f"drop '{token}'", _edit(file, line, column, 1, "")
     if token == ">" and source[column - 2:column - 1] == "-" and "a name" in expected:
         return None, "write 'implies' instead of '->'", _edit(file, line, column - 1, 2, "implies")
     if token in UNIT_WORDS and re.search(r"[0-9]\s*$", source[:column - 1]):
@@ -109,6 +123,8 @@ def _previous_word_fix(source: str, file: str, line: int, column: int) -> Fix:
     if found is None:
         return None, None, ()
     before, word, colon, start = found.group(1), found.group(2), found.group(3), found.start(2)
+    if not colon and word in WINDOW_WORDS:
+        return _window_fix(source, file, line, start, word)
     if not colon and word in UNIT_WORDS and re.search(r"[0-9]$", before):
         return _unit_fix(file, line, start, word)
     if colon and word in SELECTOR_WORDS:
@@ -123,3 +139,19 @@ def _previous_word_fix(source: str, file: str, line: int, column: int) -> Fix:
         return (f"a condition is written with 'when', not '{word}'", f"write 'when' instead of '{word}'",
                 _edit(file, line, start, len(word), "when"))
     return None, None, ()
+
+
+def _window_fix(source: str, file: str, line: int, start: int, word: str) -> Fix:
+    """``between a and b`` / ``from a to b`` is ``during a .. b``."""
+    help = f"a window is written 'during a .. b', not '{word} a {WINDOW_WORDS[word]} b'"
+    separator = re.search(rf"\b{WINDOW_WORDS[word]}\b", source[start - 1:])
+    if separator is None:
+        return None, help, ()
+    at = start + separator.start()
+    return None, help, (*_edit(file, line, start, len(word), "during"), *_edit(file, line, at, len(separator.group()), ".."))
+
+
+def _unopened(source: str, column: int) -> bool:
+    """Whether the ``)`` at ``column`` closes no ``(`` of its line."""
+    before = source[:column - 1]
+    return before.count("(") <= before.count(")")
