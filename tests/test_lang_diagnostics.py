@@ -263,6 +263,7 @@ SCENE = 'motion "a person walks" for 4 s\nscene { box1 = box(center = (0, 1, 2),
     ("let h := 1 m", "let h = 1 m", "write '='"),
     ("at end: distance(pelvis, goal) < 20 cm,", "at end: distance(pelvis, goal) < 20 cm", "drop ','"),
     ("at end: distance(pelvis, goal) < 20 cm)", "at end: distance(pelvis, goal) < 20 cm", "drop ')'"),
+    ("at end: left_hand touches box1", "at end: touches(left_hand, box1, 2 cm)", "'touches(left_hand, box1, 2 cm)'"),
     ("at end: angle(left_hip, left_knee, left_ankle) > 90 deg",
      "at end: angle(direction(left_knee, left_hip), direction(left_knee, left_ankle)) > 90 deg", "the angle at left_knee"),
 ])

@@ -15,6 +15,7 @@ from motionprog.body.skeleton import suggest
 from motionprog.lang import ast
 from motionprog.lang.builtins import FUNCTIONS, library
 from motionprog.lang.diagnostics import Edit, Span
+from motionprog.lang.syntax_fixes import import_edit
 
 Fix = tuple[str | None, tuple[Edit, ...]]
 """(help, edits): no help and no edits when nothing fits."""
@@ -104,11 +105,6 @@ def source_of(span: Span) -> str | None:
     return span.text[span.column - 1:span.end_column - 1] if span.line == span.end_line and span.text else None
 
 
-def _import(file: str, module: str) -> Edit:
-    """Insert ``import "module"`` as the file's first line."""
-    return Edit(Span(file, 1, 1, 1, 1), f'import "{module}"\n')
-
-
 def function_fix(node: ast.Call, defined: Mapping[str, ast.Def], builtins: Iterable[str]) -> Fix:
     """What to write instead of a call to the unknown function ``node.function``."""
     name, args = node.function, [source_of(arg.span) for arg in node.args]
@@ -135,7 +131,7 @@ def function_fix(node: ast.Call, defined: Mapping[str, ast.Def], builtins: Itera
     facts = [f"it is in the standard library: add 'import \"{module}\"' at the top"] if module else []
     if not fewest <= len(node.args) <= (most if most >= 0 else len(node.args)):
         facts.append(f"it takes {signature}")
-    edits = (_import(node.span.file, module),) if module else ()
+    edits = (import_edit(node.span.file, module),) if module else ()
     if target == name:
         return f"'{name}' " + "; ".join(facts).removeprefix("it "), edits
     return " ".join([f"did you mean '{target}'?", "; ".join(facts)]).strip(), (*edits, Edit(node.name_span, target))

@@ -58,6 +58,13 @@ RANGE_WORDS = ("to", "until", "till", "through", "thru")
 WINDOW_WORDS = {"between": "and", "from": "to"}
 """Words opening a window (``between 1 s and 2 s``) and the word between its two instants."""
 
+VERB_CALLS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("touches", "touching", "touch", "contacts"), ("contact", "touches({a}, {b}, 2 cm)")),
+    **dict.fromkeys(("reaches", "reach", "reaching"), ("interaction", "reaches({a}, {b}, 5 cm)")),
+    **dict.fromkeys(("avoids", "avoid", "avoiding"), ("interaction", "avoids({a}, {b})")),
+}
+"""Verbs written between two operands (``left_hand touches box``): the library call they mean."""
+
 NO_COLON_AFTER = ("soft", "hard", "weight", "maximize", "minimize", "when", "until")
 """Keywords a colon never follows (``soft: at end:``, ``weight: 2``)."""
 
@@ -107,7 +114,7 @@ def token_fix(source: str, file: str, line: int, column: int, token: str, expect
         return None, f"write '..' instead of '{token}'", _edit(file, line, column, len(token), "..")
     if "a string" in expected and re.fullmatch(r"[A-Za-z_]\w*", token):
         return None, f"quote it: '\"{token}\"'", _edit(file, line, column, len(token), f'"{token}"')
-    return _previous_word_fix(source, file, line, column)
+    return _previous_word_fix(source, file, line, column, token)
 
 
 def _unit_fix(file: str, line: int, column: int, word: str) -> Fix:
@@ -116,13 +123,15 @@ def _unit_fix(file: str, line: int, column: int, word: str) -> Fix:
             f"write '{right}' instead of '{word}'", _edit(file, line, column, len(word), right))
 
 
-def _previous_word_fix(source: str, file: str, line: int, column: int) -> Fix:
+def _previous_word_fix(source: str, file: str, line: int, column: int, token: str) -> Fix:
     """A fix for the word before an unexpected token, which the parser took for a label or a
     new statement: ``1.5 meters``, ``if`` for ``when``, ``finally:`` for ``at end:``, ``in obj``."""
     found = re.search(r"(\S*)\s+\b([A-Za-z_]\w*)(\s*:)?\s*$", " " + source[:column - 1])
     if found is None:
         return None, None, ()
     before, word, colon, start = found.group(1), found.group(2), found.group(3), found.start(2)
+    if not colon and word in VERB_CALLS and re.fullmatch(r"[A-Za-z_][\w.]*", before) and token.isidentifier():
+        return _verb_fix(file, line, start - len(before) - 1, column + len(token), word, before, token)
     if not colon and word in WINDOW_WORDS:
         return _window_fix(source, file, line, start, word)
     if not colon and word in UNIT_WORDS and re.search(r"[0-9]$", before):
@@ -155,3 +164,16 @@ def _unopened(source: str, column: int) -> bool:
     """Whether the ``)`` at ``column`` closes no ``(`` of its line."""
     before = source[:column - 1]
     return before.count("(") <= before.count(")")
+
+
+def _verb_fix(file: str, line: int, start: int, end: int, verb: str, a: str, b: str) -> Fix:
+    """``a touches b`` (columns ``start`` to ``end``) is the library call ``touches(a, b, gap)``."""
+    module, call = VERB_CALLS[verb]
+    written = call.format(a=a, b=b)
+    return (f"'{verb}' is a function, not a relation", f"write '{written}' with 'import \"{module}\"'",
+            (import_edit(file, module), *_edit(file, line, start, end - start, written)))
+
+
+def import_edit(file: str, module: str) -> Edit:
+    """Insert ``import "module"`` as the file's first line (a second import of a module is harmless)."""
+    return Edit(Span(file, 1, 1, 1, 1), f'import "{module}"\n')
