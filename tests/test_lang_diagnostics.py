@@ -303,3 +303,11 @@ def test_the_hint_is_in_the_json_as_edits_of_the_source():
     (entry,) = json.loads(render_json(check_source("always: lefthand.y < 1", "walk.mprog")))
     assert entry["hint"] == [{"span": {"file": "walk.mprog", "line": 1, "column": 9, "end_line": 1,
                                        "end_column": 17, "text": "always: lefthand.y < 1"}, "text": "left_hand"}]
+
+
+def test_the_hints_of_all_diagnostics_applied_together_fix_every_statement_once():
+    source = SCENE + "at end: touching(left_hand, box1, 2 cm)\nat start: touching(right_hand, box1, 2 cm)\n"
+    diagnostics = check_source(source, "walk.mprog")
+    repaired = apply_edits(source, [edit for d in diagnostics for edit in d.hint])
+    assert repaired.count('import "contact"') == 1 and repaired.count("touches(") == 2
+    assert check_source(repaired, "walk.mprog") == []

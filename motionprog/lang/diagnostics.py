@@ -110,7 +110,8 @@ def _located(span: Span | None, head: str) -> list[str]:
 
 
 def apply_edits(text: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
-    """``text`` with ``edits`` applied (each span counted in the original text; they must not overlap)."""
+    """``text`` with ``edits`` applied: each span counted in the original text, an edit given twice
+    (two diagnostics asking for one import) applied once; distinct edits must not overlap."""
     lines = text.split("\n")
     starts = [0]
     for line in lines:
@@ -119,7 +120,7 @@ def apply_edits(text: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
     def offset(line: int, column: int) -> int:
         return min(starts[min(line, len(lines)) - 1] + column - 1, len(text))
 
-    for edit in sorted(edits, key=lambda e: (e.span.line, e.span.column), reverse=True):
+    for edit in sorted(dict.fromkeys(edits), key=lambda e: (e.span.line, e.span.column), reverse=True):
         start, end = offset(edit.span.line, edit.span.column), offset(edit.span.end_line, edit.span.end_column)
         text = text[:start] + edit.text + text[end:]
     return text
