@@ -188,10 +188,11 @@ def test_an_error_inside_a_library_function_points_at_the_call_with_the_library_
         "E206", "walk.mprog", 3, 9, 33)
     (inside,) = found.related
     assert (inside.span.file, inside.span.line) == ("<stdlib>/locomotion.mprog", 5)
-    assert inside.message == "inside at_place(p, r)"
+    assert inside.message == "inside at_place(p, r): the pelvis is over the place p on the ground, within r (reach a goal, pass a waypoint)"
     text = render_text(found)
     assert text.startswith("walk.mprog:3:9: error: ")
-    assert "\n<stdlib>/locomotion.mprog:5:22: note: inside at_place(p, r)\n5 | def at_place(p, r) = " in text
+    assert "\n<stdlib>/locomotion.mprog:5:22: note: inside at_place(p, r): the pelvis is over" in text
+    assert "\n5 | def at_place(p, r) = distance(pelvis.xz, p.xz) < r\n" in text
     assert json.loads(render_json([found]))[0]["related"][0]["span"]["line"] == 5
 
 
@@ -200,7 +201,7 @@ def test_an_error_two_functions_deep_names_both_definitions_outermost_first():
               "always: slow(head)\n")
     (found,) = check_source(source, "walk.mprog")
     assert (found.span.line, found.span.column) == (4, 9)
-    assert [(r.span.file, r.span.line, r.message) for r in found.related] == [
+    assert [(r.span.file, r.span.line, r.message.split(":")[0]) for r in found.related] == [
         ("walk.mprog", 3, "inside slow(j)"), ("<stdlib>/locomotion.mprog", 14, "inside speed_limit(v)")]
 
 
@@ -311,3 +312,8 @@ def test_the_hints_of_all_diagnostics_applied_together_fix_every_statement_once(
     repaired = apply_edits(source, [edit for d in diagnostics for edit in d.hint])
     assert repaired.count('import "contact"') == 1 and repaired.count("touches(") == 2
     assert check_source(repaired, "walk.mprog") == []
+
+
+def test_a_library_call_with_the_wrong_number_of_arguments_shows_its_parameters_and_doc():
+    (found,) = check_source('import "locomotion"\nat end: at_place(pelvis)\n', "walk.mprog")
+    assert found.code == "E204" and found.help.startswith("at_place(p, r): the pelvis is over the place p")

@@ -16,7 +16,7 @@ from motionprog.lang.builtins import FUNCTIONS
 from motionprog.lang.diagnostics import Diagnostic, Related, Span
 from motionprog.lang.relations import distance
 from motionprog.lang.scene import OBJECT_KINDS
-from motionprog.lang.suggestions import function_fix, joint_angle_fix
+from motionprog.lang.suggestions import described, function_fix, joint_angle_fix
 from motionprog.lang.typed import Typed, value
 from motionprog.lang.units import ANGLE, LENGTH, NONE, Dim
 
@@ -56,7 +56,7 @@ def user_call(c: Checker, node: ast.Call, env: Env) -> Typed:
     if len(node.args) != len(definition.params):
         count = len(definition.params)
         raise c.fail("E204", f"{node.function}() takes {count} argument{'s' if count != 1 else ''}, got "
-                     f"{len(node.args)}", node.span, f"defined at {definition.span.location()}")
+                     f"{len(node.args)}", node.span, f"{described(definition)} (defined at {definition.span.location()})")
     bound = {param: c.expr(arg, env) for param, arg in zip(definition.params, node.args)}
     found = len(c.diagnostics)
     c.calls.append(node.function)
@@ -72,7 +72,7 @@ def at_call_site(found: Diagnostic, node: ast.Call, definition: ast.Def) -> Diag
     body kept as related. Recursion stays where the definitions call each other: that is the fault."""
     if found.code == "E208" or found.span is None or not _inside(found.span, definition.span):
         return found
-    inside = Related(found.span, f"inside {definition.name}({', '.join(definition.params)})")
+    inside = Related(found.span, f"inside {described(definition)}")
     hint = found.hint if all(edit.span.file == node.span.file for edit in found.hint) else ()
     return replace(found, span=node.span, related=(inside, *found.related), hint=hint)
 

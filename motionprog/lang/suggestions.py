@@ -15,6 +15,7 @@ from motionprog.body.skeleton import suggest
 from motionprog.lang import ast
 from motionprog.lang.builtins import FUNCTIONS, library
 from motionprog.lang.diagnostics import Edit, Span
+from motionprog.lang.imports import STDLIB_PREFIX
 from motionprog.lang.syntax_fixes import import_edit
 
 Fix = tuple[str | None, tuple[Edit, ...]]
@@ -85,19 +86,26 @@ COMPONENT_SYNONYMS: dict[str, str] = {
 
 
 @functools.cache
-def _library() -> dict[str, tuple[str, str, int]]:
-    """(module, signature, number of parameters) of each standard library function."""
+def _library() -> dict[str, tuple[str, str, int, str]]:
+    """(module, signature, number of parameters, doc) of each standard library function."""
     found = {}
     for module, entries in library().items():
         for entry in entries:
             name, params = entry["signature"].rstrip(")").split("(")
-            found[name] = (module, entry["signature"], len([p for p in params.split(",") if p.strip()]))
+            found[name] = (module, entry["signature"], len([p for p in params.split(",") if p.strip()]), entry["doc"])
     return found
+
+
+def described(definition: ast.Def) -> str:
+    """``name(params)``, with the doc comment of a standard library function."""
+    signature = f"{definition.name}({', '.join(definition.params)})"
+    entry = _library().get(definition.name) if definition.span.file.startswith(STDLIB_PREFIX) else None
+    return f"{signature}: {entry[3]}" if entry and entry[3] else signature
 
 
 def library_modules() -> dict[str, str]:
     """The standard library module of each of its functions: ``{"touches": "contact", ...}``."""
-    return {name: module for name, (module, _, _) in _library().items()}
+    return {name: entry[0] for name, entry in _library().items()}
 
 
 def source_of(span: Span) -> str | None:
@@ -149,7 +157,7 @@ def joint_angle_fix(node: ast.Call) -> Fix:
 
 def signatures(defined: Mapping[str, ast.Def]) -> dict[str, tuple[str, int, int]]:
     """(signature, fewest, most arguments) of each function a program may call (most -1: any)."""
-    found = {name: (signature, count, count) for name, (_, signature, count) in _library().items()}
+    found = {name: (signature, count, count) for name, (_, signature, count, _) in _library().items()}
     found |= {b.name: (b.signature, *b.arity) for b in FUNCTIONS}
     return found | {name: (f"{name}({', '.join(d.params)})", len(d.params), len(d.params))
                     for name, d in defined.items()}
