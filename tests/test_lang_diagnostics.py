@@ -264,6 +264,9 @@ SCENE = 'motion "a person walks" for 4 s\nscene { box1 = box(center = (0, 1, 2),
     ("let h := 1 m", "let h = 1 m", "write '='"),
     ("at end: distance(pelvis, goal) < 20 cm,", "at end: distance(pelvis, goal) < 20 cm", "drop ','"),
     ("at end: distance(pelvis, goal) < 20 cm)", "at end: distance(pelvis, goal) < 20 cm", "drop ')'"),
+    ("during 1 s - 3 s: head.y < 1", "during 1 s .. 3 s: head.y < 1", "write '..' between"),
+    ("at start: feet on ground", "at start: on_floor(feet)", "write 'on_floor(feet)'"),
+    ("at end: left_foot on box1", "at end: stands_on(left_foot, box1)", "write 'stands_on(left_foot, box1)'"),
     ("at end: left_hand touches box1", "at end: touches(left_hand, box1, 2 cm)", "'touches(left_hand, box1, 2 cm)'"),
     ("at end: angle(left_hip, left_knee, left_ankle) > 90 deg",
      "at end: angle(direction(left_knee, left_hip), direction(left_knee, left_ankle)) > 90 deg", "the angle at left_knee"),
@@ -317,3 +320,10 @@ def test_the_hints_of_all_diagnostics_applied_together_fix_every_statement_once(
 def test_a_library_call_with_the_wrong_number_of_arguments_shows_its_parameters_and_doc():
     (found,) = check_source('import "locomotion"\nat end: at_place(pelvis)\n', "walk.mprog")
     assert found.code == "E204" and found.help.startswith("at_place(p, r): the pelvis is over the place p")
+
+
+def test_a_unit_word_at_the_end_of_a_line_is_reported_there_not_on_the_next_statement():
+    source = 'motion "a person ducks" for 4 seconds\n# the bar\nscene { bar = box(center = (0, 1, 1), size = (2, 0.1, 0.1)) }\n'
+    (found,) = check_source(source, "duck.mprog")
+    assert (found.message.split(";")[0], found.span.line, found.span.column) == ("unknown unit 'seconds'", 1, 31)
+    assert apply_edits(source, found.hint).startswith('motion "a person ducks" for 4 s\n')

@@ -198,10 +198,22 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, lines: list[str]) -> Dia
     label = f"missing '{unclosed}'" if unclosed and f"'{unclosed}'" in expected else _match_examples(exc)
     found = "the end of the file" if at_end else repr(str(exc.token))
     message, help, hint = syntax_fixes.token_fix(source, file, line, column, "" if at_end else str(exc.token),
-                                                 expected)
+                                                 expected, _code_before(lines, line))
+    if message and hint:  # a fix of its own names the word it fixes, maybe before the token
+        fixed = hint[-1].span
+        span = _line_span(file, lines, fixed.line, fixed.column, fixed.end_column - fixed.column)
     if help is None and not label and expected:
         help = f"expected {', '.join(expected)}"
     return error("E101", message or label or f"unexpected {found}", span, help, hint=hint)
+
+
+def _code_before(lines: list[str], line: int) -> tuple[int, str] | None:
+    """(number, code) of the last line before ``line`` with code on it (comments dropped)."""
+    for number in range(min(line, len(lines)) - 1, 0, -1):
+        code = _split_line(lines[number - 1])[0].rstrip()
+        if code.strip():
+            return number, code
+    return None
 
 
 def _unclosed_bracket(lines: list[str]) -> str | None:

@@ -59,6 +59,7 @@ WINDOW_WORDS = {"between": "and", "from": "to"}
 """Words opening a window (``between 1 s and 2 s``) and the word between its two instants."""
 
 VERB_CALLS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("on", "stands_on", "standing_on"), ("contact", "stands_on({a}, {b})")),
     **dict.fromkeys(("touches", "touching", "touch", "contacts"), ("contact", "touches({a}, {b}, 2 cm)")),
     **dict.fromkeys(("reaches", "reach", "reaching"), ("interaction", "reaches({a}, {b}, 5 cm)")),
     **dict.fromkeys(("avoids", "avoid", "avoiding"), ("interaction", "avoids({a}, {b})")),
@@ -85,9 +86,11 @@ def character_fix(source: str, file: str, line: int, column: int) -> Fix:
     return None, None, ()
 
 
-def token_fix(source: str, file: str, line: int, column: int, token: str, expected: list[str]) -> Fix:
+def token_fix(source: str, file: str, line: int, column: int, token: str, expected: list[str],
+              earlier: tuple[int, str] | None = None) -> Fix:
     """A fix for the unexpected ``token`` at ``column`` of the line ``source``, given the
-    readable names of the terminals the parser ``expected`` there."""
+    readable names of the terminals the parser ``expected`` there and the (number, code) of the
+    line before with code, where the word to fix is when the token starts its line."""
     if token == "=" and "'=='" in expected:
         right = {"<": "<=", ">": ">="}.get(source[column:column + 1])
         if right:
@@ -110,10 +113,16 @@ def token_fix(source: str, file: str, line: int, column: int, token: str, expect
         return None, f"write '{right}' instead of '{token}'", _edit(file, line, column, len(token), right)
     if token == "the" and "'start'" in expected:
         return None, "write 'at start' or 'at end'", _edit(file, line, column, len(token) + 1, "")
+    dash = re.search(r"\bduring\b[^:]*?(\s-\s)[^:-]*$", source[:column - 1])
+    if token == ":" and "'..'" in expected and dash:
+        return None, "write '..' between the two instants", _edit(file, line, dash.start(1) + 2, 1, "..")
     if token in RANGE_WORDS and "'..'" in expected:
         return None, f"write '..' instead of '{token}'", _edit(file, line, column, len(token), "..")
     if "a string" in expected and re.fullmatch(r"[A-Za-z_]\w*", token):
         return None, f"quote it: '\"{token}\"'", _edit(file, line, column, len(token), f'"{token}"')
+    if not source[:column - 1].strip() and earlier is not None:
+        line, source = earlier
+        column = len(source) + 1
     return _previous_word_fix(source, file, line, column, token)
 
 
@@ -168,7 +177,7 @@ def _unopened(source: str, column: int) -> bool:
 
 def _verb_fix(file: str, line: int, start: int, end: int, verb: str, a: str, b: str) -> Fix:
     """``a touches b`` (columns ``start`` to ``end``) is the library call ``touches(a, b, gap)``."""
-    module, call = VERB_CALLS[verb]
+    module, call = ("contact", "on_floor({a})") if b in ("ground", "floor") else VERB_CALLS[verb]
     written = call.format(a=a, b=b)
     return (f"'{verb}' is a function, not a relation", f"write '{written}' with 'import \"{module}\"'",
             (import_edit(file, module), *_edit(file, line, start, end - start, written)))
