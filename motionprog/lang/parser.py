@@ -2,8 +2,9 @@
 
 The grammar is ``grammar/motionprog.lark`` (package ``motionprog.grammar``), parsed LALR(1)
 with positions. Input is bounded up front (size, nesting) so hostile files give a diagnostic.
-Syntax errors get plain messages from a table of known-bad snippets (Lark's
-``match_examples``), tested in ``tests/test_lang_parser.py``.
+Syntax errors get plain messages from a table of known-bad snippets matched by parser state
+(tested in ``tests/test_lang_diagnostics.py``), and concrete fixes from
+:mod:`~motionprog.lang.syntax_fixes`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import functools
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.lark import PostLex
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lark import PostLex
 from lark.lexer import PatternStr
 
 from motionprog.lang import ast, syntax_fixes
