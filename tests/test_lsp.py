@@ -121,15 +121,25 @@ def test_errors_are_published_as_the_editor_types_with_codes_and_ranges(client, 
 
 
 
-def test_an_error_in_an_imported_file_is_shown_on_the_import_with_its_place_there(client, tmp_path):
+def test_an_error_inside_an_imported_function_is_shown_on_the_call_with_the_function_line_related(client, tmp_path):
     helpers = tmp_path / "helpers.mprog"
     helpers.write_text("def up(j) = j.why > 1 m\n")
     found = open_document(client, tmp_path / "main.mprog", 'import "helpers"\nmotion "walk" for 2 s\nat end: up(head)\n')
-    assert [(d["code"], d["range"]["start"]["line"]) for d in found] == [("E203", 0)]
-    assert found[0]["message"].startswith(f"{helpers}:1:13: ")
+    assert [(d["code"], d["range"]["start"]["line"]) for d in found] == [("E203", 2)]
+    assert found[0]["range"]["start"]["character"] == 8 and f"note: {helpers}:1:13: inside up(j)" in found[0]["message"]
     related = found[0]["relatedInformation"][0]["location"]
     assert related["uri"] == helpers.as_uri()
     assert related["range"] == {"start": {"line": 0, "character": 12}, "end": {"line": 0, "character": 17}}
+
+
+def test_a_syntax_error_in_an_imported_file_is_shown_on_the_import_with_its_place_there(client, tmp_path):
+    helpers = tmp_path / "helpers.mprog"
+    helpers.write_text("def up(j) = j.y >\n")
+    found = open_document(client, tmp_path / "main.mprog", 'import "helpers"\nmotion "walk" for 2 s\nat end: head.y > 1\n')
+    assert [(d["code"], d["range"]["start"]["line"]) for d in found] == [("E101", 0)]
+    assert found[0]["message"].startswith(f"{helpers}:1:")
+    assert found[0]["relatedInformation"][0]["location"]["uri"] == helpers.as_uri()
+
 
 def test_a_syntax_error_points_at_the_unexpected_token(client, tmp_path):
     found = open_document(client, tmp_path / "broken.mprog", 'motion "walk" for 2 s\nat end: pelvis.y > \n')

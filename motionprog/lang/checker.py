@@ -20,9 +20,10 @@ from pathlib import Path
 from motionprog.body.skeleton import ALIASES, FPS, GROUPS, JOINT_INDEX, suggest
 from motionprog.lang import ast, calls, imports, ir, relations, scene, windows
 from motionprog.lang.builtins import COMPONENTS, PROPERTIES
-from motionprog.lang.diagnostics import Diagnostic, Span, error, warning
+from motionprog.lang.diagnostics import Diagnostic, Edit, Span, error, warning
 from motionprog.lang.explain import describe
 from motionprog.lang.formatter import format_statement
+from motionprog.lang.suggestions import component_fix, name_fix
 from motionprog.lang.typed import Abandon, Typed, arith, const, neg, value
 from motionprog.lang.units import LENGTH, NONE, UNITS, Dim
 
@@ -68,9 +69,11 @@ class Checker:
         self.sizes: dict[int, tuple[object, int]] = {}
 
     # ---- reporting
-    def fail(self, code: str, message: str, span: Span | None, help: str | None = None) -> Abandon:
-        """Report an error; the caller raises the result to abandon the statement."""
-        self.diagnostics.append(error(code, message, span, help))
+    def fail(self, code: str, message: str, span: Span | None, help: str | None = None,
+             hint: tuple[Edit, ...] = ()) -> Abandon:
+        """Report an error (``hint``: the edits that apply ``help``); the caller raises the result
+        to abandon the statement."""
+        self.diagnostics.append(error(code, message, span, help, hint=hint))
         return Abandon()
 
     def did_you_mean(self, name: str, candidates: Iterable[str]) -> str | None:
@@ -399,7 +402,7 @@ class Checker:
             return value(ir.Facing(), 3, NONE)
         known = [*JOINT_INDEX, *ALIASES, *GROUPS, *BODY_NAMES, *self.objects, *self.lets, *env]
         what = "joint" if name.startswith(("left", "right")) or "_" in name else "name"
-        raise self.fail("E201", f"unknown {what} '{name}'", node.span, self.did_you_mean(name, known))
+        raise self.fail("E201", f"unknown {what} '{name}'", node.span, *name_fix(node, known, what == "joint"))
 
     def attr(self, node: ast.Attr, env: Env) -> Typed:
         """``x.y``: a component of a vector or a property of a scene object."""
@@ -421,7 +424,7 @@ class Checker:
         candidates = list(COMPONENTS) + (list(PROPERTIES[self.kinds[base.obj]]) if base.obj else [])
         what = f"object '{base.obj}'" if base.obj else f"this {base.kind}"
         raise self.fail("E203", f"{what} has no property or component '.{node.name}'", node.span,
-                        self.did_you_mean(node.name, candidates))
+                        *component_fix(node, candidates, synonyms=base.obj is None))
 
     def vector(self, node: ast.Vector, env: Env) -> Typed:
         """``(a, b)`` or ``(a, b, c)`` of numbers sharing one unit."""

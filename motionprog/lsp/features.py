@@ -43,21 +43,26 @@ def diagnostics(outline: Outline) -> list[types.Diagnostic]:
 
 
 def _diagnostic(found: Diagnostic, outline: Outline) -> types.Diagnostic:
-    message = "\n".join([found.message, *(f"note: {n}" for n in found.notes),
-                         *([f"help: {found.help}"] if found.help else [])])
+    message = "\n".join([found.message, *(f"note: {r.span.location()}: {r.message}" for r in found.related),
+                         *(f"note: {n}" for n in found.notes), *([f"help: {found.help}"] if found.help else [])])
     severity = types.DiagnosticSeverity.Error if found.level == "error" else types.DiagnosticSeverity.Warning
-    where, related = types.Range(types.Position(0, 0), types.Position(0, 0)), None
+    where = types.Range(types.Position(0, 0), types.Position(0, 0))
+    related = [_related(r.span, r.message) for r in found.related] or None
     if found.span is not None and found.span.file == outline.path:
         where = to_range(found.span)
     elif found.span is not None:
         message = f"{found.span.location()}: {message}"
-        file = on_disk(found.span.file)
-        lines = [line for line, imported in outline.imports.items() if imported == file]
+        lines = [line for line, imported in outline.imports.items() if imported == on_disk(found.span.file)]
         where = types.Range(types.Position(lines[0] - 1, 0), types.Position(lines[0], 0)) if lines else where
-        related = [types.DiagnosticRelatedInformation(
-            types.Location(Path(file).resolve().as_uri(), to_range(found.span)), found.message)]
+        related = [_related(found.span, found.message)]
     return types.Diagnostic(where, message, severity=severity, code=found.code, source="motionprog",
                             related_information=related)
+
+
+def _related(span: Span, message: str) -> types.DiagnosticRelatedInformation:
+    """A place in a program or an imported file (the standard library's on disk) as related information."""
+    return types.DiagnosticRelatedInformation(types.Location(Path(on_disk(span.file)).resolve().as_uri(),
+                                                             to_range(span)), message)
 
 
 def word_at(text: str, position: types.Position) -> tuple[str, str]:
