@@ -16,9 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+from motionprog.body.rotations import quat_multiply, quat_rotate
+from motionprog.body.skeleton import JOINT_NAMES
+from motionprog.io.blender_result import blender_axes, blender_result
 from motionprog.lang import check_text
 from motionprog.lang.scene_description import euler_xyz_degrees, identifiers, scene_program, y_up, y_up_rotation
+from motionprog.motion import Motion, load_npz
+from tests.test_llm import fenced, llm  # noqa: F401 -- llm: the loopback language model fixture
 
 BLENDER = shutil.which("blender")
 ENGINE = str(Path(sys.executable).with_name("motionprog"))
@@ -116,17 +122,61 @@ def test_job_check_places_diagnostics_in_the_constraint_text(cli, tmp_path):
     assert "scene {" in (tmp_path / "program.mprog").read_text()
 
 
-def test_job_generates_with_progress_lines_and_writes_the_skinned_glb(cli, tmp_path, tiny_weights):
+def test_job_generates_with_progress_lines_and_writes_the_result_for_blender(cli, tmp_path, tiny_weights):
     status, output = cli("blender-job", write_job(tmp_path, BAND, model=str(tiny_weights), **FAST))
     assert status == 0, output
     lines = records(output)
     assert lines[0] == {"diagnostics": [], "names": {}}
     progress = [line["progress"] for line in lines if "progress" in line]
     assert progress == list(range(1, len(progress) + 1)) and lines[1]["total"] == 41
-    assert lines[-1] == {"result": {"satisfied": True, "glb": "motion.glb", "report": "report.json",
-                                    "fps": 20, "frames": 40}}
-    assert (tmp_path / "motion.glb").read_bytes()[:4] == b"glTF"
-    assert json.loads((tmp_path / "report.json").read_text())["constraints"][0]["name"] == "pelvis_band"
+    assert lines[-1] == {"result": {"satisfied": True, "file": "result.json", "fps": 20, "frames": 40}}
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["report"]["constraints"][0]["name"] == "pelvis_band" and result["report"]["satisfied"]
+    assert [bone["name"] for bone in result["bones"]] == list(JOINT_NAMES) and result["fps"] == 20.0
+    assert np.shape(result["rotations"]) == (40, 22, 4) and np.shape(result["root"]) == (40, 3)
+    joints = load_npz(tmp_path / "motion.npz").joints
+    assert np.allclose(result["root"], blender_axes(joints[:, 0]), atol=1e-6)  # Z up: (x, -z, y)
+
+
+def forward_kinematics(document: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bone heads [T, B, 3] and world rotations [T, B, 4] of a result document: ``W[j] =
+    W[parent] L[j]``, ``head[j] = head[parent] + W[parent] offset[j]``, the pelvis at ``root``."""
+    rotations = torch.tensor(document["rotations"], dtype=torch.float64)
+    world, heads = [], []
+    for index, bone in enumerate(document["bones"]):
+        parent, offset = bone["parent"], torch.tensor(bone["offset"], dtype=torch.float64)
+        if parent < 0:
+            world.append(rotations[:, index])
+            heads.append(torch.tensor(document["root"], dtype=torch.float64))
+        else:
+            heads.append(heads[parent] + quat_rotate(world[parent], offset))
+            world.append(quat_multiply(world[parent], rotations[:, index]))
+    return torch.stack(heads, 1), torch.stack(world, 1)
+
+
+def skinned_body(document: dict, frame: int) -> np.ndarray:
+    """The body's vertices [V, 3] at ``frame`` as the glTF skin places them: each vertex turns
+    and moves rigidly with its bone, from the bind pose (identity rotations)."""
+    rest = {"rotations": [[[1.0, 0.0, 0.0, 0.0]] * len(document["bones"])], "root": [document["bones"][0]["offset"]]}
+    rest_heads = forward_kinematics(document | rest)[0][0]
+    heads, world = (values[frame] for values in forward_kinematics(document))
+    bones = torch.tensor(document["body"]["bones"])
+    vertices = torch.tensor(document["body"]["vertices"], dtype=torch.float64)
+    return (heads[bones] + quat_rotate(world[bones], vertices - rest_heads[bones])).numpy()
+
+
+def test_result_document_poses_the_rig_on_the_joints_in_blender_axes(swinging_joints):
+    motion = Motion(swinging_joints, fps=20.0, text="swing")
+    document = json.loads(json.dumps(blender_result(motion)))
+    x, y, z = np.moveaxis(swinging_joints, -1, 0)
+    assert np.abs(forward_kinematics(document)[0].numpy() - np.stack([x, -z, y], -1)).max() < 1e-5
+    rotations = np.array(document["rotations"])
+    assert ((rotations[1:] * rotations[:-1]).sum(-1) > 0).all()  # each frame on the previous one's side
+    assert document["bones"][0] == {"name": "pelvis", "parent": -1, "offset": pytest.approx([0.0, 0.0, 0.91], abs=1e-2)}
+    body = document["body"]
+    assert len(body["bones"]) == len(body["vertices"]) > 1000 and set(body["bones"]) <= set(range(22))
+    assert np.array(body["faces"]).max() == len(body["vertices"]) - 1
+    assert min(v[2] for v in body["vertices"]) == pytest.approx(-0.05, abs=0.05)  # stands on Blender's floor
 
 
 def test_job_refuses_a_broken_job_file(cli, tmp_path):
@@ -134,6 +184,32 @@ def test_job_refuses_a_broken_job_file(cli, tmp_path):
     job.write_text('{"prompt": "walk"}')
     status, output = cli("blender-job", job, "--check")
     assert status == 2 and "job.json: not a valid Blender job" in output
+
+
+PROMPTED = """motion "a person walks to the goal" for 3 s, seeds 2
+import "interaction"
+
+scene {
+  goal = point(0.0, 0.0, 4.0)  # the empty
+}
+
+# go there
+reach: at end: distance(pelvis.xz, goal.xz) < 30 cm
+"""
+
+
+def test_job_gives_the_scene_block_and_a_programs_constraint_text(cli, tmp_path):
+    goal = {"name": "Goal", "kind": "point", "center": [0, -4, 0]}
+    job = write_job(tmp_path, BAND, [goal])
+    status, output = cli("blender-job", job, "--scene-block")
+    assert status == 0 and records(output) == [{"scene": "scene {\n  goal = point(0.0, 0.0, 4.0)\n}"}]
+    (tmp_path / "prompted.mprog").write_text(PROMPTED)
+    status, output = cli("blender-job", job, "--constraints-of", tmp_path / "prompted.mprog")
+    assert status == 0 and records(output) == [{"constraints": 'import "interaction"\n\n# go there\n'
+                                                "reach: at end: distance(pelvis.xz, goal.xz) < 30 cm\n"}]
+    (tmp_path / "broken.mprog").write_text('motion "walk" for 2 s\nat end: (pelvis.y > 1 m\n')
+    status, output = cli("blender-job", job, "--constraints-of", tmp_path / "broken.mprog")
+    assert status == 2 and "broken.mprog:2:" in output and not records(output)
 
 
 def load_engine_module():
@@ -155,7 +231,7 @@ def test_cancel_stops_a_running_generation(tmp_path, tiny_weights):
     job.cancel()
     job.wait()
     assert job.process.returncode != 0 and job.failure() == "cancelled"
-    assert not (tmp_path / "motion.glb").exists()
+    assert not (tmp_path / "result.json").exists()
 
 
 def test_missing_engine_is_one_readable_line():
@@ -172,6 +248,10 @@ import sys
 import bpy
 
 request = json.loads(sys.argv[sys.argv.index("--") + 1])
+sys.modules["numpy"] = None  # the add-on must do without numpy, and without the importers that need it
+for importer in ("io_scene_gltf2", "io_anim_bvh"):
+    bpy.ops.preferences.addon_disable(module=importer)
+importers = [name for name in ("io_scene_gltf2", "io_anim_bvh") if name in bpy.context.preferences.addons]
 bpy.ops.preferences.addon_install(filepath=request["zip"])
 bpy.ops.preferences.addon_enable(module="motionprog_blender")
 bpy.context.preferences.addons["motionprog_blender"].preferences.engine = request["engine"]
@@ -191,15 +271,16 @@ for name, make, options in shapes:
     bpy.context.object.name = name
 for obj in bpy.data.objects:
     obj.select_set(obj.name in request["selected"])
-scene, out = bpy.context.scene, {}
+scene, out = bpy.context.scene, {"importers": importers}
 settings = scene.motionprog
 settings.length, settings.seeds, settings.model = 2.0, 2, request["model"]
 settings.iterations, settings.steps, settings.natural_weight, settings.device = 40, 4, 0.0, "cpu"
 
 
 def outcome():
+    active = bpy.context.view_layer.objects.active
     return {"status": settings.status, "lines": [line.text for line in settings.lines],
-            "objects": sorted(o.name for o in bpy.data.objects)}
+            "objects": sorted(o.name for o in bpy.data.objects), "active": active and f"{active.name}:{active.mode}"}
 
 
 def pelvis_height(frame):
@@ -245,6 +326,18 @@ for step in request["steps"]:
         if settings.text is None:
             settings.text = bpy.data.texts.new("constraints")
         settings.text.from_string(step[5:])
+    elif step.startswith("edit:"):  # a mesh in edit mode, as a user may leave it while the engine runs
+        bpy.context.view_layer.objects.active = bpy.data.objects[step[5:]]
+        bpy.ops.object.mode_set(mode="EDIT")
+    elif step.startswith("unit:"):
+        scene.unit_settings.scale_length = float(step[5:])
+    elif step.startswith("endpoint:"):
+        bpy.context.preferences.addons["motionprog_blender"].preferences.prompt_endpoint = step[9:]
+    elif step == "prompt":
+        poll = bpy.ops.motionprog.prompt.poll()
+        if poll:
+            bpy.ops.motionprog.prompt()
+        out.setdefault("prompt", []).append(outcome() | {"poll": poll, "text": settings.text.as_string()})
     elif step.startswith("engine:"):
         bpy.context.preferences.addons["motionprog_blender"].preferences.engine = step[7:]
     elif step == "cancel":  # what the modal Generate does on its timer, with Cancel pressed once it runs
@@ -267,12 +360,26 @@ for step in request["steps"]:
     elif step.startswith("set:"):
         name, value = step[4:].split("=", 1)
         setattr(settings, name, type(getattr(settings, name))(value))
-    elif step == "head_path":  # the head bone's world position at every frame, Blender's Z up
+    elif step == "bone_paths":  # every bone head's world position at every frame, from the evaluated pose
         armature = bpy.data.objects[scene["motionprog_armature"]]
-        out["head_path"] = []
+        out["bone_paths"] = {bone.name: [] for bone in armature.pose.bones}
         for frame in range(scene.frame_start, scene.frame_end + 1):
             scene.frame_set(frame)
-            out["head_path"].append(list(armature.matrix_world @ armature.pose.bones["head"].head))
+            evaluated = armature.evaluated_get(bpy.context.evaluated_depsgraph_get())
+            for bone in evaluated.pose.bones:
+                out["bone_paths"][bone.name].append(list(evaluated.matrix_world @ bone.head))
+    elif step.startswith("body:"):  # the skinned body's evaluated vertices at a frame, world space
+        scene.frame_set(int(step[5:]))
+        body = bpy.data.objects[scene["motionprog_armature"]].children[0]
+        evaluated = body.evaluated_get(bpy.context.evaluated_depsgraph_get())
+        out["body"] = [list(evaluated.matrix_world @ v.co) for v in evaluated.to_mesh().vertices]
+        evaluated.to_mesh_clear()
+    elif step.startswith("place:"):  # what Generate does with the engine's result.json
+        from pathlib import Path
+        from motionprog_blender import result_import
+        unit = scene.unit_settings.scale_length
+        result_import.place_result(scene, result_import.read_result(Path(step[6:])), "placed", unit)
+        out["actions"] = sorted(a.name for a in bpy.data.actions)
     elif step.startswith("render:"):
         out["render"] = render(step[7:])
     elif step in ("check", "generate"):
@@ -312,10 +419,13 @@ def run_addon(tmp_path: Path, steps: list[str], selected: list[str], model: str 
 
 
 @pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
-def test_addon_exports_the_scene_and_checks_the_program(tmp_path):
+def test_addon_exports_the_scene_and_checks_the_program(tmp_path, llm):
     selected = ["Bar", "Ball", "Post", "Goal", "Floor", "Suzanne"]
+    llm.script = [("content", fenced(PROMPTED)), ("status", 401)]
     result = run_addon(tmp_path, ["describe", "starter", "check", "text:" + BAND + "at end: lefthand.y > 1 m\n",
-                                  "check", "engine:/nonexistent/motionprog", "check"], selected)
+                                  "check", "prompt", f"endpoint:{llm.url}", "set:prompt=--walk to the goal", "prompt",
+                                  "prompt",
+                                  "engine:/nonexistent/motionprog", "check"], selected)
     objects = {o["name"]: o for o in result["description"]["objects"]}
     assert {name: o["kind"] for name, o in objects.items()} == {
         "Bar": "box", "Ball": "sphere", "Post": "cylinder", "Goal": "point", "Floor": "plane", "Suzanne": "mesh"}
@@ -339,18 +449,28 @@ def test_addon_exports_the_scene_and_checks_the_program(tmp_path):
     assert wrong["lines"] == ["constraints 2:9: error: unknown joint 'lefthand'", "    help: did you mean 'left_hand'?"]
     assert no_engine["status"].startswith("motionprog engine not found ('/nonexistent/motionprog')")
     assert no_engine["objects"] == first["objects"]
+    unset, prompted, refused = result["prompt"]
+    assert unset["poll"] is False and unset["status"] == wrong["status"]  # no endpoint: no Prompt
+    assert prompted["status"] == "wrote the text block motionprog_prompt from the language model"
+    assert prompted["text"] == 'import "interaction"\n\n# go there\nreach: at end: distance(pelvis.xz, goal.xz) < 30 cm\n'
+    asked = json.dumps(llm.requests[0]["body"]["messages"])
+    assert "--walk to the goal" in asked and "bar = box(center = (0.0, 1.5, 2.0)" in asked  # the selected scene
+    assert refused["status"] == (f"motionprog prompt failed: the language model at {llm.url} rejected the API key "
+                                 "(HTTP 401) (scripted failure)")
+    assert refused["text"] == prompted["text"] and refused["objects"] == first["objects"]
 
 
 @pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
 def test_addon_generates_an_armature_with_one_action_per_run(tmp_path, tiny_weights):
     unsatisfiable = "high: at frame 10: head.y > 3 m\n"
-    steps = ["text:" + BAND, "generate", "generate", f"render:{tmp_path / 'result.png'}",
+    steps = ["text:" + BAND, "edit:Post", "generate", "generate", f"render:{tmp_path / 'result.png'}",
              "text:" + unsatisfiable, "generate", "cancel", "model:/nonexistent.safetensors", "generate"]
     result = run_addon(tmp_path, steps, ["Goal"], str(tiny_weights))
     first, second, failed, no_model = result["generate"]
     assert first["status"] == "satisfied: action 'motionprog: a person walks forward' on 'motionprog'"
     assert first["lines"][0].startswith("pelvis_band: +") and first["lines"][0].endswith("cm (holds)")
     assert second["status"].startswith("satisfied") and second["objects"] == first["objects"]  # same armature
+    assert first["active"] == second["active"] == "Post:EDIT"  # building the armature gave the user's mode back
     outcome = result["result"]
     assert outcome["bones"] == 22 and outcome["fps"] == 20
     assert outcome["frame_range"] == [0.0, 39.0] and outcome["scene_range"] == [0, 39]
@@ -367,6 +487,25 @@ def test_addon_generates_an_armature_with_one_action_per_run(tmp_path, tiny_weig
     assert result["render"]["std"] > 0.05 and (tmp_path / "result.png").stat().st_size > 10_000
 
 
+@pytest.mark.skipif(BLENDER is None, reason="blender is not installed")
+def test_addon_poses_its_armature_on_the_engines_joints_without_any_importer(cli, tmp_path, tiny_weights):
+    job = write_job(tmp_path, BAND, model=str(tiny_weights), **FAST)
+    assert cli("blender-job", job)[0] == 0
+    place = f"place:{tmp_path / 'result.json'}"
+    result = run_addon(tmp_path / "blender", ["unit:0.01", place, "bone_paths", "body:20", place], [])  # centimetres
+    assert result["importers"] == [] and result["actions"] == ["placed", "placed.001"]  # one armature, two actions
+    paths = result["bone_paths"]
+    assert sorted(paths) == sorted(JOINT_NAMES)
+    heads = 0.01 * np.array([paths[name] for name in JOINT_NAMES]).transpose(1, 0, 2)  # [T, 22, 3], Blender's axes
+    document = json.loads((tmp_path / "result.json").read_text())
+    assert np.abs(heads - forward_kinematics(document)[0].numpy()).max() < 1e-5  # the GLB's pose
+    assert np.abs(0.01 * np.array(result["body"]) - skinned_body(document, 20)).max() < 1e-5  # the skin follows
+    x, y, z = np.moveaxis(load_npz(tmp_path / "motion.npz").joints, -1, 0)
+    error = np.linalg.norm(heads - np.stack([x, -z, y], -1), axis=-1)
+    assert heads.shape == (40, 22, 3) and error.max() < 1e-3, error.max()  # Motion.ROTATION_TOLERANCE
+    assert 1.0 - 1e-4 <= heads[10, 0, 2] <= 1.02 + 1e-4  # pelvis_band: the engine's Y up is Blender's Z
+
+
 DUCK = """duck: always: head.y < bar.bottom - 15 cm when head.z in [1.7, 2.3]
 no_touch: always: not collide(body, bar)
 arrive: at end: distance(pelvis.xz, goal.xz) < 30 cm
@@ -378,15 +517,16 @@ Goal (an empty 4 m ahead)."""
 
 def test_addon_ducks_under_the_bar_on_the_bundled_model(tmp_path):
     steps = ["set:prompt=a person walks forward and crouches down", "set:length=6.0", "set:seeds=4",
-             "set:steps=0", "set:iterations=0", "set:natural_weight=0.1", "text:" + DUCK, "generate", "head_path",
+             "set:steps=0", "set:iterations=0", "set:natural_weight=0.1", "text:" + DUCK, "generate", "bone_paths",
              f"render:{tmp_path / 'duck.png'}"]
     result = run_addon(tmp_path, steps, ["Bar", "Goal"], "")
     (generated,) = result["generate"]
     assert generated["status"].startswith("satisfied"), generated
     outcome = result["result"]
     assert outcome["bones"] == 22 and outcome["scene_range"] == [0, 119]  # 6 s at 20 fps
-    under = [(x, y, z) for x, y, z in result["head_path"] if 1.7 <= -y <= 2.3]  # Blender -Y is the engine's +Z
-    assert under, f"the head never reached the bar: {result['head_path'][::20]}"
+    head_path = result["bone_paths"]["head"]
+    under = [(x, y, z) for x, y, z in head_path if 1.7 <= -y <= 2.3]  # Blender -Y is the engine's +Z
+    assert under, f"the head never reached the bar: {head_path[::20]}"
     bar_bottom = 1.5 - 0.05
     assert max(z for _, _, z in under) < bar_bottom - 0.15 + 1e-3  # read from Blender's evaluated pose
     assert result["render"]["std"] > 0.05  # docs/images/blender-result.png is this picture

@@ -13,7 +13,8 @@ import trimesh
 from motionprog.errors import InputError
 from motionprog.geometry import Box, Cylinder, Line, Plane, Point, Sphere, rotation_matrix
 from motionprog.geometry.mesh import Mesh
-from motionprog.geometry.primitives import box_signed_distance, line_distance
+from motionprog.geometry.mesh_file import face_vertices
+from motionprog.geometry.distances import box_signed_distance, line_distance
 
 D = torch.float64
 
@@ -222,6 +223,16 @@ def test_bad_mesh_files_raise_input_error_naming_the_file(mesh_files, name, mess
     with pytest.raises(InputError, match=message) as error:
         Mesh(mesh_files / name)
     assert name in str(error.value)
+
+
+def test_mesh_files_are_measured_without_trimesh_as_trimesh_reads_them(mesh_files, tmp_path):
+    (tmp_path / "quads.obj").write_text("v 9 9 9\nv 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 0 2\nvt 0 0\nvn 0 0 1\n"
+                                        "f 2/1/1 3/1/1 4/1/1 5/1/1\nf -5//1 -4//1 -1//1\n")  # vertex 1 unused
+    trimesh.creation.icosphere(subdivisions=1).export(tmp_path / "ball.stl", file_type="stl_ascii")
+    for path in (tmp_path / "quads.obj", tmp_path / "ball.stl", *(mesh_files / n for n in ("box.obj", "ball.stl", "cube.ply"))):
+        ours, theirs = face_vertices(path), trimesh.load(path, force="mesh")
+        assert np.array_equal(ours.min(0), theirs.bounds[0]) and np.array_equal(ours.max(0), theirs.bounds[1]), path
+    assert face_vertices(tmp_path / "quads.obj").max(0).tolist() == [1.0, 1.0, 2.0]
 
 
 def test_mesh_load_places_the_file(mesh_files):

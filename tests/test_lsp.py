@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import queue
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,9 +23,9 @@ WAIT = 60.0
 class Client:
     """The editor's side of the pipe: numbered requests, and every notification kept in order."""
 
-    def __init__(self, root: Path):
-        self.process = subprocess.Popen([sys.executable, "-m", "motionprog", "lsp"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=root)
+    def __init__(self, root: Path, command: tuple[str, ...] = ("-m", "motionprog", "lsp"), stderr=subprocess.DEVNULL):
+        self.process = subprocess.Popen([sys.executable, *command], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=stderr, cwd=root)
         self.inbox: queue.Queue = queue.Queue()
         self.next_id = 0
         threading.Thread(target=self._read, daemon=True).start()
@@ -66,15 +67,23 @@ class Client:
                 return message["params"]["diagnostics"]
 
 
-@pytest.fixture
-def client(tmp_path):
-    editor = Client(tmp_path)
-    editor.request("initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}})
+def start(editor: Client, root: Path) -> Client:
+    editor.request("initialize", {"processId": None, "rootUri": root.as_uri(), "capabilities": {}})
     editor.notify("initialized", {})
-    yield editor
+    return editor
+
+
+def stop(editor: Client) -> None:
     editor.request("shutdown")
     editor.notify("exit", {})
     assert editor.process.wait(timeout=WAIT) == 0
+
+
+@pytest.fixture
+def client(tmp_path):
+    editor = start(Client(tmp_path), tmp_path)
+    yield editor
+    stop(editor)
 
 
 def open_document(client: Client, path: Path, text: str) -> list[dict]:
@@ -112,15 +121,25 @@ def test_errors_are_published_as_the_editor_types_with_codes_and_ranges(client, 
 
 
 
-def test_an_error_in_an_imported_file_is_shown_on_the_import_with_its_place_there(client, tmp_path):
+def test_an_error_inside_an_imported_function_is_shown_on_the_call_with_the_function_line_related(client, tmp_path):
     helpers = tmp_path / "helpers.mprog"
     helpers.write_text("def up(j) = j.why > 1 m\n")
     found = open_document(client, tmp_path / "main.mprog", 'import "helpers"\nmotion "walk" for 2 s\nat end: up(head)\n')
-    assert [(d["code"], d["range"]["start"]["line"]) for d in found] == [("E203", 0)]
-    assert found[0]["message"].startswith(f"{helpers}:1:13: ")
+    assert [(d["code"], d["range"]["start"]["line"]) for d in found] == [("E203", 2)]
+    assert found[0]["range"]["start"]["character"] == 8 and f"note: {helpers}:1:13: inside up(j)" in found[0]["message"]
     related = found[0]["relatedInformation"][0]["location"]
     assert related["uri"] == helpers.as_uri()
     assert related["range"] == {"start": {"line": 0, "character": 12}, "end": {"line": 0, "character": 17}}
+
+
+def test_a_syntax_error_in_an_imported_file_is_shown_on_the_import_with_its_place_there(client, tmp_path):
+    helpers = tmp_path / "helpers.mprog"
+    helpers.write_text("def up(j) = j.y >\n")
+    found = open_document(client, tmp_path / "main.mprog", 'import "helpers"\nmotion "walk" for 2 s\nat end: head.y > 1\n')
+    assert [(d["code"], d["range"]["start"]["line"]) for d in found] == [("E101", 0)]
+    assert found[0]["message"].startswith(f"{helpers}:1:")
+    assert found[0]["relatedInformation"][0]["location"]["uri"] == helpers.as_uri()
+
 
 def test_a_syntax_error_points_at_the_unexpected_token(client, tmp_path):
     found = open_document(client, tmp_path / "broken.mprog", 'motion "walk" for 2 s\nat end: pelvis.y > \n')
@@ -134,7 +153,8 @@ def test_completion_offers_joints_library_defs_scene_objects_and_properties(clie
     items = {item["label"]: item for item in client.request("textDocument/completion", at(path, 7, 22))}
     assert items["left_hand"]["kind"] == 20 and items["chair"]["kind"] == 6 and items["lift"]["kind"] == 6
     assert items["sits_on"]["detail"].startswith("def sits_on(seat)")
-    assert items["distance"]["detail"] == "distance(a, b)  [m]" and items["eventually"]["kind"] == 14
+    assert items["distance"]["detail"] == "distance(a, b)  [m]" and items["not"]["kind"] == 14
+    assert "eventually" not in items and "box" not in items  # not where a value starts
     members = [item["label"] for item in client.request("textDocument/completion", at(path, 7, 27))]
     assert members[:3] == ["x", "y", "z"]
     client.notify("textDocument/didChange", {"textDocument": {"uri": path.as_uri(), "version": 2},
@@ -142,6 +162,45 @@ def test_completion_offers_joints_library_defs_scene_objects_and_properties(clie
     client.diagnostics(path.as_uri())
     members = [item["label"] for item in client.request("textDocument/completion", at(path, 8, 17))]
     assert {"top", "bottom", "size", "center"} <= set(members) and "radius" not in members
+
+
+def labels(client: Client, path: Path, line: int, character: int) -> list[str]:
+    return [item["label"] for item in client.request("textDocument/completion", at(path, line, character))]
+
+
+def test_completion_offers_only_the_keywords_the_grammar_accepts_at_the_cursor(client, tmp_path):
+    path = tmp_path / "sit.mprog"
+    typing = PROGRAM + "always \nscene {\n  goal = \n"
+    assert [d["severity"] for d in open_document(client, path, typing)] == [1]  # a syntax error
+    assert labels(client, path, 8, 7) == ["after", "before", "during", "every"]  # after a time selector
+    assert labels(client, path, 10, 9) == ["point", "line", "plane", "box", "sphere", "cylinder", "mesh"]
+    assert labels(client, path, 3, 14)[-3:] == ["center", "size", "rotation"]  # 'box(|(0,': values, parameters
+    statements = ["after", "always", "at", "before", "def", "during", "eventually", "every", "hard", "import", "keep",
+                  "let", "maximize", "minimize", "motion", "relax", "scene", "soft"]
+    assert labels(client, path, 5, 0) == statements  # a line starting a statement: no names, a label is new
+    assert labels(client, path, 6, 9) == ["end", "frame", "start"]  # 'sit: at |end'
+
+
+SERVE_AND_LIST_HEAVY = """
+import atexit, sys
+atexit.register(lambda: print("HEAVY", sorted(m for m in ("torch", "trimesh") if m in sys.modules), file=sys.stderr))
+from motionprog.lsp.server import serve
+serve()
+"""
+
+
+def test_documents_with_scenes_and_a_mesh_are_served_without_torch_or_trimesh(tmp_path):
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    shutil.copytree(examples / "assets", tmp_path / "assets")
+    editor = start(Client(tmp_path, ("-c", SERVE_AND_LIST_HEAVY), stderr=subprocess.PIPE), tmp_path)
+    for name, line in (("duck_under_bar.mprog", 12), ("sit_on_chair.mprog", 10), ("carry_between_tables.mprog", 17)):
+        path = tmp_path / name
+        assert open_document(editor, path, (examples / name).read_text()) == [], name
+        assert editor.request("textDocument/hover", at(path, line, 1))["contents"]["value"]  # the constraint in words
+    seated = editor.request("textDocument/hover", at(tmp_path / "sit_on_chair.mprog", 10, 1))["contents"]["value"]
+    assert seated.startswith("sits_on(chair) (both distance(pelvis, chair)") and "from 5.00 s to 5.95 s" in seated
+    stop(editor)
+    assert editor.process.stderr.read().decode().strip().splitlines()[-1] == "HEAVY []"
 
 
 def test_hover_gives_docs_units_and_a_constraint_in_plain_words(client, tmp_path):

@@ -184,9 +184,9 @@ def test_relaxed_goal_is_reached_by_moving_the_motion(tiny_model):
     assert math.hypot(end[0] - 1.5, end[2] + 0.5) <= 0.05
 
 
-def test_length_beyond_the_model_is_refused_with_the_limit(tiny_model):
-    source = 'motion "a person walks" for 100 frames\nat end: pelvis.y > 0\n'
-    with pytest.raises(InputError, match="at most 64 frames"):
+def test_windows_beyond_the_memory_limit_are_refused_with_the_limit(tiny_model):
+    source = 'motion "a person walks" for 300 s\nat end: pelvis.y > 0\n'
+    with pytest.raises(InputError, match="frames to decode per iteration, over the limit of 12544"):
         generate(source, model=tiny_model, config=FAST)
 
 

@@ -70,10 +70,11 @@ def test_bad_input_exits_2(tmp_path, tiny_weights, cli, args, message):
 
 
 def test_too_long_program_is_refused_with_the_limit(tmp_path, tiny_weights, cli):
-    program = write(tmp_path, "long.mprog", 'motion "walk" for 100 frames\nat end: pelvis.y > 0\n')
+    program = write(tmp_path, "long.mprog", 'motion "walk" for 60 s, seeds 16\nat end: pelvis.y > 0\n')
     status, output = cli("run", program, "-o", tmp_path / "o.npz", "--model", tiny_weights, *FAST)
-    assert status == 2
-    assert "error: the program asks for 100 frames (5 s)" in output and "at most 64 frames" in output
+    assert status == 2 and not (tmp_path / "o.npz").exists()
+    assert "error: the program asks for 16 seed(s) of 1200 frames (60 s): " in output
+    assert "over the limit of 12544; ask for fewer seeds or a shorter motion" in output
 
 
 def test_missing_program_file_exits_2(tmp_path, tiny_weights, cli):

@@ -53,6 +53,7 @@ class Job:
     filename:  where the text came from, for diagnostics (``manifest.jsonl#LINE`` for inline source).
     seeds:     seeds optimised together (None: the config's, else the program's).
     overrides: OptimizeConfig fields for this job only.
+    allow_paths: directories outside the program's own that its imports and meshes may read.
     """
 
     name: str
@@ -60,6 +61,7 @@ class Job:
     filename: str | None = None
     seeds: int | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    allow_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ def execute(job: Job, model: Any, base: OptimizeConfig, device: str) -> JobResul
 
     start = time.perf_counter()
     try:
-        program = compile_program(job.source, filename=job.filename)
+        program = compile_program(job.source, filename=job.filename, allow_paths=job.allow_paths)
         result = generate(program, model=model, config=job_config(job, base, device))
     except Exception as exc:  # noqa: BLE001 - a failed job is recorded and the batch goes on
         return JobResult(job.name, None, None, error_line(exc), error_detail(exc), time.perf_counter() - start)

@@ -9,7 +9,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,6 +73,7 @@ def batch(
     model: ModelSpec | str = "bundled",
     config: OptimizeConfig | None = None,
     threads: int | None = None,
+    allow_paths: Sequence[str | os.PathLike] = (),
 ) -> Summary:
     """Run every job of ``jobs`` (a directory of .mprog files, a JSONL manifest, or Job values)
     not yet done in ``outdir``; each writes ``outdir/<job>.npz`` and ``outdir/<job>.json``.
@@ -86,6 +87,7 @@ def batch(
     config:       the optimizer settings every job starts from (its overrides apply on top).
     threads:      torch threads per worker (local default: cores / workers; ray: CPUs each
                   actor reserves, default 1).
+    allow_paths:  directories outside each program's own that its imports and meshes may read.
     A failed job writes ``<job>.error.json`` and the batch goes on. Raises InputError for bad
     JOBS or settings, MotionprogError when a worker dies (a rerun resumes).
     """
@@ -94,6 +96,8 @@ def batch(
     if executor == "local" and (address is not None or gpus_per_job):
         raise InputError("--address and --gpus-per-job apply to the ray executor")
     todo = load_jobs(jobs) if isinstance(jobs, (str, os.PathLike)) else check_unique(tuple(jobs), "jobs")
+    if allow_paths:
+        todo = tuple(replace(job, allow_paths=job.allow_paths + tuple(map(str, allow_paths))) for job in todo)
     spec = ModelSpec(model) if isinstance(model, str) else model
     config = config or OptimizeConfig()
     sources = [jobs] if isinstance(jobs, (str, os.PathLike)) else []

@@ -117,6 +117,39 @@ def run_to_end(engine: str, folder: Path, description: dict, flags: tuple[str, .
     return job, job.drain()
 
 
+PROMPT_TIMEOUT_S = 600
+"""The longest `motionprog prompt` may take (its own --timeout bounds each request)."""
+
+
+def only_record(engine: str, folder: Path, description: dict, flags: tuple[str, ...]) -> dict:
+    """The one record of a short job that must succeed; EngineError with its reason otherwise."""
+    job, records = run_to_end(engine, folder, description, flags)
+    if job.process.returncode != 0 or not records:
+        raise EngineError(job.failure() or "the engine gave no answer")
+    return records[0]
+
+
+def ask_model(engine: str, folder: Path, description: dict, endpoint: tuple[str, ...]) -> str:
+    """Constraint text for the description's prompt from ``motionprog prompt`` (the language
+    model at ``endpoint``, the flags naming it), told to use the job's scene block."""
+    scene = only_record(engine, folder, description, ("--scene-block",))["scene"]
+    program = folder / "prompt.mprog"
+    command = [engine, "prompt", "-o", str(program), *endpoint]
+    if scene:
+        (folder / "scene.mprog").write_text(scene + "\n", encoding="utf-8")
+        command += ["--scene", str(folder / "scene.mprog")]
+    command += ["--", description["prompt"]]  # a prompt starting with "-" is still the prompt
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, encoding="utf-8",
+                              errors="replace", timeout=PROMPT_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        raise EngineError(f"motionprog prompt gave no program within {PROMPT_TIMEOUT_S} s") from exc
+    if done.returncode != 0:
+        last = next((line.strip() for line in reversed(done.stderr.splitlines()) if line.strip()), "")
+        raise EngineError(f"motionprog prompt failed: {last.removeprefix('error: ') or f'exit status {done.returncode}'}")
+    return only_record(engine, folder, description, ("--constraints-of", str(program)))["constraints"]
+
+
 def remove_folder(folder: Path) -> None:
     """Delete a job folder and what it holds."""
     shutil.rmtree(folder, ignore_errors=True)

@@ -9,7 +9,6 @@ background Blender) it waits for the engine instead.
 
 from __future__ import annotations
 
-import json
 import time
 
 import bpy
@@ -37,8 +36,6 @@ def readable(exc: Exception) -> str:
     """One line for the panel: our own errors as they are, others with their kind."""
     if isinstance(exc, (engine.EngineError, result_import.ImportFailed)):
         return str(exc)
-    if isinstance(exc, StopIteration):
-        return "the engine gave no result"
     return f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else 'failed'}"
 
 
@@ -131,6 +128,41 @@ class MOTIONPROG_OT_starter(ShortJob, bpy.types.Operator):
         show(context.scene.motionprog, f"wrote the text block {text.name}")
 
 
+def endpoint_flags(prefs) -> tuple[str, ...]:
+    """`motionprog prompt`'s flags for the endpoint set in the preferences (the key stays in
+    the environment variable they name)."""
+    flags = ("--base-url", prefs.prompt_endpoint.strip(), "--api-key-env", prefs.prompt_key_variable.strip())
+    return flags + (("--model", prefs.prompt_model.strip()) if prefs.prompt_model.strip() else ())
+
+
+class MOTIONPROG_OT_prompt(bpy.types.Operator):
+    """Ask the language model set in the preferences for constraints that do the prompt, on the selected objects"""
+
+    bl_idname = "motionprog.prompt"
+    bl_label = "Prompt"
+
+    @classmethod
+    def poll(cls, context):
+        return bool(preferences(context).prompt_endpoint.strip())
+
+    def execute(self, context):
+        settings, prefs = context.scene.motionprog, preferences(context)
+        folder = engine.new_job_folder()
+        try:
+            found = engine.find_engine(prefs.engine)
+            text = engine.ask_model(found, folder, job_description(context, folder), endpoint_flags(prefs))
+        except Exception as exc:  # noqa: BLE001 -- the add-on's boundary: the panel, not a traceback
+            show(settings, readable(exc), icon="ERROR")
+            return {"CANCELLED"}
+        finally:
+            engine.remove_folder(folder)
+        block = bpy.data.texts.new("motionprog_prompt")
+        block.from_string(text)
+        settings.text = block
+        show(settings, f"wrote the text block {block.name} from the language model")
+        return {"FINISHED"}
+
+
 def _status_bar(self, context) -> None:
     """A progress bar and Cancel in Blender's status bar while a Generate runs."""
     progress = context.scene.motionprog.progress
@@ -166,18 +198,19 @@ def finish(context, job: engine.Job, records: list[dict]) -> bool:
     """Show the outcome of a finished Generate and, when it succeeded, place the result."""
     settings = context.scene.motionprog
     failure = job.failure()
-    report_file = job.folder / "report.json"
-    report = json.loads(report_file.read_text()) if report_file.is_file() else {}
+    written = next((r["result"]["file"] for r in records if "result" in r), None)  # also after exit 3
     try:
+        result = result_import.read_result(job.folder / written) if written else {}
+        report = result.get("report", {})
         diagnostics = next((diagnostic_lines(r) for r in records if r.get("diagnostics")), [])
         if failure:
             show(settings, failure, diagnostics or report_lines(report) or job.stderr[-5:], "ERROR")
             return False
-        result = next(r["result"] for r in records if "result" in r)
+        if not result:
+            raise result_import.ImportFailed("the engine wrote no result")
         unit = context.scene.unit_settings.scale_length or 1.0
         armature, action = result_import.place_result(
-            context.scene, job.folder / result["glb"], f"motionprog: {settings.prompt}"[:60],
-            result["fps"], result["frames"], unit)
+            context.scene, result, f"motionprog: {settings.prompt}"[:60], unit)
         show(settings, f"satisfied: action '{action.name}' on '{armature.name}'", report_lines(report), "CHECKMARK")
         return True
     except Exception as exc:  # noqa: BLE001 -- the add-on's boundary: the panel, not a traceback
@@ -272,4 +305,5 @@ class MOTIONPROG_OT_cancel(bpy.types.Operator):
         return {"FINISHED"}
 
 
-CLASSES = (MOTIONPROG_OT_check, MOTIONPROG_OT_starter, MOTIONPROG_OT_generate, MOTIONPROG_OT_cancel)
+CLASSES = (MOTIONPROG_OT_check, MOTIONPROG_OT_starter, MOTIONPROG_OT_prompt, MOTIONPROG_OT_generate,
+           MOTIONPROG_OT_cancel)

@@ -41,9 +41,18 @@ class MotionprogPreferences(bpy.types.AddonPreferences):
     engine: bpy.props.StringProperty(
         name="motionprog executable", subtype="FILE_PATH", default="",
         description="Path of the motionprog command (empty: found on PATH)")
+    prompt_endpoint: bpy.props.StringProperty(
+        name="Language model endpoint", default="",
+        description="OpenAI-compatible base URL for the Prompt button (empty: no Prompt button)")
+    prompt_model: bpy.props.StringProperty(name="Language model", default="",
+                                           description="Model name at the endpoint (empty: motionprog's default)")
+    prompt_key_variable: bpy.props.StringProperty(
+        name="API key variable", default="OPENAI_API_KEY",
+        description="Environment variable holding the API key (Blender never stores the key)")
 
     def draw(self, context):
-        self.layout.prop(self, "engine")
+        for name in ("engine", "prompt_endpoint", "prompt_model", "prompt_key_variable"):
+            self.layout.prop(self, name)
 
 
 class VIEW3D_PT_motionprog(bpy.types.Panel):
@@ -53,7 +62,11 @@ class VIEW3D_PT_motionprog(bpy.types.Panel):
 
     def draw(self, context):
         settings, layout = context.scene.motionprog, self.layout
-        for name in ("prompt", "length", "seeds", "model"):
+        row = layout.row(align=True)
+        row.prop(settings, "prompt")
+        if operators.preferences(context).prompt_endpoint.strip():
+            row.operator("motionprog.prompt", text="", icon="OUTLINER_OB_LIGHT")
+        for name in ("length", "seeds", "model"):
             layout.prop(settings, name)
         row = layout.row(align=True)
         row.prop(settings, "text")

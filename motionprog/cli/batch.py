@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from motionprog.cli.lang import ALLOW_PATH_HELP
 from motionprog.cli.terminal import printable
 
 stdout = Console(highlight=False)
@@ -54,6 +55,7 @@ def batch(
     seed: int = typer.Option(0, "--seed", help="Base random seed of every job (a manifest may override it)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1,
                                           help="Torch threads per worker (default: cores / workers; ray: 1)."),
+    allow_path: list[Path] = typer.Option([], "--allow-path", help=ALLOW_PATH_HELP),
 ) -> None:
     """Generate a motion per job into OUTDIR; finished jobs are skipped, failed ones recorded.
 
@@ -79,7 +81,8 @@ def batch(
                             description=f"{outcome.name} {outcome.status}")
 
         summary = run_batch(jobs, outdir, executor=executor, address=address, workers=workers,
-                            gpus_per_job=gpus_per_job, callback=on_job, model=spec, config=config, threads=threads)
+                            gpus_per_job=gpus_per_job, callback=on_job, model=spec, config=config, threads=threads,
+                            allow_paths=allow_path)
     for outcome in failures:
         stderr.print(f"failed: {outcome.name}: {printable(outcome.error or '')}", markup=False)
     stdout.print(summary_table(summary))

@@ -3,21 +3,23 @@ side of that add-on, which runs it as a subprocess and reads JSON lines from its
 
 A job is a folder holding ``job.json``: the scene in Blender's axes, the header settings, the
 constraint text and the run settings (``motionprog.lang.scene_description``). The job writes
-``program.mprog`` beside it, and when generating ``motion.npz``, ``report.json`` and
-``motion.glb``, printing one ``{"progress": ...}`` line per optimiser iteration and a last
-``{"result": ...}`` line. Exit status as for ``motionprog run``: 0, 2 (bad job or program, with
+``program.mprog`` beside it, and when generating ``motion.npz`` and ``result.json`` (the rig,
+its pose at every frame and the report, in Blender's axes: ``motionprog.io.blender_result``),
+printing one ``{"progress": ...}`` line per optimiser iteration and a last ``{"result": ...}``
+line. Exit status as for ``motionprog run``: 0, 2 (bad job or program, with
 ``{"diagnostics": [...]}``), 3 (unsatisfied).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from dataclasses import replace
 from importlib import resources
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import typer
 
@@ -28,6 +30,9 @@ from motionprog.lang.scene_description import SceneProgram, scene_program, start
 
 ADDON_FOLDER = "motionprog_blender"
 """The add-on's module name inside Blender (the folder at the root of the zip)."""
+
+RESULT_FILE = "result.json"
+"""What a generating job writes for the add-on to build its armature and action from."""
 
 EXIT_BAD_INPUT = 2
 EXIT_UNSATISFIED = 3
@@ -111,9 +116,9 @@ def run_config(settings: dict[str, Any]) -> Any:
 
 
 def generate_job(folder: Path, program: Any, settings: dict[str, Any]) -> dict[str, Any]:
-    """Optimise ``program`` with a progress line per iteration; write the motion, the report
-    and the skinned GLB into ``folder``; returns the report."""
-    from motionprog.io.gltf import write_gltf
+    """Optimise ``program`` with a progress line per iteration; write the motion and, for the
+    add-on, ``result.json`` (its rig, pose and report) into ``folder``; returns the report."""
+    from motionprog.io.blender_result import blender_result
     from motionprog.models.registry import load_model
     from motionprog.motion import save_npz
     from motionprog.optimize import generate
@@ -127,27 +132,59 @@ def generate_job(folder: Path, program: Any, settings: dict[str, Any]) -> dict[s
 
     result = generate(program, model=model, config=config, callback=on_iteration)
     save_npz(result.motion, folder / "motion.npz")
-    write_text(folder / "report.json", json.dumps(result.report, indent=2))
-    write_gltf(result.motion, folder / "motion.glb")
+    write_text(folder / RESULT_FILE, json.dumps(blender_result(result.motion) | {"report": result.report}))
     return result.report
+
+
+def scene_block(program: SceneProgram) -> str:
+    """The ``scene { ... }`` block of the job's program ("" when the job has no objects)."""
+    return "\n".join(program.source.splitlines()[1:program.user_line - 1]).strip()
+
+
+def constraint_text(path: Path) -> str:
+    """The program in ``path`` without its header and scene block: what the add-on's text
+    block holds; InputError when it does not parse."""
+    from motionprog.lang import ast
+    from motionprog.lang.imports import read_text_file, refusal
+    from motionprog.lang.parser import parse
+
+    problem = refusal(path, (path.parent.resolve(),))  # a regular file, not too large
+    source, problem = (None, problem) if problem else read_text_file(path)
+    module, diagnostics = parse(source, str(path)) if source is not None else (None, [])
+    if module is None:
+        span = diagnostics[0].span
+        raise InputError(problem or f"{span.location() if span else path}: {diagnostics[0].message}")
+    generated = {line for statement in module.statements if isinstance(statement, (ast.Header, ast.Scene))
+                 for line in range(statement.span.line, statement.span.end_line + 1)}
+    kept = [line for number, line in enumerate(source.splitlines(), 1) if number not in generated]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept).strip("\n")) + "\n"  # one blank line where they were
 
 
 def blender_job(
     job: Path = typer.Argument(..., help="The job.json the Blender add-on wrote."),
     check: bool = typer.Option(False, "--check", help="Only check the program; print its diagnostics."),
     starter: bool = typer.Option(False, "--starter", help="Print a first constraint text for the job's scene."),
+    scene: bool = typer.Option(False, "--scene-block", help="Print the job's scene block (for `motionprog prompt --scene`)."),
+    constraints_of: Optional[Path] = typer.Option(
+        None, "--constraints-of", help="Print this program's text without its header and scene block."),
 ) -> None:
     """The engine side of the Blender add-on (JSON lines on stdout; see docs/blender.md)."""
     description, program = read_job(job)
     if starter:
         _emit({"starter": starter_constraints(description), "names": program.names})
         return
+    if scene:
+        _emit({"scene": scene_block(program)})
+        return
+    if constraints_of is not None:
+        _emit({"constraints": constraint_text(constraints_of)})
+        return
     compiled_program = compiled(job.parent / "program.mprog", program)
     if check:
         return
     report = generate_job(job.parent, compiled_program, description.get("run", {}))
-    _emit({"result": {"satisfied": report["satisfied"], "glb": "motion.glb", "report": "report.json",
-                      "fps": compiled_program.fps, "frames": compiled_program.frames}})
+    _emit({"result": {"satisfied": report["satisfied"], "file": RESULT_FILE, "fps": compiled_program.fps,
+                      "frames": compiled_program.frames}})
     if not report["satisfied"]:
         raise typer.Exit(EXIT_UNSATISFIED)
 

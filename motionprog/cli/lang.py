@@ -11,7 +11,7 @@ from rich.console import Console
 from motionprog.cli.terminal import printable
 from motionprog.io.atomic import write_text
 from motionprog.lang.diagnostics import Diagnostic, has_errors, render_json, render_text
-from motionprog.lang.explain import keep_words, relax_words
+from motionprog.lang.explain import keep_words, prompt_words, relax_words
 from motionprog.lang.formatter import format_module
 from motionprog.lang.imports import parse_file
 from motionprog.lang.program import ConstraintInfo, check_text, read_source
@@ -101,7 +101,7 @@ def explain(
     if program is None:
         raise typer.Exit(EXIT_BAD_INPUT)
     length = "the input's length" if edit else f"{program.frames} frames ({program.frames / program.fps:g} s)"
-    header = f'"{program.prompt}", {length}, {program.seeds} seed(s)'
+    header = f'{prompt_words(program)}, {length}, {program.seeds} seed(s)'
     if program.relax.yaw or program.relax.xz:
         header += f", relaxed: {relax_words(program.relax)}"
     if program.changes is not None:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from motionprog.cli.lang import ALLOW_PATH_HELP
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
 from motionprog.lang.diagnostics import ProgramError, render_text
@@ -113,8 +114,7 @@ def run(
     text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="'clip:PATH' or 'none' (mdm only)."),
     seeds: Optional[int] = typer.Option(None, "--seeds", min=1, max=64,
                                         help="Seeds optimised together (default: the program's)."),
-    allow_path: list[Path] = typer.Option(
-        [], "--allow-path", help="A folder outside the program's own that its imports and meshes may read (repeatable)."),
+    allow_path: list[Path] = typer.Option([], "--allow-path", help=ALLOW_PATH_HELP),
     steps: Optional[int] = typer.Option(
         OptimizeConfig.steps, "--steps", min=1,
         help="Search through K DDIM steps of the teacher (default: the model's distilled one-step student "
@@ -156,7 +156,8 @@ def run(
         progmogen_iterations=iters if method == "progmogen" else OptimizeConfig.progmogen_iterations,
     )
     motion_model = load_model(model or program.model or "bundled", stats=stats, text_encoder=text_encoder, device=device)
-    warn_unknown_prompt(motion_model, program.text)
+    for part in program.parts:
+        warn_unknown_prompt(motion_model, part.prompt)
     result = optimise_with_progress(program, motion_model, config)
     write_results(result, out, report_path, render, view)
     if not result.report["satisfied"]:

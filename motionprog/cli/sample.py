@@ -56,7 +56,8 @@ def sample(
     steps = steps or motion_model.default_steps
     if frames > motion_model.max_frames:
         raise InputError(f"--frames {frames}: model '{motion_model.name}' generates at most "
-                         f"{motion_model.max_frames} frames")
+                         f"{motion_model.max_frames} frames in one window; longer motions come from `motionprog run` "
+                         f"with a program such as: motion \"{text}\" for {frames / motion_model.fps:g} s")
     with stderr.status(f"sampling {frames} frames with {motion_model.name} ({steps} DDIM steps)"), torch.no_grad():
         features = motion_model.decode(motion_model.latents([seed], frames), text, steps)
         joints = motion_model.to_joints(features)

@@ -15,6 +15,7 @@ from typing import Any, Optional
 import typer
 
 from motionprog.cli.run import check_run_outputs, print_report, set_threads, stderr, stdout, warn_unknown_prompt
+from motionprog.cli.lang import ALLOW_PATH_HELP
 from motionprog.errors import InputError
 from motionprog.lang.diagnostics import ProgramError, render_text
 from motionprog.lang.program import compile as compile_program
@@ -51,7 +52,8 @@ def solve(program: Any, session: Session, model_spec: Optional[str], config: Opt
     spec = model_spec or program.model or "bundled"
     if spec not in session.models:
         session.models[spec] = load_model(spec, device=config.device)
-        warn_unknown_prompt(session.models[spec], program.text)
+        for part in program.parts:
+            warn_unknown_prompt(session.models[spec], part.prompt)
     header = (program.text, program.frames, spec)
     start = session.noise if header == session.header else None
     result = generate(program, model=session.models[spec], config=config, start_noise=start)
@@ -78,8 +80,7 @@ def watch(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     natural_weight: float = typer.Option(
         OptimizeConfig.natural_weight, "--natural-weight", min=0.0, help="Weight of the naturalness penalty."),
-    allow_path: list[Path] = typer.Option(
-        [], "--allow-path", help="A folder outside the program's own that its imports and meshes may read (repeatable)."),
+    allow_path: list[Path] = typer.Option([], "--allow-path", help=ALLOW_PATH_HELP),
     poll: float = typer.Option(0.3, "--poll", min=0.05, help="Seconds between looks at the file."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for torch (default: torch's)."),
 ) -> None:

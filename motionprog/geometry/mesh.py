@@ -25,18 +25,19 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import trimesh
-from torch import Tensor
 
 from motionprog.errors import InputError
+from motionprog.geometry.mesh_file import face_vertices, load_trimesh
 from motionprog.geometry.primitives import (
     IDENTITY, Bounded, Matrix3, Placement, Rotation, Vec3, as_vec3, rotation_matrix,
 )
-from motionprog.numerics import kink_clamp, safe_norm
+
+if TYPE_CHECKING:
+    import trimesh
+    from torch import Tensor
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class SDFGrid:
 
         Outside the grid: distance to the grid box plus the value at the nearest grid point.
         """
+        import torch
+
+        from motionprog.numerics import kink_clamp, safe_norm
+
         origin = torch.as_tensor(self.origin, dtype=points.dtype, device=points.device)
         values = torch.as_tensor(self.values, dtype=points.dtype, device=points.device)
         shape = torch.tensor(self.values.shape, device=points.device)
@@ -74,27 +79,9 @@ class SDFGrid:
         return interpolated + safe_norm(points - inside)
 
 
-def _load(path: Path) -> trimesh.Trimesh:
-    """The mesh in a file (shared and cached per file version: callers must not modify it)."""
-    if not path.is_file():
-        raise InputError(f"mesh file not found: {path}")
-    return _read(str(path), os.stat(path).st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=16)
-def _read(path: str, modified_ns: int) -> trimesh.Trimesh:
-    try:
-        mesh = trimesh.load(path, force="mesh")
-    except Exception as exc:  # trimesh raises many kinds for malformed files
-        raise InputError(f"cannot read mesh {path}: {exc}".splitlines()[0]) from exc
-    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
-        raise InputError(f"mesh {path} has no triangles (a point cloud or an empty scene)")
-    return mesh
-
-
 def _placed(path: str, placement: Placement) -> trimesh.Trimesh:
     """A copy of the mesh in ``path`` moved by ``position + R @ (scale * vertex)``."""
-    mesh = _load(Path(path)).copy()
+    mesh = load_trimesh(Path(path)).copy()
     mesh.apply_scale(placement.scale)
     matrix = np.eye(4)
     matrix[:3, :3] = placement.rotation
@@ -106,6 +93,8 @@ def _placed(path: str, placement: Placement) -> trimesh.Trimesh:
 @functools.lru_cache(maxsize=16)
 def _sdf_grid(path: str, modified_ns: int, placement: Placement, resolution: int, padding: float) -> SDFGrid:
     """The SDF grid of a placed mesh file; cached per file version, placement and resolution."""
+    import trimesh
+
     mesh = _placed(path, placement)
     lower, upper = mesh.bounds[0] - padding, mesh.bounds[1] + padding
     spacing = float((upper - lower).max()) / resolution
@@ -127,7 +116,8 @@ class Mesh(Bounded):
     path: the mesh file; position (metres), rotation (yaw degrees, Euler XYZ degrees or a
     matrix), scale: the placement ``position + R @ (scale * vertex)``; resolution: grid cells
     along the longest side; padding: metres of grid around the mesh bounds.
-    The file is read on construction, so a bad file fails early with an InputError.
+    The file is read on construction (without trimesh for OBJ and STL, see
+    :mod:`motionprog.geometry.mesh_file`), so a bad file fails early with an InputError.
     """
 
     path: str
@@ -146,7 +136,7 @@ class Mesh(Bounded):
         if not self.padding > 0:
             raise InputError(f"mesh padding must be positive, got {self.padding!r}")
         Placement.of(self.position, self.rotation, self.scale)  # validates the scale
-        _load(Path(self.path))
+        face_vertices(Path(self.path))
 
     @classmethod
     def load(cls, path: str | os.PathLike, position: Sequence[float] = (0.0, 0.0, 0.0), rotation: Rotation = 0.0,
@@ -173,7 +163,7 @@ class Mesh(Bounded):
 
     def hull_points(self) -> np.ndarray:
         """The placed vertices [V, 3], metres."""
-        vertices = np.asarray(_load(Path(self.path)).vertices) * self.scale @ np.asarray(self.rotation).T
+        vertices = face_vertices(Path(self.path)) * self.scale @ np.asarray(self.rotation).T
         return vertices + np.asarray(self.position)
 
     @property

@@ -5,10 +5,10 @@ zero on its surface and positive outside; points and lines have no inside (dista
 Every distance takes points ``[..., 3]`` of any float dtype and device and returns ``[...]``,
 and has finite gradients everywhere (faces, edges, corners, centres, axes).
 
-Two layers: tensor functions (``box_signed_distance(points, center, half_size, rotation)``, ...)
-whose parameters are tensors that broadcast with the points, for objects that move with the body;
-and frozen dataclasses holding plain floats for scene objects, with ``signed_distance``,
-``closest_point``, named properties, ``to_dict()`` (JSON for renderers) and ``transform``.
+Scene objects are frozen dataclasses holding plain floats, with ``signed_distance``,
+``closest_point``, named properties, ``to_dict()`` (JSON for renderers) and ``transform``. They
+are built and measured without torch (the checker builds them); a distance calls the tensor
+functions of :mod:`motionprog.geometry.distances`, which import torch at that first use.
 
 A rotation is given as a yaw angle about +Y (one number), as Euler angles ``(rx, ry, rz)``
 applied about the world X, then Y, then Z axes (``R = Rz @ Ry @ Rx``), or as a 3x3 matrix;
@@ -22,14 +22,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from motionprog.errors import InputError
-from motionprog.numerics import kink_clamp, kink_max, kink_min, safe_norm
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 Vec3 = tuple[float, float, float]
 Matrix3 = tuple[Vec3, Vec3, Vec3]
@@ -72,97 +72,6 @@ def _positive(value: float, name: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise InputError(f"{name} must be a positive number of metres, got {value!r}")
     return float(value)
-
-
-def _tensor(values: Any, like: Tensor) -> Tensor:
-    return torch.as_tensor(values, dtype=like.dtype, device=like.device)
-
-
-def _to_local(points: Tensor, center: Tensor, rotation: Tensor) -> Tensor:
-    """World points [..., 3] to the frame of an object at ``center`` [..., 3] with ``rotation`` [..., 3, 3]."""
-    return ((points - center).unsqueeze(-2) @ rotation).squeeze(-2)
-
-
-def _to_world(local: Tensor, center: Tensor, rotation: Tensor) -> Tensor:
-    return (rotation @ local.unsqueeze(-1)).squeeze(-1) + center
-
-
-# -- tensor functions ---------------------------------------------------------------------------
-
-
-def point_distance(points: Tensor, center: Tensor) -> Tensor:
-    """Distance from points [..., 3] to a point ``center`` [..., 3], metres -> [...] (>= 0)."""
-    return safe_norm(points - center)
-
-
-def line_closest_point(points: Tensor, a: Tensor, b: Tensor, segment: bool = True) -> Tensor:
-    """Closest point to ``points`` [..., 3] on the segment a-b (or the infinite line through a, b).
-
-    a, b: [..., 3] metres, broadcast with points -> [..., 3]. A degenerate segment (a == b)
-    gives a (a point).
-    """
-    direction = b - a
-    length2 = (direction * direction).sum(-1, keepdim=True)
-    nonzero = length2 > 0
-    t = torch.where(nonzero, ((points - a) * direction).sum(-1, keepdim=True) / torch.where(nonzero, length2, 1.0), 0.0)
-    if segment:
-        t = kink_clamp(t, 0.0, 1.0)
-    return a + t * direction
-
-
-def line_distance(points: Tensor, a: Tensor, b: Tensor, segment: bool = True) -> Tensor:
-    """Distance from points [..., 3] to the segment a-b (or its infinite line), metres -> [...]."""
-    return safe_norm(points - line_closest_point(points, a, b, segment))
-
-
-def plane_signed_distance(points: Tensor, origin: Tensor, normal: Tensor) -> Tensor:
-    """Height of points [..., 3] above the plane through ``origin`` with unit ``normal`` -> [...] metres."""
-    return ((points - origin) * normal).sum(-1)
-
-
-def sphere_signed_distance(points: Tensor, center: Tensor, radius: Tensor | float) -> Tensor:
-    """Signed distance to a ball: ``|p - c| - r`` -> [...] metres (negative inside)."""
-    return safe_norm(points - center) - radius
-
-
-def _excess_distance(excess: Tensor) -> Tensor:
-    """Signed distance from per-axis excesses [..., N] over a convex solid's half extents -> [...].
-
-    Outside: the length of the positive excesses; inside: the largest (least negative) one. On a
-    face (one excess exactly 0) the gradient is that face's normal, from :func:`kink_clamp`.
-    """
-    return safe_norm(kink_max(excess, 0.0)) + kink_min(excess.amax(dim=-1), 0.0)
-
-
-def box_signed_distance(points: Tensor, center: Tensor, half_size: Tensor, rotation: Tensor) -> Tensor:
-    """Exact signed distance to an oriented box (faces, edges and corners), metres.
-
-    points [..., 3]; center [..., 3]; half_size [..., 3] (half the edge lengths); rotation
-    [..., 3, 3] (columns: the box axes in the world) -> [...]. Outside: the length of the
-    excess over the half sizes; inside: minus the distance to the nearest face.
-    """
-    excess = _to_local(points, center, rotation).abs() - half_size
-    return _excess_distance(excess)
-
-
-def box_closest_point(points: Tensor, center: Tensor, half_size: Tensor, rotation: Tensor) -> Tensor:
-    """Closest point of the solid box to points [..., 3] (a point inside is its own) -> [..., 3]."""
-    local = _to_local(points, center, rotation)
-    return _to_world(kink_clamp(local, -half_size, half_size), center, rotation)
-
-
-def cylinder_signed_distance(
-    points: Tensor, center: Tensor, radius: Tensor | float, half_height: Tensor | float, rotation: Tensor
-) -> Tensor:
-    """Exact signed distance to a capped cylinder whose axis is the rotated +Y, metres.
-
-    points [..., 3]; center [..., 3] (the middle of the axis); radius, half_height: metres;
-    rotation [..., 3, 3] -> [...]. Finite gradients on the axis and on the rims.
-    """
-    local = _to_local(points, center, rotation)
-    radial = safe_norm(local[..., [0, 2]]) - radius
-    axial = local[..., 1].abs() - half_height
-    return _excess_distance(torch.stack([radial, axial], dim=-1))
 
 
 # -- scene objects ------------------------------------------------------------------------------
@@ -237,11 +146,15 @@ class Point:
 
     def signed_distance(self, points: Tensor) -> Tensor:
         """Distance [...] (metres, >= 0) from points [..., 3]."""
-        return point_distance(points, _tensor(self.position, points))
+        from motionprog.geometry.distances import like, point_distance
+
+        return point_distance(points, like(self.position, points))
 
     def closest_point(self, points: Tensor) -> Tensor:
         """The point itself, broadcast to points [..., 3]."""
-        return _tensor(self.position, points).expand_as(points)
+        from motionprog.geometry.distances import like
+
+        return like(self.position, points).expand_as(points)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "point", "position": list(self.position)}
@@ -281,11 +194,15 @@ class Line:
 
     def signed_distance(self, points: Tensor) -> Tensor:
         """Distance [...] (metres, >= 0) from points [..., 3] to the segment or line."""
-        return line_distance(points, _tensor(self.a, points), _tensor(self.b, points), self.segment)
+        from motionprog.geometry.distances import like, line_distance
+
+        return line_distance(points, like(self.a, points), like(self.b, points), self.segment)
 
     def closest_point(self, points: Tensor) -> Tensor:
         """Closest point [..., 3] on the segment or line."""
-        return line_closest_point(points, _tensor(self.a, points), _tensor(self.b, points), self.segment)
+        from motionprog.geometry.distances import like, line_closest_point
+
+        return line_closest_point(points, like(self.a, points), like(self.b, points), self.segment)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "line", "a": list(self.a), "b": list(self.b), "segment": self.segment}
@@ -315,7 +232,9 @@ class Plane:
 
     def signed_distance(self, points: Tensor) -> Tensor:
         """Height [...] (metres) of points [..., 3] above the plane; negative below."""
-        return plane_signed_distance(points, _tensor(self.point, points), _tensor(self.normal, points))
+        from motionprog.geometry.distances import like, plane_signed_distance
+
+        return plane_signed_distance(points, like(self.point, points), like(self.normal, points))
 
     def above(self, points: Tensor) -> Tensor:
         """Margin [...] (metres) of "points are above the plane": the signed distance."""
@@ -327,7 +246,9 @@ class Plane:
 
     def closest_point(self, points: Tensor) -> Tensor:
         """Orthogonal projection [..., 3] of points onto the plane."""
-        return points - self.signed_distance(points).unsqueeze(-1) * _tensor(self.normal, points)
+        from motionprog.geometry.distances import like
+
+        return points - self.signed_distance(points).unsqueeze(-1) * like(self.normal, points)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "plane", "point": list(self.point), "normal": list(self.normal)}
@@ -354,8 +275,10 @@ class Box(Bounded):
         object.__setattr__(self, "size", size)
         object.__setattr__(self, "rotation", rotation_matrix(self.rotation))
 
-    def _params(self, like: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        return _tensor(self.center, like), _tensor(self.size, like) / 2, _tensor(self.rotation, like)
+    def _params(self, points: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        from motionprog.geometry.distances import like
+
+        return like(self.center, points), like(self.size, points) / 2, like(self.rotation, points)
 
     @property
     def corners(self) -> np.ndarray:
@@ -368,10 +291,14 @@ class Box(Bounded):
 
     def signed_distance(self, points: Tensor) -> Tensor:
         """Exact signed distance [...] (metres, negative inside) from points [..., 3]."""
+        from motionprog.geometry.distances import box_signed_distance
+
         return box_signed_distance(points, *self._params(points))
 
     def closest_point(self, points: Tensor) -> Tensor:
         """Closest point [..., 3] of the solid box (points inside are their own)."""
+        from motionprog.geometry.distances import box_closest_point
+
         return box_closest_point(points, *self._params(points))
 
     def to_dict(self) -> dict[str, Any]:
@@ -404,14 +331,15 @@ class Sphere:
 
     def signed_distance(self, points: Tensor) -> Tensor:
         """Signed distance [...] (metres, negative inside) from points [..., 3]."""
-        return sphere_signed_distance(points, _tensor(self.center, points), self.radius)
+        from motionprog.geometry.distances import like, sphere_signed_distance
+
+        return sphere_signed_distance(points, like(self.center, points), self.radius)
 
     def closest_point(self, points: Tensor) -> Tensor:
         """Closest point [..., 3] of the solid ball (points inside are their own)."""
-        center = _tensor(self.center, points)
-        offset = points - center
-        scale = self.radius / kink_max(safe_norm(offset, keepdim=True), self.radius)
-        return center + offset * scale
+        from motionprog.geometry.distances import like, sphere_closest_point
+
+        return sphere_closest_point(points, like(self.center, points), self.radius)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "sphere", "center": list(self.center), "radius": self.radius}
@@ -454,8 +382,10 @@ class Cylinder:
 
     def signed_distance(self, points: Tensor) -> Tensor:
         """Exact signed distance [...] (metres, negative inside) from points [..., 3]."""
+        from motionprog.geometry.distances import cylinder_signed_distance, like
+
         return cylinder_signed_distance(
-            points, _tensor(self.center, points), self.radius, self.height / 2, _tensor(self.rotation, points)
+            points, like(self.center, points), self.radius, self.height / 2, like(self.rotation, points)
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -201,14 +201,24 @@ class Import:
 
 
 @dataclass(frozen=True)
+class Then:
+    """``then "prompt" for 4 s``: a later part of the motion, with its own prompt and length."""
+
+    prompt: str
+    length: Quantity
+
+
+@dataclass(frozen=True)
 class Header:
-    """``motion "prompt" for 6 s, seeds 4, model "m"``."""
+    """``motion "prompt" for 6 s, seeds 4, model "m"``; ``then`` holds the later parts of
+    ``motion "walks" for 6 s then "sits down" for 4 s``, in order."""
 
     prompt: str
     length: Quantity | None
     seeds: Quantity | None
     model: str | None
     span: Span
+    then: tuple[Then, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Expressions are ``Expr`` wrappers around AST nodes with Python operators::
     from motionprog.lang import builder as mb
 
     program = mb.ProgramBuilder("a person walks forward", length=mb.q(6, "s"), seeds=4)
+    # then=[("sits down", mb.q(4, "s"))] would add a later part with its own prompt
     program.scene(bar=mb.box(center=(0, 1.25, 2.5), size=(3, 0.1, 0.3)), goal=mb.point(0, 0, 5))
     head, pelvis, bar = mb.name("head"), mb.name("pelvis"), mb.name("bar")
     program.constraint(mb.always(), head.y < bar.bottom - mb.q(10, "cm"),
@@ -216,11 +217,13 @@ class ProgramBuilder:
     """Collects statements; ``source()`` prints them, ``compile()`` checks and compiles them."""
 
     def __init__(self, prompt: str | None = None, length: Expr | None = None, seeds: int | None = None,
-                 model: str | None = None):
+                 model: str | None = None, then: Sequence[tuple[str, Expr]] = ()):
+        """``then``: the later parts of the motion as (prompt, length), e.g. ``[("sits down", q(4, "s"))]``."""
         self.statements: list[ast.Statement] = []
         if prompt is not None:
+            parts = tuple(ast.Then(text, part.node) for text, part in then)
             self.statements.append(ast.Header(prompt, None if length is None else length.node,
-                                              None if seeds is None else _node(seeds), model, SPAN))
+                                              None if seeds is None else _node(seeds), model, SPAN, parts))
 
     def imports(self, library: str) -> ProgramBuilder:
         self.statements.append(ast.Import(library, SPAN))

@@ -1,5 +1,8 @@
 """Function calls: built-ins (units, sizes and arity checked) and user ``def``s, expanded at each
 call with recursion refused (the checker's calls room).
+
+A problem found while expanding a ``def`` is reported at the call, where the caller can fix it
+(a standard library line is not theirs to change), with the line inside the ``def`` as related.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from typing import TYPE_CHECKING
 
 from motionprog.lang import ast, ir
 from motionprog.lang.builtins import FUNCTIONS
+from motionprog.lang.diagnostics import Diagnostic, Related, Span
 from motionprog.lang.relations import distance
 from motionprog.lang.scene import OBJECT_KINDS
-from motionprog.lang.typed import Typed, value
+from motionprog.lang.suggestions import described, function_fix, joint_angle_fix
+from motionprog.lang.typed import Typed, const, value
 from motionprog.lang.units import ANGLE, LENGTH, NONE, Dim
 
 if TYPE_CHECKING:
@@ -30,12 +35,13 @@ def call(c: Checker, node: ast.Call, env: Env) -> Typed:
         raise c.fail("E206", f"{name}(...) makes a scene object; define it inside 'scene {{ }}'", node.span)
     if name not in SMOOTH_FUNCTIONS:
         raise c.fail("E202", f"unknown function '{name}'", node.name_span,
-                     c.did_you_mean(name, [*SMOOTH_FUNCTIONS, *c.defs]))
+                     *function_fix(node, c.defs, SMOOTH_FUNCTIONS))
     fewest, most = SMOOTH_FUNCTIONS[name].arity
     if not fewest <= len(node.args) <= (most if most >= 0 else len(node.args)):
         expected = str(fewest) if fewest == most else f"{fewest} or more" if most < 0 else f"{fewest} to {most}"
+        help, hint = joint_angle_fix(node)
         raise c.fail("E204", f"{name}() takes {expected} argument{'s' if expected != '1' else ''}, "
-                     f"got {len(node.args)}", node.span, f"signature: {SMOOTH_FUNCTIONS[name].signature}")
+                     f"got {len(node.args)}", node.span, help or f"signature: {SMOOTH_FUNCTIONS[name].signature}", hint)
     args = [c.expr(arg, env) for arg in node.args]
     return BUILTINS[name](c, node, args)
 
@@ -50,13 +56,31 @@ def user_call(c: Checker, node: ast.Call, env: Env) -> Typed:
     if len(node.args) != len(definition.params):
         count = len(definition.params)
         raise c.fail("E204", f"{node.function}() takes {count} argument{'s' if count != 1 else ''}, got "
-                     f"{len(node.args)}", node.span, f"defined at {definition.span.location()}")
+                     f"{len(node.args)}", node.span, f"{described(definition)} (defined at {definition.span.location()})")
     bound = {param: c.expr(arg, env) for param, arg in zip(definition.params, node.args)}
+    found = len(c.diagnostics)
     c.calls.append(node.function)
     try:
         return c.expr(definition.body, bound)
     finally:
         c.calls.pop()
+        c.diagnostics[found:] = [at_call_site(d, node, definition) for d in c.diagnostics[found:]]
+
+
+def at_call_site(found: Diagnostic, node: ast.Call, definition: ast.Def) -> Diagnostic:
+    """A diagnostic from inside ``definition``'s body moved to the call ``node``, its place in the
+    body kept as related. Recursion stays where the definitions call each other: that is the fault."""
+    if found.code == "E208" or found.span is None or not _inside(found.span, definition.span):
+        return found
+    inside = Related(found.span, f"inside {described(definition)}")
+    hint = found.hint if all(edit.span.file == node.span.file for edit in found.hint) else ()
+    return replace(found, span=node.span, related=(inside, *found.related), hint=hint)
+
+
+def _inside(span: Span, outer: Span) -> bool:
+    """Whether ``span`` lies within ``outer`` (same file)."""
+    return (span.file == outer.file and (outer.line, outer.column) <= (span.line, span.column)
+            and (span.end_line, span.end_column) <= (outer.end_line, outer.end_column))
 
 
 def positions(c: Checker, node: ast.Call, args: list[Typed], what: str) -> tuple[Typed, Typed, Dim | None]:
@@ -72,6 +96,16 @@ def pair(name: str, size: Callable[[Typed], int], dim: Callable[[Dim | None], Di
         a, b, shared = positions(c, node, args, name)
         return value(ir.Fn(name, (a.ir, b.ir)), size(a), dim(shared), c.combine_joints(a, b, node.span))
     return check
+
+
+def midpoint(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
+    """``midpoint(a, b)``, folded when both are constants (scene points) as arithmetic is, so a
+    pivot such as ``midpoint(grip_a, grip_b).xz`` is known without evaluating anything."""
+    typed = pair("midpoint", lambda a: a.size, lambda dim: dim)(c, node, args)
+    a, b = typed.ir.args
+    if isinstance(a, ir.Const) and isinstance(b, ir.Const):
+        return const(tuple((x + y) / 2 for x, y in zip(a.values, b.values)), typed.dim)
+    return typed
 
 
 def derivative(name: str, order: int):
@@ -126,7 +160,7 @@ def collide(c: Checker, node: ast.Call, args: list[Typed]) -> Typed:
 
 BUILTINS: dict[str, Callable[[Checker, ast.Call, list[Typed]], Typed]] = {
     "distance": lambda c, node, args: distance(c, args[0], args[1], node),
-    "midpoint": pair("midpoint", lambda a: a.size, lambda dim: dim),
+    "midpoint": midpoint,
     "direction": pair("direction", lambda a: a.size, lambda dim: NONE),
     "angle": pair("angle", lambda a: 1, lambda dim: ANGLE),
     "velocity": derivative("velocity", 1),

@@ -20,9 +20,10 @@ from pathlib import Path
 from motionprog.body.skeleton import ALIASES, FPS, GROUPS, JOINT_INDEX, suggest
 from motionprog.lang import ast, calls, imports, ir, relations, scene, windows
 from motionprog.lang.builtins import COMPONENTS, PROPERTIES
-from motionprog.lang.diagnostics import Diagnostic, Span, error, warning
+from motionprog.lang.diagnostics import Diagnostic, Edit, Span, error, warning
 from motionprog.lang.explain import describe
 from motionprog.lang.formatter import format_statement
+from motionprog.lang.suggestions import component_fix, name_fix
 from motionprog.lang.typed import Abandon, Typed, arith, const, neg, value
 from motionprog.lang.units import LENGTH, NONE, UNITS, Dim
 
@@ -56,6 +57,7 @@ class Checker:
         self.roots = roots
         self.frames_override = frames
         self.frames = frames or DEFAULT_FRAMES
+        self.parts: tuple[ir.Part, ...] = ()
         self.objects: dict[str, object] = {}
         self.kinds: dict[str, str] = {}
         self.lets: dict[str, Typed] = {}
@@ -72,9 +74,11 @@ class Checker:
         self.sizes: dict[int, tuple[object, int]] = {}
 
     # ---- reporting
-    def fail(self, code: str, message: str, span: Span | None, help: str | None = None) -> Abandon:
-        """Report an error; the caller raises the result to abandon the statement."""
-        self.diagnostics.append(error(code, message, span, help))
+    def fail(self, code: str, message: str, span: Span | None, help: str | None = None,
+             hint: tuple[Edit, ...] = ()) -> Abandon:
+        """Report an error (``hint``: the edits that apply ``help``); the caller raises the result
+        to abandon the statement."""
+        self.diagnostics.append(error(code, message, span, help, hint=hint))
         return Abandon()
 
     def did_you_mean(self, name: str, candidates: Iterable[str]) -> str | None:
@@ -113,27 +117,53 @@ class Checker:
         if changes is not None:
             self.warn_kept(changes, checked)
         return ir.Program(prompt, self.frames, FPS, seeds, model, relax, tuple(self.objects.items()),
-                          tuple(c for _, c in checked), changes)
+                          tuple(c for _, c in checked), self.parts, changes=changes)
 
     def header(self, headers: list[ast.Header]) -> tuple[str, int, str | None]:
-        """(prompt, seeds, model) of the one header; sets the length (E210 past the limits)."""
+        """(prompt, seeds, model) of the one header; sets the length (E210 past the limits) and
+        the parts of a header that changes its prompt with ``then``."""
         for extra in headers[1:]:
             self.diagnostics.append(error("E210", "a program has one 'motion' header", extra.span))
         if not headers:
             return "", 1, None
         header = headers[0]
-        if header.length is not None and self.frames_override is None:
+        if header.then:
+            self.attempt(self.parts_of, header)
+        elif header.length is not None and self.frames_override is None:
             self.attempt(self.length, header.length)
         seeds = self.attempt(self.seeds, header.seeds) if header.seeds is not None else 1
         return header.prompt, seeds or 1, header.model
 
     def length(self, length: ast.Quantity) -> None:
         """The motion length of ``for N s`` in frames."""
-        self.frames = round(windows.time_quantity(self, length, allow_percent=False) * FPS)
-        if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
-            self.frames = DEFAULT_FRAMES
+        self.frames = self.bounded(round(windows.time_quantity(self, length, allow_percent=False) * FPS), length.span)
+
+    def bounded(self, frames: int, span: Span) -> int:
+        """``frames`` when it is a motion length a program may ask for (E210 otherwise)."""
+        if not MIN_FRAMES <= frames <= MAX_FRAMES:
             raise self.fail("E210", f"the motion length must be {MIN_FRAMES} to {MAX_FRAMES} frames "
-                            f"({MIN_FRAMES / FPS:g} s to {MAX_FRAMES / FPS:g} s)", length.span)
+                            f"({MIN_FRAMES / FPS:g} s to {MAX_FRAMES / FPS:g} s)", span)
+        return frames
+
+    def parts_of(self, header: ast.Header) -> None:
+        """The parts of ``motion "a" for 6 s then "b" for 4 s`` (``self.parts``, each at least
+        two frames) and the motion's length, their sum (a frames override stretches them)."""
+        if header.length is None:
+            raise self.fail("E210", "'then' needs the length of the part before it", header.span,
+                            help='motion "walks forward" for 6 s then "sits down" for 4 s')
+        quantities = (header.length, *(part.length for part in header.then))
+        seconds = [windows.time_quantity(self, q, allow_percent=False) for q in quantities]
+        ends = [round(sum(seconds[:i + 1]) * FPS) for i in range(len(seconds))]
+        total = self.bounded(ends[-1], header.span)
+        if self.frames_override is not None:
+            ends = [round(end * self.frames_override / total) for end in ends]
+        starts = [0, *ends[:-1]]
+        for quantity, start, end in zip(quantities, starts, ends):
+            if end - start < MIN_FRAMES:
+                raise self.fail("E210", f"each part of the motion lasts at least {MIN_FRAMES} frames", quantity.span)
+        prompts = (header.prompt, *(part.prompt for part in header.then))
+        self.frames = ends[-1]
+        self.parts = tuple(ir.Part(p, start, end - start) for p, start, end in zip(prompts, starts, ends))
 
     def seeds(self, quantity: ast.Quantity) -> int:
         """The number of seeds of ``seeds N``."""
@@ -188,13 +218,14 @@ class Checker:
         self.start(about.span)
         typed = self.need_value(self.expr(about, {}), about.span, "'about'", (2,))
         self.unify(typed.dim, LENGTH, about.span, "'about'")
-        from motionprog.lang.compiler import constant  # torch: only for a program that turns about a point
-
-        values = constant(typed.ir, self.objects)
-        if values is None:
+        if ir.uses_body(typed.ir):
             raise self.fail("E206", "'about' needs a point fixed in the scene, such as (1, 2) or goal.xz",
                             about.span)
-        return values
+        if isinstance(typed.ir, ir.Const):
+            return typed.ir.values
+        from motionprog.lang.compiler import constant  # torch: only for a pivot that is not folded
+
+        return constant(typed.ir, self.objects)
 
     # ---- names
     def claim(self, name: str, span: Span) -> None:
@@ -403,7 +434,7 @@ class Checker:
             return value(ir.Facing(), 3, NONE)
         known = [*JOINT_INDEX, *ALIASES, *GROUPS, *BODY_NAMES, *self.objects, *self.lets, *env]
         what = "joint" if name.startswith(("left", "right")) or "_" in name else "name"
-        raise self.fail("E201", f"unknown {what} '{name}'", node.span, self.did_you_mean(name, known))
+        raise self.fail("E201", f"unknown {what} '{name}'", node.span, *name_fix(node, known, what == "joint"))
 
     def input_part(self, node: ast.Attr) -> Typed:
         """``input.head``: a joint, group, ``com`` or ``facing`` of the input motion (editing only)."""
@@ -434,7 +465,7 @@ class Checker:
         candidates = list(COMPONENTS) + (list(PROPERTIES[self.kinds[base.obj]]) if base.obj else [])
         what = f"object '{base.obj}'" if base.obj else f"this {base.kind}"
         raise self.fail("E203", f"{what} has no property or component '.{node.name}'", node.span,
-                        self.did_you_mean(node.name, candidates))
+                        *component_fix(node, candidates, synonyms=base.obj is None))
 
     def vector(self, node: ast.Vector, env: Env) -> Typed:
         """``(a, b)`` or ``(a, b, c)`` of numbers sharing one unit."""

@@ -1,7 +1,8 @@
 """Diagnostics: one plain value per problem, rendered as text (rustc style) or JSON.
 
 A diagnostic never prints itself; the CLI renders it. Messages start lowercase, end without
-a period and make sense alone; only ``help`` suggests a fix.
+a period and make sense alone; only ``help`` suggests a fix, in words, and ``hint`` carries the
+same fix as edits of the source when there is one (for editors and the LLM repair loop).
 """
 
 from __future__ import annotations
@@ -32,8 +33,30 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the source from ``span``'s start up to its end by ``text``; an empty span inserts."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place a diagnostic concerns: the line inside a called function that failed."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True)
 class Diagnostic:
-    """A problem found in a program: ``level`` is ``"error"`` or ``"warning"``."""
+    """A problem found in a program: ``level`` is ``"error"`` or ``"warning"``.
+
+    ``hint`` holds the edits that apply the fix ``help`` names, when it is a concrete one (a
+    name, an operator, a missing import); ``related`` lists the places behind the primary span,
+    outermost first: a problem inside an expanded function is reported at the call, with the
+    function's line as related.
+    """
 
     level: str
     code: str
@@ -41,12 +64,14 @@ class Diagnostic:
     span: Span | None = None
     notes: tuple[str, ...] = ()
     help: str | None = None
+    hint: tuple[Edit, ...] = ()
+    related: tuple[Related, ...] = ()
 
 
 def error(code: str, message: str, span: Span | None, help: str | None = None,
-          notes: tuple[str, ...] = ()) -> Diagnostic:
+          notes: tuple[str, ...] = (), hint: tuple[Edit, ...] = ()) -> Diagnostic:
     """An error diagnostic."""
-    return Diagnostic("error", code, message, span, notes, help)
+    return Diagnostic("error", code, message, span, notes, help, hint)
 
 
 def warning(code: str, message: str, span: Span | None, help: str | None = None) -> Diagnostic:
@@ -60,20 +85,45 @@ def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:
 
 
 def render_text(diagnostic: Diagnostic) -> str:
-    """``file:line:col: error: message``, the source line, a caret, notes and help."""
-    span = diagnostic.span
-    head = f"{diagnostic.level}: {diagnostic.message}"
-    lines = [f"{span.location()}: {head}" if span else head]
-    if span and span.text:
+    """``file:line:col: error: message``, the source line, a caret, related places, notes and help."""
+    lines = _located(diagnostic.span, f"{diagnostic.level}: {diagnostic.message}")
+    for related in diagnostic.related:
+        lines.extend(_located(related.span, f"note: {related.message}"))
+    lines.extend(f"note: {note}" for note in diagnostic.notes)
+    if diagnostic.help:
+        lines.append(f"help: {diagnostic.help}")
+    return "\n".join(lines)
+
+
+def _located(span: Span | None, head: str) -> list[str]:
+    """``file:line:col: head``, then the source line with a caret under the span."""
+    if span is None:
+        return [head]
+    lines = [f"{span.location()}: {head}"]
+    if span.text:
         shown = span.text.expandtabs(1)
         width = span.end_column - span.column if span.end_line == span.line else len(shown) - span.column + 1
         gutter = f"{span.line} | "
         lines.append(gutter + shown)
         lines.append(" " * (len(gutter) + span.column - 1) + "^" * max(1, width))
-    lines.extend(f"note: {note}" for note in diagnostic.notes)
-    if diagnostic.help:
-        lines.append(f"help: {diagnostic.help}")
-    return "\n".join(lines)
+    return lines
+
+
+def apply_edits(text: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
+    """``text`` with ``edits`` applied: each span counted in the original text, an edit given twice
+    (two diagnostics asking for one import) applied once; distinct edits must not overlap."""
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+
+    def offset(line: int, column: int) -> int:
+        return min(starts[min(line, len(lines)) - 1] + column - 1, len(text))
+
+    for edit in sorted(dict.fromkeys(edits), key=lambda e: (e.span.line, e.span.column), reverse=True):
+        start, end = offset(edit.span.line, edit.span.column), offset(edit.span.end_line, edit.span.end_column)
+        text = text[:start] + edit.text + text[end:]
+    return text
 
 
 def render_json(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> str:

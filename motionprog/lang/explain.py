@@ -88,6 +88,15 @@ def window_words(quantifier: str, frames: tuple[int, ...], total: int) -> str:
     return f"averaged over the frames {span}" if quantifier == "mean" else f"at {every} {span}"
 
 
+def prompt_words(program: ir.Program) -> str:
+    """The prompt, or each part's prompt with its stretch of the timeline:
+    ``"walks" for 6 s (frames 0-119), then "sits down" for 4 s (frames 120-199)``."""
+    if not program.parts:
+        return f'"{program.prompt}"'
+    return ", then ".join(f'"{part.prompt}" for {part.frames / FPS:g} s (frames {part.start}-'
+                          f'{part.start + part.frames - 1})' for part in program.parts)
+
+
 def relax_words(relax: ir.Relax) -> str:
     """``holds up to a turn about Y and a shift along the ground`` (what a relaxed program frees)."""
     turn = ""

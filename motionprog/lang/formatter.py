@@ -126,6 +126,7 @@ def format_statement(statement: ast.Statement, indent: str = "  ") -> str:
         parts = [f"motion {_quote(statement.prompt)}"]
         if statement.length is not None:
             parts.append(f" for {format_quantity(statement.length)}")
+        parts += [f" then {_quote(part.prompt)} for {format_quantity(part.length)}" for part in statement.then]
         options = []
         if statement.seeds is not None:
             options.append(f"seeds {format_quantity(statement.seeds)}")

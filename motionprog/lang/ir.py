@@ -182,8 +182,19 @@ class Relax:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A stretch of the motion with one prompt: frames ``start .. start + frames - 1``."""
+
+    prompt: str
+    start: int
+    frames: int
+
+
+@dataclass(frozen=True)
 class Program:
-    """A checked program: header, scene objects (name, geometry) and constraints."""
+    """A checked program: header, scene objects (name, geometry) and constraints. ``parts``:
+    the prompt of each stretch of the timeline, in order, when the header changes it with
+    ``then`` (empty: ``prompt`` throughout)."""
 
     prompt: str
     frames: int
@@ -193,6 +204,7 @@ class Program:
     relax: Relax
     scene: tuple[tuple[str, Primitive], ...]
     constraints: tuple[Constraint, ...]
+    parts: tuple[Part, ...] = ()
     changes: tuple[int, ...] | None = None
     """Editing: the frames ``keep outside a .. b`` lets change (None: no ``keep``, every frame may)."""
 

@@ -2,8 +2,9 @@
 
 The grammar is ``grammar/motionprog.lark`` (package ``motionprog.grammar``), parsed LALR(1)
 with positions. Input is bounded up front (size, nesting) so hostile files give a diagnostic.
-Syntax errors get plain messages from a table of known-bad snippets (Lark's
-``match_examples``), tested in ``tests/test_lang_parser.py``.
+Syntax errors get plain messages from a table of known-bad snippets matched by parser state
+(tested in ``tests/test_lang_diagnostics.py``), and concrete fixes from
+:mod:`~motionprog.lang.syntax_fixes`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import functools
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lark import PostLex
 from lark.lexer import PatternStr
 
-from motionprog.lang import ast
+from motionprog.lang import ast, syntax_fixes
 from motionprog.lang.diagnostics import Diagnostic, Span, error
 
 MAX_BYTES = 1_000_000
@@ -46,7 +48,7 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
     "missing ']'": ["always: x in [1, 2", "always: x in [1 2]"],
     "the prompt must be a quoted string": ["motion walks for 6 s", "motion 3"],
     "unknown unit after a number; units are m, cm, mm, s, ms, frames, %, deg, rad, m/s, m/s^2": [
-        "always: x < 2 km", "at end: y > 3 inch", "let a = 2 meters",
+        "always: x < 2 km", "at end: y > 3 inch", "let a = 2 feet",
     ],
     "expected '..' between the two instants of 'during'": [
         "during 1 s 2 s: x < 1", "during 1 s, 2 s: x < 1", "during 1 s to 2 s: x < 1",
@@ -58,11 +60,26 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
 }
 
 
+class _WholeWords(PostLex):
+    """Lets every parser state lex a name, so a keyword never matches the start of a longer word.
+
+    Lark's contextual lexer tries only the terminals the parser state accepts; where a keyword
+    is accepted and a name is not (after ``label:``, ``soft``, ``at``), ``at_place`` would lex
+    as ``at`` + ``_place``. With ``NAME`` always tried, the longest word wins, and a name that
+    spells a keyword still becomes that keyword where the keyword is accepted.
+    """
+
+    always_accept = ("NAME",)
+
+    def process(self, stream):
+        return stream
+
+
 @functools.cache
 def _lark() -> Lark:
     return Lark.open_from_package(
         "motionprog.grammar", "motionprog.lark", parser="lalr", propagate_positions=True,
-        maybe_placeholders=True,
+        maybe_placeholders=True, postlex=_WholeWords(),
     )
 
 
@@ -170,19 +187,34 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, lines: list[str]) -> Dia
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         width = max(1, len(str(exc.token)))
     span = _line_span(file, lines, line, column, width)
+    source = lines[line - 1] if line <= len(lines) else ""
     if isinstance(exc, UnexpectedCharacters):
-        char = lines[line - 1][column - 1] if line <= len(lines) and column <= len(lines[line - 1]) else "?"
-        return error("E101", f"unexpected character {char!r}", span)
+        char = source[column - 1] if column <= len(source) else "?"
+        _, help, hint = syntax_fixes.character_fix(source, file, line, column)
+        return error("E101", f"unexpected character {char!r}", span, help, hint=hint)
     at_end = isinstance(exc, UnexpectedEOF) or exc.token.type == "$END"
     names = _token_names()
     expected = sorted(names.get(name, name.lower()) for name in getattr(exc, "expected", ()) or ())
     unclosed = _unclosed_bracket(lines) if at_end else None
     label = f"missing '{unclosed}'" if unclosed and f"'{unclosed}'" in expected else _match_examples(exc)
-    if label:
-        return error("E101", label, span)
     found = "the end of the file" if at_end else repr(str(exc.token))
-    message = f"unexpected {found}"
-    return error("E101", message, span, help=f"expected {', '.join(expected)}" if expected else None)
+    message, help, hint = syntax_fixes.token_fix(source, file, line, column, "" if at_end else str(exc.token),
+                                                 expected, _code_before(lines, line))
+    if message and hint:  # a fix of its own names the word it fixes, maybe before the token
+        fixed = hint[-1].span
+        span = _line_span(file, lines, fixed.line, fixed.column, fixed.end_column - fixed.column)
+    if help is None and not label and expected:
+        help = f"expected {', '.join(expected)}"
+    return error("E101", message or label or f"unexpected {found}", span, help, hint=hint)
+
+
+def _code_before(lines: list[str], line: int) -> tuple[int, str] | None:
+    """(number, code) of the last line before ``line`` with code on it (comments dropped)."""
+    for number in range(min(line, len(lines)) - 1, 0, -1):
+        code = _split_line(lines[number - 1])[0].rstrip()
+        if code.strip():
+            return number, code
+    return None
 
 
 def _unclosed_bracket(lines: list[str]) -> str | None:
@@ -199,15 +231,38 @@ def _unclosed_bracket(lines: list[str]) -> str | None:
 
 
 def _match_examples(exc: UnexpectedInput) -> str | None:
-    """The label of the known-bad snippet failing in the same parser state, if any.
+    """The label of the known-bad snippet failing in the same parser state, if any: one failing
+    on the same token first, else the first failing there at all.
 
-    Lark 1.3 formats a debug message eagerly and fails on some states with
-    ``use_accepts=True``; the comparison by state alone is the fallback.
+    Lark's own ``match_examples`` also compares the depth of the parser's stack, so a snippet
+    (one statement) matched only a program's first statement; this compares the state alone.
     """
-    try:
-        return exc.match_examples(_lark().parse, SYNTAX_EXAMPLES, use_accepts=True)
-    except TypeError:
-        return exc.match_examples(_lark().parse, SYNTAX_EXAMPLES, use_accepts=False)
+    position, accepts, token = _failure(exc)
+    same = [(label, found) for label, where, accepted, found in _example_failures()
+            if where == position and (None in (accepts, accepted) or accepted == accepts)]
+    exact = [label for label, found in same if found == token]
+    return (exact or [label for label, _ in same] or [None])[0]
+
+
+@functools.cache
+def _example_failures() -> tuple[tuple[str, object, frozenset[str] | None, str | None], ...]:
+    """(label, parser state, accepted terminals, unexpected token) of each known-bad snippet."""
+    failures = []
+    for label, snippets in SYNTAX_EXAMPLES.items():
+        for snippet in snippets:
+            try:
+                _lark().parse(snippet)
+            except UnexpectedInput as exc:
+                failures.append((label, *_failure(exc)))
+    return tuple(failures)
+
+
+def _failure(exc: UnexpectedInput) -> tuple[object, frozenset[str] | None, str | None]:
+    """(parser state, terminals it accepts, the unexpected token) of a syntax error."""
+    state = getattr(exc, "state", None)
+    accepts = getattr(exc, "accepts", None) if isinstance(exc, UnexpectedToken) else None
+    token = str(exc.token) if isinstance(exc, (UnexpectedToken, UnexpectedEOF)) else None
+    return getattr(state, "position", state), frozenset(accepts) if accepts else None, token
 
 
 def _unquote(token: Token) -> str:
@@ -244,12 +299,16 @@ class _ToAst(Transformer):
         return ast.Import(_unquote(children[0]), self._span(meta))
 
     def motion_stmt(self, meta, children):
-        options = dict(children[1:])
+        options = dict(option for option in children[1:] if option[0] != "then")
+        then = tuple(part for key, part in children[1:] if key == "then")
         return ast.Header(_unquote(children[0]), options.get("length"), options.get("seeds"),
-                          options.get("model"), self._span(meta))
+                          options.get("model"), self._span(meta), then)
 
     def motion_length(self, meta, children):
         return ("length", children[0])
+
+    def motion_then(self, meta, children):
+        return ("then", ast.Then(_unquote(children[0]), children[1]))
 
     def motion_seeds(self, meta, children):
         token = children[0]

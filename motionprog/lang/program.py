@@ -58,7 +58,8 @@ class ConstraintInfo:
 class Program:
     """A checked, compiled program: margins and loss over joints ``[B, T, 22, 3]``.
 
-    Attributes follow docs/architecture.md: ``text``, ``frames``, ``fps``, ``seeds``, ``model``,
+    Attributes follow docs/architecture.md: ``text`` (the prompts of ``parts`` joined by
+    "then"), ``parts`` (``ir.Part``: each stretch of the timeline and its prompt), ``frames``, ``fps``, ``seeds``, ``model``,
     ``relax`` (``ir.Relax``: which placement is free, and the pivot of the turn), ``relaxed``
     (either is free), ``constraints`` (ConstraintInfo), ``scene`` (geometry objects with
     ``to_dict()``), and ``ir`` (the checked program). ``finish_line`` [K] (float64): a seed
@@ -76,7 +77,8 @@ class Program:
         import torch
 
         self.ir = program
-        self.text = program.prompt
+        self.parts = program.parts or (ir.Part(program.prompt, 0, program.frames),)
+        self.text = " then ".join(part.prompt for part in self.parts)
         self.frames = program.frames
         self.fps = program.fps
         self.seeds = program.seeds

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from motionprog import geometry
 from motionprog.errors import InputError
 from motionprog.lang import ast, ir
 from motionprog.lang.builtins import OBJECTS, PARAMETERS
@@ -18,7 +19,6 @@ from motionprog.lang.typed import Abandon, Typed
 from motionprog.lang.units import ANGLE, LENGTH, NONE, Dim
 
 if TYPE_CHECKING:
-    from motionprog import geometry
     from motionprog.lang.checker import Checker
 
 OBJECT_KINDS = {o.name: o for o in OBJECTS}
@@ -84,11 +84,8 @@ class Arguments:
 
 
 def construct(c: Checker, call: ast.Call, file: str) -> geometry.Primitive:
-    """The geometry object of one ``kind(args)`` call (E210 for unknown kinds and bad values).
-
-    Geometry (torch, trimesh) is imported here, so a program without a scene checks without it."""
-    from motionprog import geometry
-
+    """The geometry object of one ``kind(args)`` call (E210 for unknown kinds and bad values):
+    plain floats, built and measured without torch (a distance imports it when first asked for)."""
     kind = call.function
     if kind not in OBJECT_KINDS:
         raise c.fail("E210", f"unknown scene object '{kind}'", call.name_span, c.did_you_mean(kind, OBJECT_KINDS))
@@ -115,9 +112,8 @@ def construct(c: Checker, call: ast.Call, file: str) -> geometry.Primitive:
 
 
 def mesh(c: Checker, args: Arguments, file: str) -> geometry.Mesh:
-    """A mesh file relative to the program, read only inside the program's boundary."""
-    from motionprog import geometry
-
+    """A mesh file relative to the program, read only inside the program's boundary (OBJ and
+    STL without trimesh, :mod:`motionprog.geometry.mesh_file`)."""
     typed, span = args.values["file"]
     if typed.kind != "string":
         raise c.fail("E206", "the first argument of mesh() is a file name in quotes", span)

@@ -13,17 +13,16 @@ from lsprotocol import types
 
 from motionprog.body.skeleton import ALIASES, GROUPS, JOINT_NAMES
 from motionprog.lang import ast
-from motionprog.lang.builtins import ATOMS, COMPONENTS, FUNCTIONS, OBJECTS, PROPERTIES, Builtin
+from motionprog.lang.builtins import ATOMS, COMPONENTS, FUNCTIONS, OBJECTS, PARAMETERS, PROPERTIES, Builtin
+from motionprog.lang.checker import RELAX_ITEMS
 from motionprog.lang.diagnostics import Diagnostic, Span
 from motionprog.lang.formatter import format_module
 from motionprog.lang.units import UNITS
+from motionprog.lsp.context import Expected, all_keywords, expected
 from motionprog.lsp.outline import Outline, on_disk
 
-KEYWORDS = ("motion", "for", "seeds", "model", "import", "scene", "let", "def", "relax", "about", "keep", "hard",
-            "soft", "always", "eventually", "at", "during", "before", "after", "every", "start", "end", "frame", "when",
-            "weight", "maximize", "minimize", "until", "and", "or", "not", "implies", "near", "within", "inside",
-            "outside", "above", "below", "in")
-"""The language's keywords (grammar/motionprog.lark)."""
+KEYWORDS = all_keywords()
+"""The language's keywords (grammar/motionprog.lark, read from the parser)."""
 
 BUILTINS = {b.name: b for b in (*FUNCTIONS, *OBJECTS, *ATOMS)}
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -44,21 +43,26 @@ def diagnostics(outline: Outline) -> list[types.Diagnostic]:
 
 
 def _diagnostic(found: Diagnostic, outline: Outline) -> types.Diagnostic:
-    message = "\n".join([found.message, *(f"note: {n}" for n in found.notes),
-                         *([f"help: {found.help}"] if found.help else [])])
+    message = "\n".join([found.message, *(f"note: {r.span.location()}: {r.message}" for r in found.related),
+                         *(f"note: {n}" for n in found.notes), *([f"help: {found.help}"] if found.help else [])])
     severity = types.DiagnosticSeverity.Error if found.level == "error" else types.DiagnosticSeverity.Warning
-    where, related = types.Range(types.Position(0, 0), types.Position(0, 0)), None
+    where = types.Range(types.Position(0, 0), types.Position(0, 0))
+    related = [_related(r.span, r.message) for r in found.related] or None
     if found.span is not None and found.span.file == outline.path:
         where = to_range(found.span)
     elif found.span is not None:
         message = f"{found.span.location()}: {message}"
-        file = on_disk(found.span.file)
-        lines = [line for line, imported in outline.imports.items() if imported == file]
+        lines = [line for line, imported in outline.imports.items() if imported == on_disk(found.span.file)]
         where = types.Range(types.Position(lines[0] - 1, 0), types.Position(lines[0], 0)) if lines else where
-        related = [types.DiagnosticRelatedInformation(
-            types.Location(Path(file).resolve().as_uri(), to_range(found.span)), found.message)]
+        related = [_related(found.span, found.message)]
     return types.Diagnostic(where, message, severity=severity, code=found.code, source="motionprog",
                             related_information=related)
+
+
+def _related(span: Span, message: str) -> types.DiagnosticRelatedInformation:
+    """A place in a program or an imported file (the standard library's on disk) as related information."""
+    return types.DiagnosticRelatedInformation(types.Location(Path(on_disk(span.file)).resolve().as_uri(),
+                                                             to_range(span)), message)
 
 
 def word_at(text: str, position: types.Position) -> tuple[str, str]:
@@ -121,14 +125,31 @@ def definition(outline: Outline, text: str, position: types.Position) -> types.L
 
 
 def completion(outline: Outline, text: str, position: types.Position) -> list[types.CompletionItem]:
-    """After ``name.``: components, and a scene object's properties; elsewhere every name in scope."""
+    """After ``name.``: components, and a scene object's properties. Elsewhere what the grammar
+    accepts at the cursor (:mod:`motionprog.lsp.context`): its keywords, names in scope where a
+    value may start, the kinds of scene objects after ``name =`` in a scene, a constructor's
+    parameter names, units after a number; everything when the line does not parse so far."""
     before = word_at(text, position)[1]
     if before.endswith("."):
         owner = OWNER.search(before)
         return _members(outline, owner.group(1) if owner else "")
-    return [*_builtin_items(), *_defined_items(outline), *_body_items(),
-            *(types.CompletionItem(k, kind=types.CompletionItemKind.Keyword) for k in KEYWORDS),
-            *(types.CompletionItem(u, kind=types.CompletionItemKind.Unit) for u in UNITS)]
+    lines = text.split("\n")[:position.line]
+    found = expected("".join(line + "\n" for line in lines) + before)
+    if found is None:
+        found = Expected(KEYWORDS, values=True, kinds=True, units=True)
+    return [*(types.CompletionItem(k, kind=types.CompletionItemKind.Keyword) for k in found.keywords),
+            *(_value_items(outline) if found.values else ()),
+            *(_builtin_items(OBJECTS) if found.kinds else ()),
+            *(types.CompletionItem(p, kind=types.CompletionItemKind.EnumMember, detail="relax") for p in
+              (RELAX_ITEMS if found.placements else ())),
+            *(types.CompletionItem(p, kind=types.CompletionItemKind.Field, detail=f"{found.call}() parameter",
+                                   insert_text=f"{p} = ") for p in PARAMETERS.get(found.call, ())),
+            *(types.CompletionItem(u, kind=types.CompletionItemKind.Unit) for u in (UNITS if found.units else ()))]
+
+
+def _value_items(outline: Outline) -> list[types.CompletionItem]:
+    """Every name that may start a value: functions, atoms, lets, defs, scene objects, the body."""
+    return [*_builtin_items((*FUNCTIONS, *ATOMS)), *_defined_items(outline), *_body_items()]
 
 
 def _members(outline: Outline, owner: str) -> list[types.CompletionItem]:
@@ -139,11 +160,11 @@ def _members(outline: Outline, owner: str) -> list[types.CompletionItem]:
                     for p in PROPERTIES.get(kind, ())]
 
 
-def _builtin_items() -> list[types.CompletionItem]:
+def _builtin_items(builtins: tuple[Builtin, ...]) -> list[types.CompletionItem]:
     kinds = {"function": types.CompletionItemKind.Function, "object": types.CompletionItemKind.Class,
              "atom": types.CompletionItemKind.Constant}
     return [types.CompletionItem(b.name, kind=kinds[b.kind], detail=f"{b.signature}  [{b.unit}]", documentation=b.doc)
-            for b in BUILTINS.values()]
+            for b in builtins]
 
 
 def _defined_items(outline: Outline) -> list[types.CompletionItem]:

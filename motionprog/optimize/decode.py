@@ -18,6 +18,7 @@ from torch.utils.checkpoint import checkpoint
 from motionprog.body.kinematics import project_keeping_contacts
 from motionprog.body.placement import place
 from motionprog.models.protocol import DistilledModel, MotionModel
+from motionprog.optimize.windows import Timeline, latents, timeline_of
 
 if TYPE_CHECKING:
     from motionprog.lang.program import Program
@@ -51,6 +52,8 @@ class Decoder:
                 is, a body whose bones keep their length.
     checkpoint: keep no activations of the decode for the backward pass and run it again
                 during it (torch.utils.checkpoint), trading time for memory.
+    timeline:   the overlapping windows of a motion longer than the model's window or with
+                several prompts (``windows.py``; z then spans the whole timeline); None: one window.
     """
 
     model: MotionModel
@@ -59,11 +62,29 @@ class Decoder:
     guidance: float | None
     rigid: bool
     checkpoint: bool = False
+    timeline: Timeline | None = None
+
+    @classmethod
+    def of(cls, program: Program, model: MotionModel, steps: int, guidance: float | None, rigid: bool,
+           checkpoint: bool = False) -> Decoder:
+        """The decoder of ``program``'s prompt(s) and windows on ``model``."""
+        return cls(model, program.text, steps, guidance, rigid, checkpoint, timeline_of(program, model))
+
+    def latents(self, seeds: list[int], frames: int) -> Tensor:
+        """The start noise of ``seeds`` for ``frames`` frames: the model's own for one window, else
+        one sequence over the whole timeline that every window takes its slice of."""
+        return latents(self.model, self.timeline, seeds, frames)
 
     def features(self, z: Tensor) -> Tensor:
+        if self.timeline is not None:
+            return self.timeline.decode(z, self.window_features)
+        return self.window_features(z, self.text)
+
+    def window_features(self, z: Tensor, text: str | list[str]) -> Tensor:
+        """One window's decode: z [B, L, D] -> normalised features [B, L, D]."""
         if self.steps == STUDENT:
-            return self.model.decode_distilled(z, self.text)
-        return self.model.decode(z, self.text, self.steps, guidance=self.guidance)
+            return self.model.decode_distilled(z, text)
+        return self.model.decode(z, text, self.steps, guidance=self.guidance)
 
     def joints(self, features: Tensor) -> Tensor:
         joints = self.model.to_joints(features)

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from motionprog.models.protocol import MotionModel
 from motionprog.models.registry import load_model, resolve_device
-from motionprog.models.vocabulary import model_prompt_match
+from motionprog.models.vocabulary import PromptMatch, model_prompt_match
 from motionprog.motion import Motion
 from motionprog.optimize import naturalness
 from motionprog.optimize.config import OptimizeConfig
 from motionprog.optimize.decode import STUDENT
 from motionprog.optimize.feet import with_clean_feet
-from motionprog.optimize.latent import Callback, Recipe, check_length, optimize_latent
+from motionprog.optimize.latent import Callback, Recipe, optimize_latent
 from motionprog.optimize.memory import peak_memory
 from motionprog.optimize.polish import polish
 from motionprog.optimize.recipes import fast_recipe, reference_recipe
@@ -32,6 +32,7 @@ from motionprog.optimize.report import build_report
 from motionprog.optimize.solution import Solution
 from motionprog.optimize.start import best_seeds
 from motionprog.optimize.verdict import choose_best, hard_mask, violations
+from motionprog.optimize.windows import check_length, timeline_of
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -72,7 +73,7 @@ def plan(program: Program, model: MotionModel, config: OptimizeConfig, start_noi
     recipe = fast_recipe(config, model, tuple(range(config.seed, config.seed + keep)))
     if start_noise is not None:
         return recipe
-    seeds = best_seeds(program, model, recipe.decoder(model, program.text), config.seed, config.candidates, keep)
+    seeds = best_seeds(program, model, recipe.decoder(model, program), config.seed, config.candidates, keep)
     return replace(recipe, seeds=seeds)
 
 
@@ -106,6 +107,13 @@ def finish(program: Program, model: MotionModel, solution: Solution, config: Opt
     return solution, best, stages
 
 
+def prompt_match(model: MotionModel, program: Program) -> PromptMatch | None:
+    """How close the program's prompt is to the model's training labels: of a program with
+    parts (``then``), the part least like them (None for a model that lists no labels)."""
+    matches = [m for m in (model_prompt_match(model, part.prompt) for part in program.parts) if m is not None]
+    return min(matches, key=lambda m: m.similarity, default=None)
+
+
 def generate(
     program: Program | str | os.PathLike,
     model: MotionModel | str | None = None,
@@ -124,7 +132,8 @@ def generate(
     start_noise: noise [S, *latent] to search from instead of drawing seeds (a previous
               ``Result.noise``: a warm start after a small edit of the program).
     Returns a :class:`Result`; ``result.report["satisfied"]`` says whether every hard constraint
-    holds. Raises InputError (bad program, too long for the model, unknown device).
+    holds. Raises InputError (bad program, more window frames to decode than the limit, unknown
+    device).
     """
     config = config or OptimizeConfig()
     if seeds is not None:
@@ -134,7 +143,7 @@ def generate(
     program = load_program(program)
     if model is None or isinstance(model, str):
         model = load_model(model or program.model or "bundled", device=resolve_device(config.device))
-    check_length(program, model)
+    check_length(program, model, (config.seeds or program.seeds) if start_noise is None else start_noise.shape[0])
     start = time.perf_counter()
     with peak_memory(model.device) as memory:
         recipe = plan(program, model, config, start_noise)
@@ -143,12 +152,14 @@ def generate(
             solution = redecode(program, model, solution, final_steps(config, model, recipe), config.guidance,
                                 config.rigid)
         solution, best, stages = finish(program, model, solution, config)
-    match = model_prompt_match(model, program.text)
+    match = prompt_match(model, program)
+    timeline = timeline_of(program, model)
     report = build_report(
         program, solution, best, seeds=recipe.seeds, metrics=naturalness.measure(solution.best.joints),
         time_s=time.perf_counter() - start, peak_memory_mb=memory.mb, method=config.method,
         model_name=model.name, polish=stages["polish"], feet=stages["feet"],
         prompt=None if match is None else match.to_json(),
+        windows=None if timeline is None else timeline.to_json(),
     )
     motion = Motion(
         joints=solution.best.joints[best].detach().float().cpu().numpy(), fps=model.fps, text=program.text,

@@ -29,6 +29,7 @@ from motionprog.optimize import naturalness
 from motionprog.optimize.decode import Decoder, place_joints
 from motionprog.optimize.solution import History, Iterate, Solution
 from motionprog.optimize.verdict import finished, hard_mask, is_better, stalled, violations
+from motionprog.optimize.windows import check_length
 
 if TYPE_CHECKING:
     from motionprog.lang.ir import Relax
@@ -76,8 +77,8 @@ class Recipe:
     natural_weight: float
     patience: int = 0
 
-    def decoder(self, model: MotionModel, text: str) -> Decoder:
-        return Decoder(model, text, self.steps, self.guidance, self.rigid, self.checkpoint)
+    def decoder(self, model: MotionModel, program: Program) -> Decoder:
+        return Decoder.of(program, model, self.steps, self.guidance, self.rigid, self.checkpoint)
 
 
 def schedule_factor(iteration: int, recipe: Recipe) -> float:
@@ -115,15 +116,6 @@ def normalize_per_seed(grad: Tensor, eps: float = 1e-12) -> Tensor:
     """grad [B, ...] divided by its root-mean-square per seed (zero gradients stay zero)."""
     rms = grad.flatten(1).pow(2).mean(1).sqrt().clamp_min(eps)
     return grad / rms.view(-1, *([1] * (grad.dim() - 1)))
-
-
-def check_length(program: Program, model: MotionModel) -> None:
-    """Refuse a program longer than the model can generate, naming the limit."""
-    if program.frames > model.max_frames:
-        raise InputError(
-            f"the program asks for {program.frames} frames ({program.frames / model.fps:g} s) but model "
-            f"'{model.name}' generates at most {model.max_frames} frames ({model.max_frames / model.fps:g} s)"
-        )
 
 
 def nonfinite_message(program: Program, margins: Tensor, loss: Tensor, iteration: int) -> str | None:
@@ -215,11 +207,11 @@ def optimize_latent(program: Program, model: MotionModel, recipe: Recipe,
     ``Solution.error`` naming the constraint; if even the first evaluation is non-finite the
     run raises InputError.
     """
-    check_length(program, model)
+    check_length(program, model, len(recipe.seeds))
     started = time.perf_counter()
     hard = hard_mask(program, model.device)
-    decoder = recipe.decoder(model, program.text)
-    drawn = model.latents(list(recipe.seeds), program.frames)
+    decoder = recipe.decoder(model, program)
+    drawn = decoder.latents(list(recipe.seeds), program.frames)
     if start_noise is not None and start_noise.shape != drawn.shape:
         raise InputError(f"the start noise has shape {list(start_noise.shape)}, the program needs {list(drawn.shape)}")
     search = Search.start((drawn if start_noise is None else start_noise).to(model.device), program.relax, recipe)

@@ -45,7 +45,7 @@ def preferred(program: Program, new: Iterate, old: Iterate) -> torch.Tensor:
 def redecode(program: Program, model: MotionModel, solution: Solution, steps: int, guidance: float | None,
              rigid: bool = True) -> Solution:
     """``solution`` with each seed's decode replaced by ``steps`` teacher DDIM steps where preferred."""
-    again = decode_again(program, Decoder(model, program.text, steps, guidance, rigid), solution.best)
+    again = decode_again(program, Decoder.of(program, model, steps, guidance, rigid), solution.best)
     if not torch.isfinite(again.margins).all():
         return solution
     return solution.with_best(again.where(preferred(program, again, solution.best), solution.best))

@@ -125,11 +125,13 @@ def build_report(
     polish: dict[str, Any],
     feet: dict[str, Any] | None = None,
     prompt: dict[str, Any] | None = None,
+    windows: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The report of a run whose chosen seed is batch row ``best`` of ``solution``.
 
     metrics: name -> [B] naturalness per seed (``motionprog.optimize.naturalness.measure``);
-    prompt: how close the prompt is to the model's training labels (``models.vocabulary``).
+    prompt: how close the prompt is to the model's training labels (``models.vocabulary``);
+    windows: the overlapping windows a long motion was decoded in (None: one window).
     """
     chosen = solution.best[best]
     rows = constraint_rows(program, chosen.margins[0])
@@ -157,6 +159,7 @@ def build_report(
         "polish": polish,
         "feet": feet or {"applied": False, "accepted": False},
         "prompt": prompt,
+        "windows": windows,
         "placement": {"yaw_rad": float(chosen.yaw[0]), "xz_m": [float(v) for v in chosen.xz[0]]},
         "history": history_json(program, solution, best),
         "per_frame": per_frame_json(program, chosen.joints),

@@ -32,7 +32,7 @@ def candidate_scores(program: Program, model: MotionModel, decoder: Decoder, see
     counts, totals, ties = [], [], []
     with torch.no_grad():
         for first in range(0, len(seeds), CHUNK):
-            z = model.latents(seeds[first:first + CHUNK], program.frames).to(model.device)
+            z = decoder.latents(seeds[first:first + CHUNK], program.frames).to(model.device)
             _, joints = decoder(z)
             zeros = torch.zeros(z.shape[0], device=z.device, dtype=z.dtype)
             joints = place_joints(program, joints, zeros, torch.stack([zeros, zeros], -1))
