@@ -121,6 +121,16 @@ def test_errors_are_published_as_the_editor_types_with_codes_and_ranges(client, 
 
 
 
+def test_a_program_reading_the_input_motion_is_checked_as_an_edit(client, tmp_path):
+    path = tmp_path / "duck.mprog"
+    edit = 'keep outside 2 s .. 4 s\nsame: always: pelvis.xz == input.pelvis.xz within 5 cm\n'
+    assert open_document(client, path, edit) == []
+    client.notify("textDocument/didChange", {"textDocument": {"uri": path.as_uri(), "version": 2},
+                                             "contentChanges": [{"text": edit.replace("input.pelvis", "input.pelvs")}]})
+    (found,) = client.diagnostics(path.as_uri())
+    assert found["code"] == "E201" and "pelvis" in found["message"]
+
+
 def test_an_error_inside_an_imported_function_is_shown_on_the_call_with_the_function_line_related(client, tmp_path):
     helpers = tmp_path / "helpers.mprog"
     helpers.write_text("def up(j) = j.why > 1 m\n")

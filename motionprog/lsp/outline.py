@@ -13,6 +13,7 @@ from motionprog.lang.builtins import library
 from motionprog.lang.diagnostics import Diagnostic, Span
 from motionprog.lang.formatter import format_scene_object, format_statement
 from motionprog.lang.imports import STDLIB_PREFIX, allowed_roots, locate_import, parse_file
+from motionprog.lang.checker import EDIT_ONLY
 from motionprog.lang.program import check_text
 
 stdlib_docs = functools.cache(library)
@@ -48,11 +49,16 @@ class Outline:
 
 
 def read(text: str, path: str) -> Outline:
-    """Parse and check ``text`` (written at ``path``, so its imports and meshes resolve)."""
+    """Parse and check ``text`` (written at ``path``, so its imports and meshes resolve).
+
+    An editor has no ``--edit`` flag: a program that reads ``input.x`` or says ``keep`` is
+    checked as a program for ``motionprog edit``."""
     module, diagnostics = parse_file(text, path)
     if module is None:
         return Outline(path, None, tuple(diagnostics))
     program, diagnostics = check_text(text, path)
+    if any(EDIT_ONLY in d.message for d in diagnostics):
+        program, diagnostics = check_text(text, path, editing=True)
     descriptions = {}
     if program is not None:
         descriptions = {int(c.source.rsplit(":", 1)[1]): c.description for c in program.constraints}
