@@ -9,7 +9,8 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
-from motionprog.cli.run import EXIT_UNSATISFIED, compile_or_exit, print_report, set_threads
+from motionprog.cli.lang import ALLOW_PATH_HELP
+from motionprog.cli.run import EXIT_UNSATISFIED, compile_or_exit, iteration_progress, print_report, set_threads
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
 from motionprog.io.formats import READERS, read_motions, writer_for
@@ -57,8 +58,7 @@ def edit_command(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     report_path: Optional[Path] = typer.Option(None, "--report", help="Write the report JSON here."),
     view: Optional[Path] = typer.Option(None, "--view", help="Also write the interactive HTML viewer (.html)."),
-    allow_path: list[Path] = typer.Option(
-        [], "--allow-path", help="A folder outside the program's own that its imports and meshes may read."),
+    allow_path: list[Path] = typer.Option([], "--allow-path", help=ALLOW_PATH_HELP),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for torch."),
 ) -> None:
     """Edit a motion so that PROGRAM holds, keeping it elsewhere; exit 0 if satisfied, 3 if not."""
@@ -69,8 +69,10 @@ def edit_command(
                                                     "--view": (view, (".html", ".htm"))})
     motion = read_input(source, from_format, index)
     program = compile_or_exit(program_file, allow_path, frames=motion.num_frames, editing=True)
-    result = edit(motion, program, model=load_model(model, device=device),
-                  config=EditConfig(iterations=iters, device=device))
+    motion_model = load_model(model, device=device)
+    with iteration_progress(iters + 1, 1) as on_iteration:
+        result = edit(motion, program, model=motion_model, config=EditConfig(iterations=iters, device=device),
+                      callback=on_iteration)
     writer_for(out)(result.motion, out)
     if report_path is not None:
         write_text(report_path, json.dumps(result.report, indent=2))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
@@ -187,10 +189,10 @@ def check_run_outputs(program_file: Path, program: Any, model: Optional[str], ou
     check_outputs([program_file, *meshes, weights], outputs)
 
 
-def optimise_with_progress(program: Any, model: Any, config: OptimizeConfig) -> Any:
-    """``generate`` with a progress bar on stderr (iteration, mean loss, seeds satisfied)."""
-    total = (config.progmogen_iterations if config.method == "progmogen" else config.iterations) + 1
-    batch = 1 if config.method == "progmogen" else (config.seeds or program.seeds)
+@contextlib.contextmanager
+def iteration_progress(total: int, batch: int) -> Iterator[Callable[[int, float, int], None]]:
+    """A progress bar on stderr while the block runs; yields the optimizer callback that moves it
+    (iteration, mean loss, seeds satisfied out of ``batch``)."""
     progress = Progress(
         TextColumn("optimising"), BarColumn(), MofNCompleteColumn(),
         TextColumn("loss {task.fields[loss]}"), TextColumn("satisfied {task.fields[sat]}"), TimeElapsedColumn(),
@@ -202,6 +204,14 @@ def optimise_with_progress(program: Any, model: Any, config: OptimizeConfig) -> 
         def on_iteration(iteration: int, loss: float, satisfied: int) -> None:
             progress.update(task, completed=iteration + 1, loss=f"{loss:.4g}", sat=f"{satisfied}/{batch}")
 
+        yield on_iteration
+
+
+def optimise_with_progress(program: Any, model: Any, config: OptimizeConfig) -> Any:
+    """``generate`` with a progress bar on stderr (iteration, mean loss, seeds satisfied)."""
+    total = (config.progmogen_iterations if config.method == "progmogen" else config.iterations) + 1
+    batch = 1 if config.method == "progmogen" else (config.seeds or program.seeds)
+    with iteration_progress(total, batch) as on_iteration:
         return generate(program, model=model, config=replace(config, seeds=batch), callback=on_iteration)
 
 
