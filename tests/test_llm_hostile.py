@@ -62,8 +62,9 @@ def hostile() -> Iterator[ThreadingHTTPServer]:
 
 def ask(server, behave: Callable, **limits) -> None:
     server.behave = behave
-    config = configure(server.url, KEY, model="m", **({"timeout_s": 5.0, "max_retries": 0} | limits))
-    synthesize("walk", config, rounds=2, examples=[], constrained=False)
+    limits = {"timeout_s": 5.0, "max_retries": 0} | limits
+    config = configure(server.url, KEY, model="m", first_timeout_s=limits["timeout_s"], **limits)
+    synthesize("walk", config, rounds=2, examples=[], grammar="none")
 
 
 def test_a_server_dripping_bytes_is_cut_at_the_total_deadline(hostile):
@@ -168,10 +169,10 @@ def test_error_bodies_are_one_line_without_the_key(hostile, cli, tmp_path, monke
     status, output = cli("prompt", "walk", "-o", tmp_path / "w.mprog", "--base-url", hostile.url,
                          "--api-key-env", "HOSTILE_KEY")
     assert status == 2 and output.count("\n") == 1 and KEY not in output and "\x1b" not in output
-    assert output.startswith("error: the language model at") and "rejected the API key (HTTP 401) (bad key *** " in output
+    assert output.startswith("error: the language model at") and "rejected the API key (HTTP 401): bad key *** " in output
     hostile.behave = lambda h: h.reply(500, b"<html><body>" + b"x" * 5000 + b"</body></html>", "text/html")
     status, output = cli("prompt", "walk", "-o", tmp_path / "w.mprog", "--base-url", hostile.url, "--retries", "0")
-    assert status == 2 and output.endswith("answered HTTP 500 (an HTML page) (0 retries)\n")
+    assert status == 2 and output.endswith("answered HTTP 500: an HTML page (0 retries)\n")
     assert summary(b'{"error": "x' + b"z" * 500 + b'"}', KEY).endswith("...") and len(summary(b"q" * 999, KEY)) == 203
 
 
@@ -187,7 +188,7 @@ def test_a_base_url_with_credentials_is_not_shown(hostile):
     url = hostile.url.replace("http://", "http://user:pw-secret@")
     hostile.behave = lambda h: h.reply(200, b"{nope")
     with pytest.raises(InputError) as caught:
-        synthesize("walk", configure(url, None, timeout_s=5.0, max_retries=0), rounds=1, examples=[], constrained=False)
+        synthesize("walk", configure(url, None, timeout_s=5.0, max_retries=0), rounds=1, examples=[], grammar="none")
     assert "pw-secret" not in str(caught.value) and hostile.url in str(caught.value)
     with pytest.raises(InputError, match="must start with http:// or https://"):
         configure("file:///etc/passwd", None)
