@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -63,23 +64,32 @@ class FakeLLM(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+@contextmanager
+def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    """A live HTTP server for ``handler`` on 127.0.0.1 (a free port); ``server.url`` is its /v1 base."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def llm(monkeypatch) -> Iterator[ThreadingHTTPServer]:
     """A live server on 127.0.0.1 (a free port); set ``server.script`` to [(kind, value), ...]:
     ("content", text), ("tool", text), ("status", code) or ("hang", seconds)."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
-    server.daemon_threads = True
-    server.script, server.requests, server.release = [], [], threading.Event()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with loopback(FakeLLM) as server:
+        server.script, server.requests, server.release = [], [], threading.Event()
+        yield server
+        server.release.set()
 
 
 def config(server, **limits):
