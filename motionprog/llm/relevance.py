@@ -1,5 +1,7 @@
 """Whether a program that checks is about the task: it must constrain something, and its
-constraints must mention what the task names: the body parts, the scene objects and the times.
+constraints must mention what the task names: at least one of the body parts it names (a
+constraint through a library function counts), the centre of mass if named, every scene
+object and every time.
 
 A small model's favourite valid answer is a hollow one (a header and no constraint, or a
 constraint about something else); these diagnostics send it back for repair like any error.
@@ -63,19 +65,23 @@ def _numbers(source: str) -> set[float]:
 
 
 def relevance_errors(task: str, scene_objects: list[str], source: str, program: ir.Program) -> list[Diagnostic]:
-    """Errors for a program that checks but does not do ``task``: no constraint at all, a body
-    part, a scene object (of ``scene_objects``) or a time the task names that no constraint uses."""
+    """Errors for a program that checks but does not do ``task``: no constraint at all, none of
+    the body parts the task names, or a scene object (of ``scene_objects``) or a time it names
+    that no constraint uses."""
     constraints = [c for c in program.constraints if c.kind == "constraint"]
     if not constraints:
         return [error("R001", "the program has no constraint", None,
                       help="add a line `TIME: PREDICATE` for each requirement of the task")]
     joints = set().union(*(ir.named_joints(c.body) | (ir.named_joints(c.when) if c.when else set())
                            for c in program.constraints))
-    problems = [error("R002", f"no constraint mentions the {phrase}, which the task names", None,
-                      help=f"constrain `{phrase.replace(' ', '_')}` as the task says")
-                for phrase, wanted in named_body_parts(task).items() if not wanted & joints]
+    parts = named_body_parts(task)
+    problems = []
+    if parts and not any(wanted & joints for wanted in parts.values()):
+        names = " or ".join(f"`{phrase.replace(' ', '_')}`" for phrase in parts)
+        problems.append(error("R002", f"no constraint mentions {names}, which the task names", None,
+                              help="constrain the body parts the task names"))
     if any(word in task.lower() for word in COM_WORDS) and not any(_uses_com(c) for c in program.constraints):
-        problems.append(error("R002", "no constraint mentions the centre of mass, which the task names", None,
+        problems.append(error("R002", "no constraint mentions the centre of mass `com`, which the task names", None,
                               help="constrain `com` as the task says"))
     used = " ".join(c.source for c in program.constraints)
     problems += [error("R003", f"no constraint uses the scene object '{name}'", None,
@@ -84,5 +90,6 @@ def relevance_errors(task: str, scene_objects: list[str], source: str, program: 
     numbers = _numbers(source)
     problems += [error("R004", f"the program never mentions the time {t:g} s (frame {round(t * FPS)}) the task names",
                        None, help=f"constrain it `at {t:g} s` (or `at frame {round(t * FPS)}`) as the task says")
-                 for t in named_times(task) if t not in numbers and round(t * FPS) not in numbers]
+                 for t in named_times(task)
+                 if t not in numbers and round(t * FPS) not in numbers and not (t == 0 and "start" in source)]
     return problems
