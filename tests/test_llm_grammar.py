@@ -191,7 +191,7 @@ def test_auto_uses_the_servers_own_grammar_field_and_every_reply_is_in_the_langu
     synthesis = synthesize(TASK, endpoint(server), rounds=1)
     assert synthesis.source == CANDIDATES[2].strip() and synthesis.requests == 1
     (sent,) = server.requests
-    assert "tools" not in sent and sent["max_tokens"] == sent["max_completion_tokens"] == 1024
+    assert "tools" not in sent and sent["max_tokens"] == sent["max_completion_tokens"] == 512
     if server.owner == "llamacpp":
         assert synthesis.attempts[0].mode == "gbnf" and sent["grammar"] == gbnf_grammar()
     else:

@@ -121,7 +121,7 @@ def prompt(
     motion_model: Optional[str] = typer.Option(None, "--motion-model", help="With --run: the motion model (as run's --model)."),
     rounds: int = typer.Option(3, "--rounds", min=1, max=MAX_ROUNDS, help="Most candidates, repairs included."),
     model: Model = DEFAULT_MODEL, base_url: BaseUrl = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    timeout: Timeout = 60.0, first_timeout: FirstTimeout = 600.0, retries: Retries = 2, max_tokens: MaxTokens = 1024,
+    timeout: Timeout = 60.0, first_timeout: FirstTimeout = 900.0, retries: Retries = 2, max_tokens: MaxTokens = 512,
     grammar: Grammar = "auto",
     allow_path: list[Path] = typer.Option(
         [], "--allow-path", help="A folder outside OUT's own that the program's imports and meshes may read (repeatable)."),

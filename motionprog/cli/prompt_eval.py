@@ -56,7 +56,7 @@ def prompt_eval(
     motion_model: str = typer.Option("bundled", "--motion-model", help="Motion model for --solve."),
     rounds: int = typer.Option(3, "--rounds", min=1, max=MAX_ROUNDS, help="Most candidates per task."),
     model: Model = DEFAULT_MODEL, base_url: BaseUrl = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    timeout: Timeout = 60.0, first_timeout: FirstTimeout = 600.0, retries: Retries = 2, max_tokens: MaxTokens = 1024,
+    timeout: Timeout = 60.0, first_timeout: FirstTimeout = 900.0, retries: Retries = 2, max_tokens: MaxTokens = 512,
     grammar: Grammar = "auto",
 ) -> None:
     """Run the evaluation set against the endpoint: valid programs, then satisfied ones."""

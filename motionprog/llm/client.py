@@ -77,8 +77,8 @@ class LLMConfig:
     model: str = DEFAULT_MODEL
     timeout_s: float = 60.0
     max_retries: int = 2
-    max_tokens: int = 1024
-    first_timeout_s: float = 600.0
+    max_tokens: int = 512
+    first_timeout_s: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,8 @@ class Reply:
 
 
 def configure(base_url: str | None, api_key: str | None, model: str = DEFAULT_MODEL,
-              timeout_s: float = 60.0, max_retries: int = 2, max_tokens: int = 1024,
-              first_timeout_s: float = 600.0) -> LLMConfig:
+              timeout_s: float = 60.0, max_retries: int = 2, max_tokens: int = 512,
+              first_timeout_s: float = 900.0) -> LLMConfig:
     """An :class:`LLMConfig`, or InputError when neither a base URL nor a key is given.
 
     A key alone means the OpenAI API; a base URL alone means a server that needs no key.

@@ -43,15 +43,17 @@ def tool_grammar(grammar: str | None = None) -> str:
 
 SYNTAX = """\
 ```mprog
-import "contact"                        # optional: a standard-library module used below
+import "contact"
 motion "a person walks forward" for 4 s, seeds 2
-scene {                                 # only when the task has objects
+scene {
   bar = box(center = (0, 1.4, 2), size = (3, 0.1, 0.2))
 }
-feet_down: always: feet.y >= 0          # NAME: TIME: PREDICATE (the name is optional)
+feet_down: always: feet.y >= 0
 at end: distance(pelvis.xz, bar.center.xz) < 50 cm
-maximize head.y @ 2 s                   # optional objective
+maximize head.y @ 2 s
 ```
+Imports first (standard library), then the header, the scene if the task has objects, then \
+one line per constraint, `NAME: TIME: PREDICATE` (the name is optional), and optional objectives.
 - TIME: `always`, `at start`, `at end`, `at 2 s`, `at frame 40`, `at 1 s, 3 s`, `during 1 s .. 3 s`, \
 `before 2 s`, `after end - 1 s`, `eventually`, `eventually during 1 s .. 2 s`.
 - PREDICATE: `<`, `<=`, `>`, `>=`, `==` (never `=`), `x == y within 3 cm`, `x in [a, b]`, \
@@ -75,9 +77,9 @@ def language_reference() -> str:
     """A compact Markdown reference of the language, generated from the catalogue: the shape
     of a program, every built-in, construct, library function, scene object, body name and unit."""
     table = catalogue()
-    groups = ", ".join(f"`{name}`" for name in table["groups"])
-    aliases = ", ".join(f"`{alias}`={joint}" for alias, joint in table["aliases"].items())
-    units = ", ".join(f"`{word}`" for word in UNITS)
+    groups = ", ".join(table["groups"])
+    aliases = ", ".join(f"{alias}={joint}" for alias, joint in table["aliases"].items())
+    units = " ".join(UNITS)
     return "\n".join([
         "## Program shape", SYNTAX,
         "## Built-in functions", *_bullets(table["functions"]), *_bullets(table["constructs"][:1]),
@@ -87,10 +89,10 @@ def language_reference() -> str:
         "## Scene objects (`scene { name = kind(...) }`)", *_bullets(table["objects"]),
         "## Body",
         f"Global joint positions in metres, Y up, the person starts at the origin facing +Z, {FPS} frames per second.",
-        "Joints: " + ", ".join(f"`{name}`" for name in table["joints"]) + ".",
+        "Joints: " + ", ".join(table["joints"]) + ".",
         "Aliases: " + aliases + ".",
         "Groups (a constraint on a group holds for each of its joints): " + groups + ".",
         *_bullets(table["atoms"]),
-        "Components: " + ", ".join(f"`.{c}`" for c in table["components"]) + ".",
-        "Units: " + units + " (`%` of the motion, for instants only).",
+        "Components: " + " ".join(f".{c}" for c in table["components"]) + ".",
+        "Units: " + units + " (% of the motion, for instants only).",
     ])

@@ -142,8 +142,8 @@ def synthesize(task: str, config: LLMConfig, *, scene: str | None = None, rounds
 
 def from_text(text: str, *, scene: str | None = None, model: str = DEFAULT_MODEL, base_url: str | None = None,
               api_key: str | None = None, rounds: int = 3, timeout: float = 60.0, max_retries: int = 2,
-              max_tokens: int = 1024, filename: str = "prompt.mprog", grammar: str = "auto",
-              first_timeout: float = 600.0, allow_paths: Iterable[str | os.PathLike] = ()) -> tuple[str, object]:
+              max_tokens: int = 512, filename: str = "prompt.mprog", grammar: str = "auto",
+              first_timeout: float = 900.0, allow_paths: Iterable[str | os.PathLike] = ()) -> tuple[str, object]:
     """A program for the task ``text``, written by a language model: ``(source, Program)``.
 
     base_url / api_key: an OpenAI-compatible endpoint (a key alone means the OpenAI API; a
