@@ -10,7 +10,9 @@ differ between the dialects and are handled here:
 - GBNF has no lexer: whatever Lark ignores (whitespace, comments) becomes a ``ws`` rule that
   may follow every token;
 - GBNF is parsed top-down, so immediate left recursion (``sum: sum "+" product | product``)
-  becomes repetition (``sum ::= product ("+" ws product)*``);
+  becomes repetition (``sum ::= product ("+" ws product)*``), and alternatives that start
+  alike are merged (``relation ::= sum (cmp sum | "==" ws sum ...)?``) so the matcher does
+  not follow one path per alternative;
 - regular expressions are rewritten as GBNF character classes and groups; look-arounds,
   which GBNF cannot express, are dropped (the checker still sees every candidate).
 """
@@ -212,17 +214,36 @@ def _first_symbol(alternative) -> str | None:
 
 
 def _rule(name: str, body) -> str:
-    """One GBNF rule, immediate left recursion turned into repetition."""
+    """One GBNF rule, immediate left recursion turned into repetition and alternatives with a
+    common first item merged."""
     recursive, base = [], []
     for alternative in _alternatives(body):
-        (recursive if _first_symbol(alternative) == name else base).append(alternative)
-    head = " | ".join(_expr(alternative, name) for alternative in base)
+        items = [_expr(child, name) for child in _items(alternative)]
+        (recursive if _first_symbol(alternative) == name else base).append(items)
+    head = _factor(base)
     if not recursive:
         return f"{_name(name)} ::= {head}"
-    tails = []
-    for alternative in recursive:
-        tails.append(" ".join(_expr(child, name) for child in _items(alternative)[1:]))
-    return f"{_name(name)} ::= {_group(head)} {_repeat(' | '.join(tails), 0, MAX_REPEAT)}"
+    return f"{_name(name)} ::= {_group(head)} {_repeat(_factor([items[1:] for items in recursive]), 0, MAX_REPEAT)}"
+
+
+def _factor(alternatives: list[list[str]]) -> str:
+    """Alternatives (each a list of GBNF items) with those sharing a first item merged:
+    ``a b | a c | a`` becomes ``a (b | c)?``. llama.cpp's matcher follows every alternative
+    that fits so far, for every token of the vocabulary at every step; without this, nested
+    expressions (``relation: sum | sum cmp sum | ...``) multiply the paths it follows and each
+    generated token takes seconds."""
+    groups: dict[str, list[list[str]]] = {}
+    for items in alternatives:
+        groups.setdefault(items[0] if items else "", []).append(items[1:])
+    parts = []
+    for first, rests in groups.items():
+        tails = [rest for rest in rests if rest]
+        if len(rests) == 1 or not tails:
+            parts.append(" ".join([first, *rests[0]]) or '""')
+            continue
+        optional = "?" if len(tails) < len(rests) else ""
+        parts.append(f"{first} {_group(_factor(tails))}{optional}")
+    return " | ".join(parts)
 
 
 def _rules(grammar: str) -> list[tuple[str, object]]:
