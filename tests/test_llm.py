@@ -25,7 +25,7 @@ from motionprog.llm.client import Reply
 from motionprog.llm.evaluate import Task, evaluate, load_tasks
 from motionprog.llm.prompt import build_messages, checked_examples, similar_examples
 from motionprog.llm.reference import grammar_text, language_reference, tool_grammar
-from motionprog.llm.repair import extract_candidate, judge
+from motionprog.llm.repair import add_missing_imports, extract_candidate, judge
 
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"
 VALID = 'motion "a person walks forward" for 2 s, seeds 2\nalways: feet.y >= 0\nat end: pelvis.z > 1 m\n'
@@ -316,3 +316,14 @@ def test_cli_prompt_eval_writes_results(llm, cli, tmp_path):
     assert results["results"][1]["errors"] == ["unknown joint 'lefthand'"] and results["results"][1]["repeated"]
     assert "1/2 valid programs" in output and "grammar mode: tool" in output
     assert "[2/2] wave: invalid (2 requests" in output
+
+
+def test_a_forgotten_library_import_is_added_before_checking(llm):
+    forgot = 'motion "a person touches the head" for 4 s\nat 2 s: reaches(left_hand, head, 5 cm)\n'
+    assert add_missing_imports(forgot) == 'import "interaction"\n' + forgot
+    own = 'import "interaction"\ndef grounded() = feet.y < 1 cm\nalways: grounded() and avoids(body, (0, 0, 1))\n'
+    assert add_missing_imports(own) == own   # imported already; a def of the program's own is not a library call
+    llm.script = [("content", fenced(forgot))]
+    synthesis = synthesize("touch the head with the left hand at 2 seconds", config(llm), rounds=1, examples=[],
+                           grammar="none")
+    assert synthesis.source.startswith('import "interaction"\n') and synthesis.attempts[0].valid

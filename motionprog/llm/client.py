@@ -232,7 +232,7 @@ def backoff(retry: int, asked_s: float | None) -> float:
     return min(max(wait, 0.0), MAX_BACKOFF_S)
 
 
-PYDANTIC_MSG = re.compile(r"""'msg': ['"](.*?)['"], '""")
+PYDANTIC_MSG = re.compile(r"""'msg': (?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
 """The reasons in a validation error rendered as Python (llama-cpp-python's 500 to a custom tool)."""
 
 
@@ -252,7 +252,8 @@ def summary(body: bytes, secret: str) -> str:
     if isinstance(detail, list):  # FastAPI's validation errors
         message = "; ".join(str(d.get("msg")) for d in detail if isinstance(d, dict) and "msg" in d) or message
     if isinstance(message, str):
-        text = "; ".join(PYDANTIC_MSG.findall(message)) or message
+        reasons = dict.fromkeys(double or single for double, single in PYDANTIC_MSG.findall(message))
+        text = "; ".join(reasons) or message
     elif text.lstrip().startswith("<"):
         text = "an HTML page"
     line = " ".join("".join(c if c.isprintable() else " " for c in text).split())

@@ -5,7 +5,8 @@ A candidate is only ever parsed and checked (``motionprog.lang.check_text``): no
 model writes is executed, and anything that is not a valid program (Python included) is
 rejected. A program that checks but is hollow (no constraint, or none about what the task
 names) is rejected too (``relevance.py``). The answer is constrained to the grammar where the
-server can (``modes.py``); a model that sends the same rejected answer twice is not asked again.
+server can (``modes.py``); a missing standard-library import is added before checking; a model
+that sends the same rejected answer twice is not asked again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from motionprog.errors import InputError
-from motionprog.lang import check_text, compile
+from motionprog.lang import catalogue, check_text, compile
 from motionprog.lang.diagnostics import Diagnostic, has_errors
 from motionprog.llm.client import DEFAULT_MODEL, LLMConfig, Reply, configure
 from motionprog.llm.modes import Session
@@ -86,6 +87,19 @@ def looks_like_python(source: str) -> bool:
     return bool(PYTHON.search(source))
 
 
+def add_missing_imports(source: str) -> str:
+    """``source`` with an ``import "module"`` line added for each standard-library module whose
+    functions it calls without importing it (small models often forget the import line); the
+    result is checked like any candidate."""
+    modules = {d["signature"].split("(")[0]: module for module, defs in catalogue()["library"].items() for d in defs}
+    code = re.sub(r'"(\\.|[^"\\\n])*"|#[^\n]*', " ", source)
+    defined = set(re.findall(r"\bdef\s+(\w+)", code))
+    imported = set(re.findall(r'^\s*import\s+"(\w+)"', source, re.MULTILINE))
+    needed = {modules[name] for name in re.findall(r"\b(\w+)\s*\(", code) if name in modules and name not in defined}
+    missing = sorted(needed - imported)
+    return "".join(f'import "{module}"\n' for module in missing) + source
+
+
 def scene_names(scene: str | None) -> list[str]:
     """The object names a given scene block defines (``name = kind(...)`` lines)."""
     return re.findall(r"^\s*([A-Za-z_]\w*)\s*=", scene or "", re.MULTILINE)
@@ -122,7 +136,7 @@ def synthesize(task: str, config: LLMConfig, *, scene: str | None = None, rounds
     messages = first
     attempts: list[Attempt] = []
     for _ in range(rounds):
-        source = extract_candidate(session.ask(messages))
+        source = add_missing_imports(extract_candidate(session.ask(messages)))
         repeated = any(source == earlier.source for earlier in attempts)
         attempt = Attempt(source, judge(task, scene, source, filename, allow_paths), session.mode)
         attempts.append(attempt)
