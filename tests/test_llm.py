@@ -5,9 +5,11 @@ configuration, grammar-tool fallback, and the key never leaving the request head
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -17,12 +19,13 @@ from lark import Lark
 from motionprog.errors import InputError
 from motionprog.motion import load_npz
 from motionprog.lang import check_source
+from motionprog.lang import catalogue
 from motionprog.llm import NoValidProgram, configure, from_text, synthesize
 from motionprog.llm.client import Reply
-from motionprog.llm.evaluate import evaluate, load_tasks
-from motionprog.llm.prompt import build_messages, example_programs
+from motionprog.llm.evaluate import Task, evaluate, load_tasks
+from motionprog.llm.prompt import build_messages, checked_examples, similar_examples
 from motionprog.llm.reference import grammar_text, language_reference, tool_grammar
-from motionprog.llm.repair import extract_candidate
+from motionprog.llm.repair import add_missing_imports, extract_candidate, judge
 
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"
 VALID = 'motion "a person walks forward" for 2 s, seeds 2\nalways: feet.y >= 0\nat end: pelvis.z > 1 m\n'
@@ -62,45 +65,86 @@ class FakeLLM(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+@contextmanager
+def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    """A live HTTP server for ``handler`` on 127.0.0.1 (a free port); ``server.url`` is its /v1 base."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def llm(monkeypatch) -> Iterator[ThreadingHTTPServer]:
     """A live server on 127.0.0.1 (a free port); set ``server.script`` to [(kind, value), ...]:
     ("content", text), ("tool", text), ("status", code) or ("hang", seconds)."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
-    server.daemon_threads = True
-    server.script, server.requests, server.release = [], [], threading.Event()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with loopback(FakeLLM) as server:
+        server.script, server.requests, server.release = [], [], threading.Event()
+        yield server
+        server.release.set()
 
 
 def config(server, **limits):
-    return configure(server.url, KEY, model="test-model", **({"timeout_s": 5.0, "max_retries": 2} | limits))
+    return configure(server.url, KEY, model="test-model",
+                     **({"timeout_s": 5.0, "first_timeout_s": 5.0, "max_retries": 2} | limits))
 
 
 def fenced(source: str) -> str:
     return f"Here is the program:\n```mprog\n{source}```\nIt keeps the feet above the floor."
 
 
-def test_repair_round_sends_diagnostics_then_accepts_the_fixed_program(llm):
-    llm.script = [("status", 400), ("content", fenced(TYPO)), ("content", fenced(VALID))]
+def test_every_rejected_mode_falls_back_then_repairs_with_the_offending_line(llm):
+    llm.script = [("status", 400), ("status", 500), ("status", 422), ("content", fenced(TYPO)), ("content", fenced(VALID))]
     synthesis = synthesize("walk forward", config(llm), rounds=3, examples=[])
-    assert synthesis.source == VALID.strip()
-    assert [a.valid for a in synthesis.attempts] == [False, True]
-    first, fallback, repair = (r["body"] for r in llm.requests)
-    assert first["tools"][0]["custom"]["format"]["grammar"]["syntax"] == "lark"   # grammar offered
-    assert "tools" not in fallback and "tools" not in repair                      # rejected: plain chat
+    assert synthesis.source == VALID.strip() and synthesis.requests == 5
+    assert [(a.valid, a.mode) for a in synthesis.attempts] == [(False, "none"), (True, "none")]
+    tool, gbnf, lark, plain, repair = (r["body"] for r in llm.requests)
+    assert tool["tools"][0]["custom"]["format"]["grammar"]["syntax"] == "lark"   # custom tool first
+    assert gbnf["grammar"].startswith("root ::= ") and gbnf["ebnf"] == gbnf["grammar"]
+    assert lark["structured_outputs"]["grammar"] == lark["guided_grammar"] == tool_grammar()
+    assert not {"tools", "grammar", "structured_outputs"} & (set(plain) | set(repair))
     last = repair["messages"][-1]["content"]
     assert "unknown joint 'lefthand'" in last and "did you mean 'left_hand'?" in last
+    assert "2 | always: lefthand.y >= 0" in last                                    # the offending line
     assert repair["messages"][-2] == {"role": "assistant", "content": TYPO.strip()}
-    assert first["max_completion_tokens"] == 2048 and llm.requests[0]["path"] == "/v1/chat/completions"
+    assert tool["max_completion_tokens"] == tool["max_tokens"] == 512
+    assert llm.requests[0]["path"] == "/v1/chat/completions"
+
+
+def test_a_repeated_rejected_answer_stops_the_rounds(llm):
+    llm.script = [("content", fenced(TYPO))] * 5
+    with pytest.raises(NoValidProgram, match="repeated a rejected answer after 2 rounds") as caught:
+        synthesize("walk forward", config(llm), rounds=5, examples=[], grammar="none")
+    assert caught.value.repeated and len(llm.requests) == 2
+
+
+@pytest.mark.parametrize(("task", "scene", "source", "codes"), [
+    ("walk forward", None, 'motion "walk" for 2 s\n', ["R001"]),
+    ("walk forward", None, 'motion "walk" for 2 s\nmaximize pelvis.z @ end\n', ["R001"]),
+    ("touch the head with the left hand at 2 seconds", None,
+     'motion "x" for 4 s\nat 2 s: distance(right_hand, neck) < 5 cm\n', ["R002"]),
+    ("the head is low at frame 0", None, 'motion "x" for 4 s\nat start: head.y < 1 m\n', []),
+    ("touch the head with the left hand at 2 seconds", None,
+     'motion "x" for 4 s\nat 3 s: distance(left_hand, head) < 5 cm\n', ["R004"]),
+    ("the head is low at frames 20 and 60", None, 'motion "x" for 4 s\nat 1 s, frame 60: head.y < 1 m\n', []),
+    ("balance with the centre of mass over the feet", None, 'motion "x" for 4 s\nalways: feet.y < 5 cm\n',
+     ["R002"]),
+    ("duck under the bar", "scene {\n  bar = box(center = (0, 1.4, 2), size = (3, 0.1, 0.2))\n}",
+     'motion "x" for 4 s\nscene {\n  bar = box(center = (0, 1.4, 2), size = (3, 0.1, 0.2))\n}\nalways: head.y > 0\n',
+     ["R003"]),
+    ("carry a ball with both hands", None, 'import "carry"\nmotion "x" for 4 s\nalways: holds_ball(40 cm)\n', []),
+])
+def test_programs_that_check_but_ignore_the_task_are_rejected(task, scene, source, codes):
+    assert [d.code for d in judge(task, scene, source, "t.mprog") if d.level == "error"] == codes
 
 
 def test_grammar_tool_call_is_the_candidate(llm):
@@ -115,8 +159,8 @@ def test_python_is_rejected_and_never_run(llm, tmp_path):
     marker = tmp_path / "ran"
     code = PYTHON.format(marker=marker)
     llm.script = [("content", f"```python\n{code}```"), ("content", code)]
-    with pytest.raises(NoValidProgram, match="no valid program in 2 rounds") as caught:
-        synthesize("walk", config(llm), rounds=2, examples=[], constrained=False)
+    with pytest.raises(NoValidProgram, match="no valid program: it repeated a rejected answer after 2") as caught:
+        synthesize("walk", config(llm), rounds=2, examples=[], grammar="none")
     assert [a.valid for a in caught.value.attempts] == [False, False]
     assert caught.value.attempts[0].diagnostics[0].code == "E101"
     assert "Python is not accepted" in llm.requests[1]["body"]["messages"][-1]["content"]
@@ -125,14 +169,14 @@ def test_python_is_rejected_and_never_run(llm, tmp_path):
 
 def test_500_is_retried_then_succeeds(llm):
     llm.script = [("status", 500), ("status", 503), ("content", fenced(VALID))]
-    synthesis = synthesize("walk", config(llm, max_retries=2), rounds=1, examples=[], constrained=False)
+    synthesis = synthesize("walk", config(llm, max_retries=2), rounds=1, examples=[], grammar="none")
     assert synthesis.source == VALID.strip() and len(llm.requests) == 3
 
 
 def test_retries_are_bounded(llm):
     llm.script = [("status", 500)] * 5
     with pytest.raises(InputError, match="answered HTTP 500"):
-        synthesize("walk", config(llm, max_retries=1), rounds=3, examples=[], constrained=False)
+        synthesize("walk", config(llm, max_retries=1), rounds=3, examples=[], grammar="none")
     assert len(llm.requests) == 2
 
 
@@ -140,7 +184,7 @@ def test_a_hanging_server_times_out_within_the_configured_seconds(llm):
     llm.script = [("hang", 30)]
     start = time.perf_counter()
     with pytest.raises(InputError, match=r"did not answer within 0.5 s"):
-        synthesize("walk", config(llm, timeout_s=0.5, max_retries=0), rounds=1, examples=[])
+        synthesize("walk", config(llm, first_timeout_s=0.5, max_retries=0), rounds=1, examples=[])
     assert time.perf_counter() - start < 2.5
 
 
@@ -155,34 +199,40 @@ def test_no_configuration_is_a_clear_error(llm, cli, tmp_path):
 def test_cli_writes_the_program_and_never_shows_the_key(llm, cli, tmp_path, monkeypatch):
     monkeypatch.setenv("MY_LLM_KEY", KEY)
     out = tmp_path / "walk.mprog"
-    llm.script = [("status", 400), ("content", fenced(TYPO)), ("content", fenced(VALID))]
+    llm.script = [("status", 500), ("content", fenced(TYPO)), ("content", fenced(VALID))]
     status, output = cli("prompt", "walk forward", "-o", out, "--base-url", llm.url,
-                         "--api-key-env", "MY_LLM_KEY", "--rounds", "2")
+                         "--api-key-env", "MY_LLM_KEY", "--rounds", "2", "--retries", "0")
     assert status == 0, output
     assert out.read_text() == VALID.strip() + "\n"
-    assert "round (plain chat): 1 error(s), asking for a repair" in output
-    assert "round (plain chat): valid program" in output and "pelvis.z is above 1 m" in output
+    assert "round (gbnf grammar): 1 error(s), asking for a repair" in output
+    assert "round (gbnf grammar): valid program" in output and "pelvis.z is above 1 m" in output
+    assert "grammar mode tool rejected by the server (answered HTTP 500: scripted failure)" in output
+    assert "grammar mode: gbnf" in output
     assert {r["auth"] for r in llm.requests} == {f"Bearer {KEY}"}
     llm.script = [("status", 401)]
     failed, message = cli("prompt", "walk", "-o", tmp_path / "no.mprog", "--base-url", llm.url,
                           "--api-key-env", "MY_LLM_KEY")
     assert failed == 2 and "rejected the API key (HTTP 401)" in message
-    llm.script = [("content", "import os")] * 2
+    llm.script = [("content", "import os"), ("content", "import sys")]
     failed, invalid = cli("prompt", "walk", "-o", tmp_path / "bad.mprog", "--base-url", llm.url,
-                          "--api-key-env", "MY_LLM_KEY", "--rounds", "2")
+                          "--api-key-env", "MY_LLM_KEY", "--rounds", "2", "--grammar", "none")
     assert failed == 2 and "error: the language model gave no valid program in 2 rounds" in invalid
     written = "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.mprog"]
     assert KEY not in output + message + invalid + written and KEY not in repr(config(llm))
 
 
-def test_evaluation_counts_valid_programs(llm, tmp_path):
-    tasks = load_tasks(limit=3)
+def test_evaluation_counts_valid_programs_requests_and_the_mode(llm):
+    tasks = [Task("a", "walk forward"), Task("b", "walk forward"), Task("c", "walk forward")]
     llm.script = [("status", 400), ("content", fenced(VALID)), ("content", "no idea"), ("content", "still none"),
                   ("content", fenced(VALID))]
     summary = evaluate(tasks, config(llm, max_retries=0), rounds=2)
-    assert [r["valid"] for r in summary["results"]] == [True, False, True]
+    assert [(r["valid"], r["requests"], r["mode"]) for r in summary["results"]] == [
+        (True, 2, "gbnf"), (False, 2, "gbnf"), (True, 1, "gbnf")]
     assert summary["valid"] == 2 and summary["satisfied"] is None and summary["tasks"] == 3
+    assert summary["requests"] == 5 and summary["modes"] == ["gbnf"]
+    assert summary["rejected"] == ["tool: answered HTTP 400: scripted failure"]
+    assert summary["median_seconds_after_first"] >= 0 and all(r["seconds"] >= 0 for r in summary["results"])
     assert KEY not in json.dumps(summary)
 
 
@@ -201,23 +251,37 @@ def test_candidate_extraction():
     assert extract_candidate(Reply(" always: head.y > 1 ", None)) == "always: head.y > 1"
 
 
-def test_reference_is_generated_from_the_language():
-    reference = language_reference()
-    assert grammar_text().strip() in reference
-    for name in ("left_wrist", "left_hand", "distance(a, b)", "cylinder(", "`cm`", "`.xz`", "`com`"):
-        assert name in reference
+def test_compact_reference_lists_the_catalogue_without_the_grammar():
+    reference, table = language_reference(), catalogue()
+    assert grammar_text().strip() not in reference and len(reference) < 8_500
+    names = [*table["joints"], *table["aliases"], *table["groups"], *(f["name"] for f in table["functions"]),
+             *(o["signature"] for o in table["objects"]), *(a["name"] for a in table["atoms"]),
+             *(d["signature"] for defs in table["library"].values() for d in defs)]
+    assert all(re.search(rf"\b{re.escape(name)}", reference) for name in names)
+    assert "`distance(a, b)` (m)" in reference and " m/s^2 " in reference and "never `=`" in reference
+
+
+def test_the_prompt_fits_a_small_context_and_shows_similar_examples():
+    for task in load_tasks():
+        system, user = (m["content"] for m in build_messages(task.text, task.scene))
+        assert len(system) + len(user) < 10_500, task.id   # about 2,700 tokens: docs/llm.md
+    system, user = (m["content"] for m in build_messages("A person walks forward and ducks under a bar"))
+    assert "Example (duck_under_bar.mprog)" in user and "Example" not in system
+    assert system == build_messages("sit on a chair")[0]["content"]   # one cached prefix for every task
     messages = build_messages("sit down", scene="scene {\n  seat = box(center = (0, 0.45, 1), size = (0.5, 0.05, 0.5))\n}",
                               examples=[("one.mprog", VALID.strip())])
     assert [m["role"] for m in messages] == ["system", "user"]
-    assert "### one.mprog" in messages[0]["content"] and "seat = box(" in messages[1]["content"]
+    assert "Example (one.mprog)" in messages[1]["content"] and "seat = box(" in messages[1]["content"]
 
 
-def test_examples_in_the_prompt_all_check(tmp_path):
+def test_examples_in_the_prompt_all_check_and_are_chosen_by_similarity(tmp_path):
     (tmp_path / "a.mprog").write_text(VALID)
     (tmp_path / "b.mprog").write_text(TYPO)
-    (tmp_path / "c.mprog").write_text(VALID.replace("1 m", "2 m"))
-    assert [name for name, _ in example_programs(tmp_path, limit=5)] == ["a.mprog", "c.mprog"]
-    assert example_programs(tmp_path / "missing") == []
+    (tmp_path / "c.mprog").write_text('motion "a person jumps high" for 2 s\nalways: feet.y >= 0\n')
+    assert [name for name, _ in checked_examples(tmp_path)] == ["a.mprog", "c.mprog"]
+    assert checked_examples(tmp_path / "missing") == []
+    chosen = similar_examples("someone jumps as high as possible", checked_examples(tmp_path), limit=1)
+    assert [name for name, _ in chosen] == ["c.mprog"]
 
 
 def test_tool_grammar_has_no_priorities_or_lookarounds_and_accepts_the_language():
@@ -240,12 +304,26 @@ def test_cli_run_optimises_the_written_program(llm, cli, tmp_path, tiny_weights)
 
 
 def test_cli_prompt_eval_writes_results(llm, cli, tmp_path):
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"id": "walk", "text": "walk forward"}\n{"id": "wave", "text": "wave with the left hand"}\n')
     llm.script = [("tool", VALID), ("tool", "always: lefthand.y > 0"), ("tool", "always: lefthand.y > 0")]
     out = tmp_path / "results.json"
-    status, output = cli("prompt-eval", "-o", out, "--limit", "2", "--no-solve", "--rounds", "2",
+    status, output = cli("prompt-eval", "-o", out, "--tasks", tasks, "--no-solve", "--rounds", "3",
                          "--base-url", llm.url, "--model", "m")
     assert status == 0, output
     results = json.loads(out.read_text())
-    assert (results["tasks"], results["valid"], results["satisfied"]) == (2, 1, None)
-    assert results["results"][1]["errors"] == ["unknown joint 'lefthand'"]
-    assert "1/2 valid programs" in output
+    assert (results["tasks"], results["valid"], results["satisfied"], results["requests"]) == (2, 1, None, 3)
+    assert results["results"][1]["errors"] == ["unknown joint 'lefthand'"] and results["results"][1]["repeated"]
+    assert "1/2 valid programs" in output and "grammar mode: tool" in output
+    assert "[2/2] wave: invalid (2 requests" in output
+
+
+def test_a_forgotten_library_import_is_added_before_checking(llm):
+    forgot = 'motion "a person touches the head" for 4 s\nat 2 s: reaches(left_hand, head, 5 cm)\n'
+    assert add_missing_imports(forgot) == 'import "interaction"\n' + forgot
+    own = 'import "interaction"\ndef grounded() = feet.y < 1 cm\nalways: grounded() and avoids(body, (0, 0, 1))\n'
+    assert add_missing_imports(own) == own   # imported already; a def of the program's own is not a library call
+    llm.script = [("content", fenced(forgot))]
+    synthesis = synthesize("touch the head with the left hand at 2 seconds", config(llm), rounds=1, examples=[],
+                           grammar="none")
+    assert synthesis.source.startswith('import "interaction"\n') and synthesis.attempts[0].valid

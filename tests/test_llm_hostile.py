@@ -5,7 +5,6 @@ error bodies that echo the key. Every case ends in one line and exit 2, nothing 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from test_llm import loopback
 
 from motionprog.errors import InputError
 from motionprog.llm import configure, synthesize
@@ -49,21 +50,16 @@ class Hostile(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hostile() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
-    server.daemon_threads = True
-    server.requests, server.sent = [], []
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with loopback(Hostile) as server:
+        server.requests, server.sent = [], []
+        yield server
 
 
 def ask(server, behave: Callable, **limits) -> None:
     server.behave = behave
-    config = configure(server.url, KEY, model="m", **({"timeout_s": 5.0, "max_retries": 0} | limits))
-    synthesize("walk", config, rounds=2, examples=[], constrained=False)
+    limits = {"timeout_s": 5.0, "max_retries": 0} | limits
+    config = configure(server.url, KEY, model="m", first_timeout_s=limits["timeout_s"], **limits)
+    synthesize("walk", config, rounds=2, examples=[], grammar="none")
 
 
 def test_a_server_dripping_bytes_is_cut_at_the_total_deadline(hostile):
@@ -168,10 +164,10 @@ def test_error_bodies_are_one_line_without_the_key(hostile, cli, tmp_path, monke
     status, output = cli("prompt", "walk", "-o", tmp_path / "w.mprog", "--base-url", hostile.url,
                          "--api-key-env", "HOSTILE_KEY")
     assert status == 2 and output.count("\n") == 1 and KEY not in output and "\x1b" not in output
-    assert output.startswith("error: the language model at") and "rejected the API key (HTTP 401) (bad key *** " in output
+    assert output.startswith("error: the language model at") and "rejected the API key (HTTP 401): bad key *** " in output
     hostile.behave = lambda h: h.reply(500, b"<html><body>" + b"x" * 5000 + b"</body></html>", "text/html")
     status, output = cli("prompt", "walk", "-o", tmp_path / "w.mprog", "--base-url", hostile.url, "--retries", "0")
-    assert status == 2 and output.endswith("answered HTTP 500 (an HTML page) (0 retries)\n")
+    assert status == 2 and output.endswith("answered HTTP 500: an HTML page (0 retries)\n")
     assert summary(b'{"error": "x' + b"z" * 500 + b'"}', KEY).endswith("...") and len(summary(b"q" * 999, KEY)) == 203
 
 
@@ -187,7 +183,7 @@ def test_a_base_url_with_credentials_is_not_shown(hostile):
     url = hostile.url.replace("http://", "http://user:pw-secret@")
     hostile.behave = lambda h: h.reply(200, b"{nope")
     with pytest.raises(InputError) as caught:
-        synthesize("walk", configure(url, None, timeout_s=5.0, max_retries=0), rounds=1, examples=[], constrained=False)
+        synthesize("walk", configure(url, None, timeout_s=5.0, max_retries=0), rounds=1, examples=[], grammar="none")
     assert "pw-secret" not in str(caught.value) and hostile.url in str(caught.value)
     with pytest.raises(InputError, match="must start with http:// or https://"):
         configure("file:///etc/passwd", None)

@@ -41,7 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lsp": ("lsp", "Serve the Language Server Protocol on stdin/stdout for an editor (diagnostics, completion, hover, "
                    "...)."),
     "prompt": ("prompt", "Write a program for TEXT with a language model, check it, save it to OUT and explain it."),
-    "prompt-eval": ("prompt", "Run the evaluation set against the endpoint: valid programs, then satisfied ones."),
+    "prompt-eval": ("prompt_eval", "Run the evaluation set against the endpoint: valid programs, then satisfied ones."),
     "batch": ("batch", "Generate a motion per job into OUTDIR; finished jobs are skipped, failed ones recorded."),
     "blender-addon": ("blender", "Write the Blender add-on as an installable zip (Blender 3.x and 4.x)."),
     "blender-job": ("blender", "The engine side of the Blender add-on (JSON lines on stdout; see docs/blender.md)."),

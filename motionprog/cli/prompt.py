@@ -1,4 +1,5 @@
-"""`motionprog prompt` (words -> a checked program, optionally run) and `motionprog prompt-eval`.
+"""`motionprog prompt`: words -> a checked program, optionally run (and the endpoint options
+it shares with `motionprog prompt-eval`).
 
 The only place that reads the endpoint from the environment: ``--base-url`` or
 ``OPENAI_BASE_URL``, and the key from the variable named by ``--api-key-env`` (default
@@ -8,15 +9,12 @@ The only place that reads the endpoint from the environment: ``--base-url`` or
 from __future__ import annotations
 
 import inspect
-import json
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from motionprog.errors import InputError
 from motionprog.io.atomic import write_text
@@ -26,6 +24,7 @@ from motionprog.cli.lang import explain
 from motionprog.cli.terminal import one_line, printable
 from motionprog.lang import render_text
 from motionprog.llm.client import DEFAULT_MODEL, LLMConfig, configure
+from motionprog.llm.modes import MODES, Session
 from motionprog.llm.repair import MAX_ROUNDS, Attempt, NoValidProgram, synthesize
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -35,10 +34,24 @@ EXIT_BAD_INPUT = 2
 
 
 def endpoint(base_url: str | None, api_key_env: str, model: str, timeout: float, retries: int,
-             max_tokens: int) -> LLMConfig:
+             max_tokens: int, first_timeout: float) -> LLMConfig:
     """The configured endpoint: flags first, then ``OPENAI_BASE_URL`` and ``$api_key_env``."""
     return configure(base_url or os.environ.get("OPENAI_BASE_URL"), os.environ.get(api_key_env) or None,
-                     model=model, timeout_s=timeout, max_retries=retries, max_tokens=max_tokens)
+                     model=model, timeout_s=timeout, max_retries=retries, max_tokens=max_tokens,
+                     first_timeout_s=first_timeout)
+
+
+def report_wait(seconds: float) -> None:
+    """A line on stderr while an answer is awaited, so a slow CPU server does not look hung."""
+    stderr.print(f"waiting for the language model: {seconds:.0f} s", markup=False)
+
+
+def report_modes(session: Session) -> None:
+    """Which grammar modes the server rejected, and the one that ran."""
+    for rejection in session.rejections:
+        mode, reason = rejection.split(": ", 1)
+        stderr.print(f"grammar mode {mode} rejected by the server ({one_line(reason)})", markup=False)
+    stderr.print(f"grammar mode: {session.mode}", markup=False)
 
 
 def run_defaults() -> dict[str, Any]:
@@ -50,9 +63,9 @@ def run_defaults() -> dict[str, Any]:
 
 
 def report_attempt(attempt: Attempt) -> None:
-    """One line per round on stderr: valid, or how many errors the checker found."""
+    """One line per round on stderr: the grammar mode, then valid or how many errors were found."""
     errors = sum(d.level == "error" for d in attempt.diagnostics)
-    how = "grammar tool" if attempt.constrained else "plain chat"
+    how = "plain chat" if attempt.mode == "none" else f"{attempt.mode} grammar"
     stderr.print(f"round ({how}): " + ("valid program" if attempt.valid else f"{errors} error(s), asking for a repair"),
                  markup=False)
 
@@ -72,13 +85,32 @@ def read_scene(path: Path) -> str:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
-ENDPOINT_HELP = {
-    "model": "Model name at the endpoint.",
-    "base_url": "OpenAI-compatible base URL (default: $OPENAI_BASE_URL, else the OpenAI API when a key is set).",
-    "api_key_env": "Environment variable holding the API key (a local server needs none).",
-    "timeout": "Total seconds one HTTP request may take (connect and every read).",
-    "retries": "Retries of a request on 429, 5xx and timeouts (backoff 0.5 s doubling, at most 8 s).",
-}
+Model = Annotated[str, typer.Option("--model", help="Model name at the endpoint.")]
+BaseUrl = Annotated[Optional[str], typer.Option(
+    "--base-url", help="OpenAI-compatible base URL (default: $OPENAI_BASE_URL, else the OpenAI API when a key is set).")]
+ApiKeyEnv = Annotated[str, typer.Option("--api-key-env", help="Environment variable holding the API key "
+                                                              "(a local server needs none).")]
+Timeout = Annotated[float, typer.Option("--timeout", min=0.1, help="Total seconds one HTTP request may take "
+                                                                   "(connect and every read).")]
+FirstTimeout = Annotated[float, typer.Option(
+    "--first-timeout", min=0.1, help="Total seconds of the first request, which may wait for a CPU server to load "
+                                     "the model and read the prompt.")]
+Retries = Annotated[int, typer.Option("--retries", min=0, max=8, help="Retries of a request on 429, 5xx and timeouts "
+                                                                      "(backoff 0.5 s doubling, at most 8 s).")]
+MaxTokens = Annotated[int, typer.Option("--max-tokens", min=64, help="Most tokens of one answer (sent as max_tokens "
+                                                                     "and max_completion_tokens).")]
+Grammar = Annotated[str, typer.Option(
+    "--grammar", help="How the answer is held to the grammar: auto (ask the server, fall back on any rejection), tool "
+                      "(OpenAI custom tool), gbnf (llama.cpp, SGLang), lark (vLLM structured outputs) or none.")]
+"""The endpoint options `prompt` and `prompt-eval` share."""
+GRAMMAR_CHOICES = ("auto", *MODES)
+
+
+def check_grammar(grammar: str) -> str:
+    """``--grammar``'s value, or InputError naming the choices."""
+    if grammar not in GRAMMAR_CHOICES:
+        raise InputError(f"--grammar must be one of {', '.join(GRAMMAR_CHOICES)}, got {grammar!r}")
+    return grammar
 
 
 def prompt(
@@ -87,75 +119,38 @@ def prompt(
     scene: Optional[Path] = typer.Option(None, "--scene", help="A file with a `scene { ... }` block the program must use."),
     run_program: bool = typer.Option(False, "--run", help="Then run it like `motionprog run` (motion beside OUT, .npz)."),
     motion_model: Optional[str] = typer.Option(None, "--motion-model", help="With --run: the motion model (as run's --model)."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", help=ENDPOINT_HELP["model"]),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help=ENDPOINT_HELP["base_url"]),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help=ENDPOINT_HELP["api_key_env"]),
-    rounds: int = typer.Option(3, "--rounds", min=1, max=MAX_ROUNDS, help="Most requests, repairs included."),
-    timeout: float = typer.Option(60.0, "--timeout", min=0.1, help=ENDPOINT_HELP["timeout"]),
-    retries: int = typer.Option(2, "--retries", min=0, max=8, help=ENDPOINT_HELP["retries"]),
-    max_tokens: int = typer.Option(2048, "--max-tokens", min=64, help="Most tokens of one answer."),
+    rounds: int = typer.Option(3, "--rounds", min=1, max=MAX_ROUNDS, help="Most candidates, repairs included."),
+    model: Model = DEFAULT_MODEL, base_url: BaseUrl = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    timeout: Timeout = 60.0, first_timeout: FirstTimeout = 900.0, retries: Retries = 2, max_tokens: MaxTokens = 512,
+    grammar: Grammar = "auto",
+    allow_path: list[Path] = typer.Option(
+        [], "--allow-path", help="A folder outside OUT's own that the program's imports and meshes may read (repeatable)."),
 ) -> None:
     """Write a program for TEXT with a language model, check it, save it to OUT and explain it."""
     check_outputs([scene], {"--out": (out, (".mprog",)), "--run": (out.with_suffix(".npz") if run_program else None, ())})
-    config = endpoint(base_url, api_key_env, model, timeout, retries, max_tokens)
+    config = endpoint(base_url, api_key_env, model, timeout, retries, max_tokens, first_timeout)
     scene_text = None if scene is None else read_scene(scene)
+    session = Session(config, check_grammar(grammar), on_wait=report_wait)
     try:
         synthesis = synthesize(text, config, scene=scene_text, rounds=rounds, filename=str(out),
-                               on_attempt=report_attempt)
+                               allow_paths=allow_path, session=session, on_attempt=report_attempt)
     except NoValidProgram as exc:
         for diagnostic in exc.attempts[-1].diagnostics:
             stderr.print(printable(render_text(diagnostic)), markup=False)
         stderr.print(f"error: {one_line(str(exc))}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    report_modes(session)
     write_text(out, synthesis.source.rstrip() + "\n")
     stdout.print(printable(synthesis.source.rstrip()) + "\n", markup=False)
-    explain(out)
+    explain(out, allow_path=allow_path)
     stdout.print(f"wrote {out}", markup=False)
     if run_program:
         from motionprog.cli.run import run
 
-        run(**(run_defaults() | {"program_file": out, "out": out.with_suffix(".npz"), "model": motion_model}))
-
-
-def prompt_eval(
-    out: Path = typer.Option(..., "-o", "--out", help="Results (.json)."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N tasks."),
-    tasks_file: Optional[Path] = typer.Option(None, "--tasks", help="A JSON-lines task file (default: the shipped set)."),
-    solve: bool = typer.Option(True, "--solve/--no-solve", help="Run the optimizer on each valid program."),
-    motion_model: str = typer.Option("bundled", "--motion-model", help="Motion model for --solve."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", help=ENDPOINT_HELP["model"]),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help=ENDPOINT_HELP["base_url"]),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help=ENDPOINT_HELP["api_key_env"]),
-    rounds: int = typer.Option(3, "--rounds", min=1, max=MAX_ROUNDS, help="Most requests per task."),
-    timeout: float = typer.Option(60.0, "--timeout", min=0.1, help=ENDPOINT_HELP["timeout"]),
-    retries: int = typer.Option(2, "--retries", min=0, max=8, help=ENDPOINT_HELP["retries"]),
-) -> None:
-    """Run the evaluation set against the endpoint: valid programs, then satisfied ones."""
-    from motionprog.llm.evaluate import evaluate, load_tasks, optimizer_solver
-
-    check_outputs([tasks_file], {"--out": (out, (".json",))})
-    config = endpoint(base_url, api_key_env, model, timeout, retries, 2048)
-    tasks = load_tasks(tasks_file, limit)
-    solver = optimizer_solver(motion_model) if solve else None
-    progress = Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[last]}"), TimeElapsedColumn(), console=stderr, transient=True)
-    with progress:
-        bar = progress.add_task("evaluating", total=len(tasks), last="")
-        summary = evaluate(tasks, config, rounds=rounds, solve=solver,
-                           progress=lambda done, row: progress.update(bar, completed=done, last=row["id"]))
-    write_text(out, json.dumps(summary, indent=2))
-    table = Table(title=f"{summary['valid']}/{summary['tasks']} valid programs"
-                        + (f", {summary['satisfied']} satisfied" if solve else ""))
-    for column in ("task", "valid", "rounds", "satisfied"):
-        table.add_column(column)
-    for row in summary["results"]:
-        table.add_row(row["id"], "yes" if row["valid"] else "no", str(row["rounds"]),
-                      "-" if row["satisfied"] is None else ("yes" if row["satisfied"] else "no"))
-    stdout.print(table)
-    stdout.print(f"wrote {out}", markup=False)
+        run(**(run_defaults() | {"program_file": out, "out": out.with_suffix(".npz"), "model": motion_model,
+                                 "allow_path": allow_path}))
 
 
 def register(app: typer.Typer) -> None:
-    """Add `motionprog prompt` and `motionprog prompt-eval` to the app."""
+    """Add `motionprog prompt` to the app."""
     app.command("prompt")(prompt)
-    app.command("prompt-eval")(prompt_eval)

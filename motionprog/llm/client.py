@@ -23,12 +23,13 @@ from __future__ import annotations
 import email.utils
 import http.client
 import json
+import re
 import socket
 import ssl
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,8 +43,9 @@ UNUSED_KEY = "no-key"
 """Sent to a server that needs no key (a local one): the client requires some value."""
 TOOL_NAME = "motionprog_program"
 """The custom tool whose input is the program text."""
-REJECTED_TOOL_STATUS = (400, 404, 422)
-"""HTTP statuses with which a server says it does not support custom tools."""
+REJECTED_FEATURE_STATUS = (500, 501)
+"""Server-error statuses that, besides every 4xx but 401, 403, 408, 409 and 429, mean the
+server rejects a grammar feature of the request (llama.cpp answers 500 to custom tools)."""
 RETRY_STATUS = (408, 409, 429)
 """Statuses retried besides every 5xx."""
 FIRST_BACKOFF_S = 0.5
@@ -65,7 +67,9 @@ class LLMConfig:
     timeout_s: seconds one HTTP request may take in all (connect, send and every read).
     max_retries: retries of one request on lost connections, timeouts, 408/409/429 and 5xx,
         waiting 0.5 s doubling (a ``Retry-After`` header is obeyed), never more than 8 s.
-    max_tokens: most tokens of one answer. ``api_key`` never appears in ``repr``.
+    max_tokens: most tokens of one answer. first_timeout_s: the deadline of a session's first
+        request, which may have to wait for a CPU server to load the model and read the whole
+        prompt. ``api_key`` never appears in ``repr``.
     """
 
     base_url: str
@@ -73,19 +77,23 @@ class LLMConfig:
     model: str = DEFAULT_MODEL
     timeout_s: float = 60.0
     max_retries: int = 2
-    max_tokens: int = 2048
+    max_tokens: int = 512
+    first_timeout_s: float = 900.0
 
 
 @dataclass(frozen=True)
 class Reply:
-    """One answer: ``text`` (plain content) and ``tool_input`` (the custom tool's input, if called)."""
+    """One answer: ``text`` (plain content), ``tool_input`` (the custom tool's input, if called)
+    and ``prompt_tokens`` (the prompt's size as the server counted it, when it says)."""
 
     text: str
     tool_input: str | None
+    prompt_tokens: int | None = None
 
 
 def configure(base_url: str | None, api_key: str | None, model: str = DEFAULT_MODEL,
-              timeout_s: float = 60.0, max_retries: int = 2, max_tokens: int = 2048) -> LLMConfig:
+              timeout_s: float = 60.0, max_retries: int = 2, max_tokens: int = 512,
+              first_timeout_s: float = 900.0) -> LLMConfig:
     """An :class:`LLMConfig`, or InputError when neither a base URL nor a key is given.
 
     A key alone means the OpenAI API; a base URL alone means a server that needs no key.
@@ -93,14 +101,14 @@ def configure(base_url: str | None, api_key: str | None, model: str = DEFAULT_MO
     if not base_url and not api_key:
         raise InputError("no language model configured: pass --base-url URL (or set OPENAI_BASE_URL) "
                          "for a local server, or set OPENAI_API_KEY for the OpenAI API")
-    if not timeout_s > 0 or max_retries < 0 or max_tokens < 1:
-        raise InputError(f"bad limits for the language model: timeout {timeout_s} s, "
-                         f"{max_retries} retries, {max_tokens} tokens")
+    if not timeout_s > 0 or not first_timeout_s > 0 or max_retries < 0 or max_tokens < 1:
+        raise InputError(f"bad limits for the language model: timeout {timeout_s} s (first request "
+                         f"{first_timeout_s} s), {max_retries} retries, {max_tokens} tokens")
     url = urllib.parse.urlsplit((base_url or OPENAI_URL).rstrip("/"))
     if url.scheme not in ("http", "https") or not url.hostname:
         raise InputError(f"the language model's base URL must start with http:// or https://, got {public_url(url)!r}")
     return LLMConfig(base_url=url.geturl(), api_key=api_key or UNUSED_KEY, model=model, timeout_s=timeout_s,
-                     max_retries=max_retries, max_tokens=max_tokens)
+                     max_retries=max_retries, max_tokens=max_tokens, first_timeout_s=first_timeout_s)
 
 
 def public_url(url: urllib.parse.SplitResult) -> str:
@@ -118,12 +126,14 @@ def program_tool(grammar: str) -> dict[str, Any]:
     }}
 
 
-class ToolsUnsupported(Exception):
-    """The server rejected the custom tool (HTTP ``status``): ask again in plain chat."""
+class FeatureRejected(Exception):
+    """The server rejected a grammar feature of the request (HTTP ``status``, its ``reason``):
+    the caller may ask again without it."""
 
-    def __init__(self, status: int):
-        super().__init__(f"custom tools rejected with HTTP {status}")
+    def __init__(self, status: int, reason: str):
+        super().__init__(f"answered HTTP {status}" + (f": {reason}" if reason else ""))
         self.status = status
+        self.reason = reason
 
 
 class _Retry(Exception):
@@ -143,15 +153,15 @@ class _Answer:
     body: bytes
 
 
-def _exchange(config: LLMConfig, body: bytes) -> _Answer:
-    """POST ``body`` to the chat-completions endpoint within ``config.timeout_s`` in all.
+def _exchange(config: LLMConfig, body: bytes | None, timeout_s: float, path: str = "/chat/completions") -> _Answer:
+    """POST ``body`` (GET without one) to ``path`` under the base URL within ``timeout_s`` in all.
 
     A timer shuts the socket down at the deadline, which ends any read in progress.
     Raises _Retry on timeouts and lost connections, InputError on an oversized reply.
     """
     url = urllib.parse.urlsplit(config.base_url)
     kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-    connection = kind(url.hostname, url.port, timeout=config.timeout_s)
+    connection = kind(url.hostname, url.port, timeout=timeout_s)
     expired = threading.Event()
     opened: list[socket.socket] = []  # the socket outlives connection.sock once a response owns it
 
@@ -163,7 +173,7 @@ def _exchange(config: LLMConfig, body: bytes) -> _Answer:
             except OSError:
                 pass
 
-    timer = threading.Timer(config.timeout_s, expire)
+    timer = threading.Timer(timeout_s, expire)
     timer.daemon = True
     timer.start()
     headers = {"Content-Type": "application/json", "Accept": "application/json",
@@ -174,14 +184,14 @@ def _exchange(config: LLMConfig, body: bytes) -> _Answer:
         opened.append(connection.sock)
         if expired.is_set():
             raise _Retry("timeout")
-        connection.request("POST", url.path + "/chat/completions", body=body, headers=headers)
+        connection.request("GET" if body is None else "POST", url.path + path, body=body, headers=headers)
         response = connection.getresponse()
         declared = response.getheader("Content-Length", "")
         if declared.isdecimal() and int(declared) > MAX_REPLY_BYTES:
-            raise InputError(f"{_where(config)} sent a reply of {declared} bytes, over the limit of {MAX_REPLY_BYTES}")
+            raise InputError(f"{where(config)} sent a reply of {declared} bytes, over the limit of {MAX_REPLY_BYTES}")
         data = response.read(MAX_REPLY_BYTES + 1)
         if len(data) > MAX_REPLY_BYTES:
-            raise InputError(f"{_where(config)} sent a reply of more than {MAX_REPLY_BYTES} bytes; it is not used")
+            raise InputError(f"{where(config)} sent a reply of more than {MAX_REPLY_BYTES} bytes; it is not used")
         if expired.is_set():
             raise _Retry("timeout")
         return _Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
@@ -194,7 +204,8 @@ def _exchange(config: LLMConfig, body: bytes) -> _Answer:
         connection.close()
 
 
-def _where(config: LLMConfig) -> str:
+def where(config: LLMConfig) -> str:
+    """The endpoint as named in messages: its URL without credentials."""
     return f"the language model at {public_url(urllib.parse.urlsplit(config.base_url))}"
 
 
@@ -221,6 +232,10 @@ def backoff(retry: int, asked_s: float | None) -> float:
     return min(max(wait, 0.0), MAX_BACKOFF_S)
 
 
+PYDANTIC_MSG = re.compile(r"""'msg': (?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+"""The reasons in a validation error rendered as Python (llama-cpp-python's 500 to a custom tool)."""
+
+
 def summary(body: bytes, secret: str) -> str:
     """The server's reason in an error body, one line of at most :data:`SUMMARY_CHARS`
     characters, control characters dropped and ``secret`` masked."""
@@ -231,8 +246,14 @@ def summary(body: bytes, secret: str) -> str:
         document = None
     error = document.get("error") if isinstance(document, dict) else None
     message = error.get("message") if isinstance(error, dict) else error if isinstance(error, str) else None
+    if message is None and isinstance(document, dict) and isinstance(document.get("message"), str):
+        message = document["message"]  # vLLM's older error shape
+    detail = document.get("detail") if isinstance(document, dict) else None
+    if isinstance(detail, list):  # FastAPI's validation errors
+        message = "; ".join(str(d.get("msg")) for d in detail if isinstance(d, dict) and "msg" in d) or message
     if isinstance(message, str):
-        text = message
+        reasons = dict.fromkeys(double or single for double, single in PYDANTIC_MSG.findall(message))
+        text = "; ".join(reasons) or message
     elif text.lstrip().startswith("<"):
         text = "an HTML page"
     line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
@@ -241,29 +262,38 @@ def summary(body: bytes, secret: str) -> str:
     return line[:SUMMARY_CHARS] + ("..." if len(line) > SUMMARY_CHARS else "")
 
 
-def _check_status(config: LLMConfig, answer: _Answer, tools: bool) -> None:
-    """Raise for any status but 200: _Retry, ToolsUnsupported or a one-line InputError."""
+CONTEXT_WORDS = ("context length", "context size", "context window", "exceed_context")
+"""Phrases with which llama.cpp, llama-cpp-python and vLLM say a request does not fit."""
+
+
+def _check_status(config: LLMConfig, answer: _Answer, feature: bool) -> None:
+    """Raise for any status but 200: _Retry, FeatureRejected (``feature``: the request carries
+    a grammar feature) or a one-line InputError with the server's reason."""
     status = answer.status
     if status == 200:
         return
     reason = summary(answer.body, config.api_key)
-    detail = f" ({reason})" if reason else ""
-    if status in RETRY_STATUS or status >= 500:
-        raise _Retry("status", f"answered HTTP {status}{detail}", retry_after(answer.headers))
+    said = f"answered HTTP {status}" + (f": {reason}" if reason else "")
+    if status in (400, 413) and any(word in reason.lower() for word in CONTEXT_WORDS):
+        raise InputError(f"{where(config)} {said} (the prompt and --max-tokens {config.max_tokens} do not fit "
+                         "the model's context: serve it with a larger one, e.g. llama.cpp's --n_ctx 4096, "
+                         "or lower --max-tokens)")
     if status in (401, 403):
-        raise InputError(f"{_where(config)} rejected the API key (HTTP {status}){detail}")
-    if tools and status in REJECTED_TOOL_STATUS:
-        raise ToolsUnsupported(status)
-    raise InputError(f"{_where(config)} answered HTTP {status} (model {config.model!r}){detail}")
+        raise InputError(f"{where(config)} rejected the API key (HTTP {status})" + (f": {reason}" if reason else ""))
+    if feature and status not in RETRY_STATUS and (400 <= status < 500 or status in REJECTED_FEATURE_STATUS):
+        raise FeatureRejected(status, reason)
+    if status in RETRY_STATUS or status >= 500:
+        raise _Retry("status", said, retry_after(answer.headers))
+    raise InputError(f"{where(config)} {said} (model {config.model!r})")
 
 
-def _post(config: LLMConfig, payload: dict[str, Any]) -> bytes:
+def _post(config: LLMConfig, payload: dict[str, Any], timeout_s: float, feature: bool) -> bytes:
     """The body of a 200 answer to ``payload``, after up to ``config.max_retries`` retries."""
     body = json.dumps(payload).encode("utf-8")
     for retry in range(config.max_retries + 1):
         try:
-            answer = _exchange(config, body)
-            _check_status(config, answer, "tools" in payload)
+            answer = _exchange(config, body, timeout_s)
+            _check_status(config, answer, feature)
             return answer.body
         except _Retry as failure:
             last = failure
@@ -271,10 +301,10 @@ def _post(config: LLMConfig, payload: dict[str, Any]) -> bytes:
                 time.sleep(backoff(retry, failure.wait_s))
     tries = f"({config.max_retries} retries)"
     if last.kind == "timeout":
-        raise InputError(f"{_where(config)} did not answer within {config.timeout_s:g} s {tries}")
+        raise InputError(f"{where(config)} did not answer within {timeout_s:g} s {tries}")
     if last.kind == "connection":
-        raise InputError(f"cannot reach {_where(config)} {tries}")
-    raise InputError(f"{_where(config)} {last} {tries}")
+        raise InputError(f"cannot reach {where(config)} {tries}")
+    raise InputError(f"{where(config)} {last} {tries}")
 
 
 def parse_reply(body: bytes, where: str) -> Reply:
@@ -300,18 +330,54 @@ def parse_reply(body: bytes, where: str) -> Reply:
         if text is not None and len(text) > MAX_ANSWER_CHARS:
             raise InputError(f"{where} sent an answer of {len(text)} characters, over the limit of "
                              f"{MAX_ANSWER_CHARS}; it is not used")
-    return Reply(text=content or "", tool_input=tool_input)
+    usage = document.get("usage")
+    tokens = usage.get("prompt_tokens") if isinstance(usage, dict) else None
+    return Reply(text=content or "", tool_input=tool_input,
+                 prompt_tokens=tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else None)
 
 
-def complete(config: LLMConfig, messages: list[dict[str, str]], grammar: str | None = None) -> Reply:
-    """Ask once; with ``grammar``, force the custom tool so the answer follows it.
+WAIT_REPORT_S = 10.0
+"""Seconds between two calls of ``on_wait`` while an answer is awaited."""
+
+
+def complete(config: LLMConfig, messages: list[dict[str, str]], fields: Mapping[str, Any] | None = None, *,
+             first: bool = False, on_wait: Callable[[float], None] | None = None) -> Reply:
+    """Ask once. ``fields``: the request fields of a grammar feature (a custom tool, a
+    ``grammar``...); first: the session's first request, bounded by ``first_timeout_s``;
+    on_wait: called with the seconds waited every :data:`WAIT_REPORT_S` while waiting.
 
     Raises InputError naming the endpoint (never the key) on timeouts, connection failures,
     HTTP errors left after the retries and answers that are not chat completions; a server
-    that rejects the tool raises :class:`ToolsUnsupported` so the caller can fall back to
-    plain chat.
+    that rejects the feature raises :class:`FeatureRejected` so the caller can ask without it.
     """
-    payload: dict[str, Any] = {"model": config.model, "messages": messages, "max_completion_tokens": config.max_tokens}
-    if grammar is not None:
-        payload |= {"tools": [program_tool(grammar)], "tool_choice": {"type": "custom", "custom": {"name": TOOL_NAME}}}
-    return parse_reply(_post(config, payload), _where(config))
+    payload: dict[str, Any] = {"model": config.model, "messages": messages, "max_tokens": config.max_tokens,
+                               "max_completion_tokens": config.max_tokens, **(fields or {})}
+    timeout_s = config.first_timeout_s if first else config.timeout_s
+    done = threading.Event()
+    if on_wait is not None:
+        started = time.monotonic()
+        threading.Thread(target=_heartbeat, args=(done, started, on_wait), daemon=True).start()
+    try:
+        return parse_reply(_post(config, payload, timeout_s, bool(fields)), where(config))
+    finally:
+        done.set()
+
+
+def _heartbeat(done: threading.Event, started: float, on_wait: Callable[[float], None]) -> None:
+    """Call ``on_wait`` every :data:`WAIT_REPORT_S` until ``done`` is set."""
+    while not done.wait(WAIT_REPORT_S):
+        on_wait(time.monotonic() - started)
+
+
+def server_owner(config: LLMConfig) -> str | None:
+    """The ``owned_by`` of the first model the server lists at ``/models`` (``llamacpp``,
+    ``vllm``, ``sglang``...), or None when it lists none or cannot say within the timeout."""
+    try:
+        answer = _exchange(config, None, config.timeout_s, "/models")
+        document = json.loads(answer.body.decode("utf-8")) if answer.status == 200 else None
+    except (_Retry, InputError, ValueError):
+        return None
+    models = document.get("data") if isinstance(document, dict) else None
+    first = models[0] if isinstance(models, list) and models and isinstance(models[0], dict) else {}
+    owner = first.get("owned_by")
+    return owner if isinstance(owner, str) else None

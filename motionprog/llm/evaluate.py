@@ -8,6 +8,7 @@ minutes of optimisation, so it runs by hand (``motionprog prompt-eval``), never 
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any
 from motionprog.errors import InputError
 from motionprog.lang import compile
 from motionprog.llm.client import LLMConfig
+from motionprog.llm.modes import Session
 from motionprog.llm.repair import NoValidProgram, synthesize
 
 EVALSET = "evalset.jsonl"
@@ -49,27 +51,32 @@ def load_tasks(path: Path | None = None, limit: int | None = None) -> list[Task]
     return tasks[:limit]
 
 
-def evaluate_task(task: Task, config: LLMConfig, rounds: int, solve: Callable[[Any], dict[str, Any]] | None
+def evaluate_task(task: Task, session: Session, rounds: int, solve: Callable[[Any], dict[str, Any]] | None
                   ) -> dict[str, Any]:
-    """One task's row: id, valid, rounds, source, errors, and (with ``solve``) satisfied and time."""
-    row: dict[str, Any] = {"id": task.id, "valid": False, "rounds": 0, "source": None, "errors": [],
-                           "satisfied": None}
-    start = time.perf_counter()
+    """One task's row: id, valid, rounds, requests, mode, seconds (asking the model), source,
+    errors, and (with ``solve``) satisfied, violated and solve_seconds (running the engine)."""
+    row: dict[str, Any] = {"id": task.id, "valid": False, "rounds": 0, "requests": 0, "mode": None,
+                           "source": None, "errors": [], "satisfied": None}
+    start, before = time.perf_counter(), session.requests
     try:
-        synthesis = synthesize(task.text, config, scene=task.scene, rounds=rounds, filename=f"{task.id}.mprog")
+        synthesis = synthesize(task.text, session.config, scene=task.scene, rounds=rounds,
+                               filename=f"{task.id}.mprog", session=session)
     except NoValidProgram as exc:
         last = exc.attempts[-1]
-        row.update(rounds=len(exc.attempts), source=last.source,
+        row.update(rounds=len(exc.attempts), source=last.source, mode=last.mode, repeated=exc.repeated,
                    errors=[d.message for d in last.diagnostics if d.level == "error"])
-        return row | {"time_s": time.perf_counter() - start}
+        return row | {"requests": session.requests - before, "seconds": time.perf_counter() - start}
     except InputError as exc:
-        return row | {"errors": [str(exc)], "time_s": time.perf_counter() - start}
-    row.update(valid=True, rounds=len(synthesis.attempts), source=synthesis.source)
+        return row | {"errors": [str(exc)], "requests": session.requests - before,
+                      "seconds": time.perf_counter() - start}
+    row.update(valid=True, rounds=len(synthesis.attempts), requests=synthesis.requests,
+               mode=synthesis.attempts[-1].mode, source=synthesis.source, seconds=time.perf_counter() - start)
     if solve is not None:
+        started = time.perf_counter()
         report = solve(compile(synthesis.source, filename=f"{task.id}.mprog"))
-        row["satisfied"] = bool(report["satisfied"])
-        row["violated"] = list(report.get("violated", []))
-    return row | {"time_s": time.perf_counter() - start}
+        row.update(satisfied=bool(report["satisfied"]), violated=list(report.get("violated", [])),
+                   solve_seconds=time.perf_counter() - started)
+    return row
 
 
 def optimizer_solver(model: str = "bundled", device: str = "auto") -> Callable[[Any], dict[str, Any]]:
@@ -82,22 +89,31 @@ def optimizer_solver(model: str = "bundled", device: str = "auto") -> Callable[[
     return lambda program: generate(program, model=loaded).report
 
 
-def evaluate(tasks: list[Task], config: LLMConfig, *, rounds: int = 3,
+def evaluate(tasks: list[Task], config: LLMConfig, *, rounds: int = 3, grammar: str = "auto",
              solve: Callable[[Any], dict[str, Any]] | None = None,
-             progress: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Run every task; the summary counts valid programs and (with ``solve``) satisfied ones.
+             progress: Callable[[int, dict[str, Any]], None] | None = None,
+             on_wait: Callable[[float], None] | None = None) -> dict[str, Any]:
+    """Run every task in one session (the grammar mode is found once); the summary counts valid
+    programs and (with ``solve``) satisfied ones, with the median seconds per task after the
+    first (whose first request may wait for the server to load) and the prompt size.
 
     progress: called with (tasks done, the row just finished). The endpoint's key is never part
     of the result.
     """
+    session = Session(config, grammar, on_wait=on_wait)
     rows = []
     for done, task in enumerate(tasks, start=1):
-        rows.append(evaluate_task(task, config, rounds, solve))
+        rows.append(evaluate_task(task, session, rounds, solve))
         if progress is not None:
             progress(done, rows[-1])
+    later = [row["seconds"] for row in rows[1:]] or [row["seconds"] for row in rows]
     return {
-        "model": config.model, "base_url": config.base_url, "rounds": rounds, "tasks": len(rows),
+        "model": config.model, "base_url": config.base_url, "rounds": rounds, "grammar": grammar,
+        "modes": sorted({row["mode"] for row in rows if row["mode"]}), "rejected": session.rejections,
+        "prompt_tokens": session.prompt_tokens, "tasks": len(rows),
         "valid": sum(row["valid"] for row in rows),
         "satisfied": sum(bool(row["satisfied"]) for row in rows) if solve is not None else None,
+        "requests": sum(row["requests"] for row in rows),
+        "median_seconds_after_first": statistics.median(later) if later else None,
         "results": rows,
     }

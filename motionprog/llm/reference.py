@@ -1,9 +1,10 @@
 """The language reference given to the model, generated so it cannot drift from the language.
 
-Everything comes from the sources of truth: the grammar file (``grammar/motionprog.lark``,
-shipped as ``motionprog.grammar``), ``motionprog.lang.catalogue()`` (built-ins, joints,
-aliases, groups, components) and the unit table (``motionprog.lang.units.UNITS``).
-``tool_grammar()`` adapts the same grammar to the Lark dialect of OpenAI custom tools.
+Everything but the short syntax sketch comes from the sources of truth:
+``motionprog.lang.catalogue()`` (built-ins, library functions, objects, joints, aliases,
+groups, components) and the unit table (``motionprog.lang.units.UNITS``). The grammar itself
+is not in the prompt (a small model's context cannot spare its tokens): servers that can
+constrain decoding get it as a grammar instead (``tool_grammar()`` here, ``gbnf.py``).
 """
 
 from __future__ import annotations
@@ -40,38 +41,58 @@ def tool_grammar(grammar: str | None = None) -> str:
     return re.sub(r"\(\?<?[!=](?:\\.|[^()\\])*\)", "", text)
 
 
+SYNTAX = """\
+```mprog
+import "contact"
+motion "a person walks forward" for 4 s, seeds 2
+scene {
+  bar = box(center = (0, 1.4, 2), size = (3, 0.1, 0.2))
+}
+feet_down: always: feet.y >= 0
+at end: distance(pelvis.xz, bar.center.xz) < 50 cm
+maximize head.y @ 2 s
+```
+Imports first (standard library), then the header, the scene if the task has objects, then \
+one line per constraint, `NAME: TIME: PREDICATE` (the name is optional), and optional objectives.
+- TIME: `always`, `at start`, `at end`, `at 2 s`, `at frame 40`, `at 1 s, 3 s`, `during 1 s .. 3 s`, \
+`before 2 s`, `after end - 1 s`, `eventually`, `eventually during 1 s .. 2 s`.
+- PREDICATE: `<`, `<=`, `>`, `>=`, `==` (never `=`), `x == y within 3 cm`, `x in [a, b]`, \
+`a near b within 5 cm`, `p inside obj` (`outside`, `above`, `below`), `and`, `or`, `not`, `implies`; \
+`PREDICATE when CONDITION` holds only at the frames where CONDITION does.
+- Values: joints and their components (`head`, `left_hand.y`, `pelvis.xz`), object properties \
+(`bar.top`, `bar.center`), numbers with units (`10 cm`, `1.2 m`, `30 deg`, `3 m/s`), vectors \
+`(0, 1, 0)`, `value @ instant`, `+ - * /` and the functions below. No loops, no `=` outside \
+`scene`/`def`/`let`, no other language."""
+
+
 def _bullets(entries: list[dict[str, object]]) -> list[str]:
-    """One line per catalogue entry: signature, unit, doc and, for objects, their properties."""
-    return [f"- `{entry['signature']}` ({entry['unit']}): {entry['doc']}"
+    """One line per catalogue entry: signature, unit, the doc's first clause and, for objects,
+    their properties."""
+    return [f"- `{entry['signature']}` ({entry['unit']}): {str(entry['doc']).split(';')[0]}"
             + (f"; properties {', '.join('.' + p for p in entry['properties'])}" if "properties" in entry else "")
             for entry in entries]
 
 
 def language_reference() -> str:
-    """A Markdown reference of the language: grammar, built-ins, body names and units."""
+    """A compact Markdown reference of the language, generated from the catalogue: the shape
+    of a program, every built-in, construct, library function, scene object, body name and unit."""
     table = catalogue()
-    groups = "; ".join(f"`{name}` = {', '.join(joints)}" for name, joints in table["groups"].items())
-    aliases = ", ".join(f"`{alias}` = {joint}" for alias, joint in table["aliases"].items())
-    units = ", ".join(f"`{word}` ({dim.symbol()}, x{factor:g})" for word, (dim, factor) in UNITS.items())
-    sections = [
-        "## Grammar (Lark, LALR(1); whitespace and newlines are insignificant, `#` starts a comment)",
-        "```lark\n" + grammar_text().strip() + "\n```",
-        "## Built-in functions", *_bullets(table["functions"]),
-        "## Constructs", *_bullets(table["constructs"]),
-        "## Standard library (`import \"name\"` at the top, then call the functions)",
+    groups = ", ".join(table["groups"])
+    aliases = ", ".join(f"{alias}={joint}" for alias, joint in table["aliases"].items())
+    units = " ".join(UNITS)
+    return "\n".join([
+        "## Program shape", SYNTAX,
+        "## Built-in functions", *_bullets(table["functions"]), *_bullets(table["constructs"][:1]),
+        "## Standard library (write `import \"name\"` at the top to use its functions)",
         *[f"- `import \"{name}\"`: " + "; ".join(f"`{d['signature']}`: {d['doc']}" for d in defs)
           for name, defs in table["library"].items()],
-        "## Scene objects (inside `scene { name = kind(...) }`, arguments positional or `name = value`)",
-        *_bullets(table["objects"]),
+        "## Scene objects (`scene { name = kind(...) }`)", *_bullets(table["objects"]),
         "## Body",
-        f"Positions are global joint positions in metres, Y up, initial facing +Z, {FPS} frames per second.",
-        "Joints: " + ", ".join(f"`{name}`" for name in table["joints"]) + ".",
+        f"Global joint positions in metres, Y up, the person starts at the origin facing +Z, {FPS} frames per second.",
+        "Joints: " + ", ".join(table["joints"]) + ".",
         "Aliases: " + aliases + ".",
-        "Groups (a constraint on a group must hold for every joint of it): " + groups + ".",
+        "Groups (a constraint on a group holds for each of its joints): " + groups + ".",
         *_bullets(table["atoms"]),
-        "Components of any 3-vector: " + ", ".join(f"`.{c}`" for c in table["components"]) + ".",
-        "## Units",
-        "Numbers take a unit word (converted to SI): " + units + ". `%` is a fraction of the motion "
-        "in time instants only. A bare number takes the unit of what it is compared or added to.",
-    ]
-    return "\n\n".join(sections)
+        "Components: " + " ".join(f".{c}" for c in table["components"]) + ".",
+        "Units: " + units + " (% of the motion, for instants only).",
+    ])

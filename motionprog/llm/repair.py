@@ -1,24 +1,28 @@
 """From words to a checked program: ask, extract the candidate, check it, send the diagnostics
 back, for a bounded number of rounds.
 
-A candidate is only ever parsed and checked (``motionprog.lang.check_source``): nothing the
+A candidate is only ever parsed and checked (``motionprog.lang.check_text``): nothing the
 model writes is executed, and anything that is not a valid program (Python included) is
-rejected. Where the server supports custom tools with a Lark grammar, the answer is
-constrained to the project's grammar; a server that rejects the tool gets plain chat.
+rejected. A program that checks but is hollow (no constraint, or none about what the task
+names) is rejected too (``relevance.py``). The answer is constrained to the grammar where the
+server can (``modes.py``); a missing standard-library import is added before checking; a model
+that sends the same rejected answer twice is not asked again.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from motionprog.errors import InputError
-from motionprog.lang import check_source, compile
+from motionprog.lang import catalogue, check_text, compile
 from motionprog.lang.diagnostics import Diagnostic, has_errors
-from motionprog.llm.client import DEFAULT_MODEL, LLMConfig, Reply, ToolsUnsupported, complete, configure
+from motionprog.llm.client import DEFAULT_MODEL, LLMConfig, Reply, configure
+from motionprog.llm.modes import Session
 from motionprog.llm.prompt import build_messages, repair_message
-from motionprog.llm.reference import tool_grammar
+from motionprog.llm.relevance import relevance_errors
 
 MAX_ROUNDS = 10
 """Most requests one synthesis may make (the first answer plus repairs)."""
@@ -30,11 +34,11 @@ PYTHON = re.compile(r"^\s*(import \w+\s*$|from [\w.]+ import |def \w+\(.*\)\s*:|
 
 @dataclass(frozen=True)
 class Attempt:
-    """One round: the candidate source, its diagnostics and whether the grammar tool was used."""
+    """One round: the candidate source, its diagnostics and the grammar mode it was asked in."""
 
     source: str
     diagnostics: tuple[Diagnostic, ...]
-    constrained: bool
+    mode: str
 
     @property
     def valid(self) -> bool:
@@ -43,21 +47,26 @@ class Attempt:
 
 @dataclass(frozen=True)
 class Synthesis:
-    """A valid program's ``source`` and every round that led to it (the last one valid)."""
+    """A valid program's ``source``, every round that led to it (the last one valid) and the
+    number of HTTP requests made (rejected grammar modes included)."""
 
     source: str
     attempts: tuple[Attempt, ...]
+    requests: int
 
 
 class NoValidProgram(InputError):
-    """Every round gave an invalid candidate; ``attempts`` keeps them with their diagnostics."""
+    """No round gave a valid program; ``attempts`` keeps them with their diagnostics and
+    ``repeated`` says the model sent the same rejected answer twice (so it was not asked again)."""
 
-    def __init__(self, attempts: tuple[Attempt, ...]):
+    def __init__(self, attempts: tuple[Attempt, ...], repeated: bool = False):
         self.attempts = attempts
+        self.repeated = repeated
         last = next((d for d in attempts[-1].diagnostics if d.level == "error"), None) if attempts else None
         where = f"{last.span.location()}: " if last and last.span else ""
         detail = f"; last error: {where}{last.message}" if last else ""
-        super().__init__(f"the language model gave no valid program in {len(attempts)} rounds{detail}")
+        how = ": it repeated a rejected answer after" if repeated else " in"
+        super().__init__(f"the language model gave no valid program{how} {len(attempts)} rounds{detail}")
 
 
 def extract_candidate(reply: Reply) -> str:
@@ -78,53 +87,88 @@ def looks_like_python(source: str) -> bool:
     return bool(PYTHON.search(source))
 
 
+def add_missing_imports(source: str) -> str:
+    """``source`` with an ``import "module"`` line added for each standard-library module whose
+    functions it calls without importing it (small models often forget the import line); the
+    result is checked like any candidate."""
+    modules = {d["signature"].split("(")[0]: module for module, defs in catalogue()["library"].items() for d in defs}
+    code = re.sub(r'"(\\.|[^"\\\n])*"|#[^\n]*', " ", source)
+    defined = set(re.findall(r"\bdef\s+(\w+)", code))
+    imported = set(re.findall(r'^\s*import\s+"(\w+)"', source, re.MULTILINE))
+    needed = {modules[name] for name in re.findall(r"\b(\w+)\s*\(", code) if name in modules and name not in defined}
+    missing = sorted(needed - imported)
+    return "".join(f'import "{module}"\n' for module in missing) + source
+
+
+def scene_names(scene: str | None) -> list[str]:
+    """The object names a given scene block defines (``name = kind(...)`` lines)."""
+    return re.findall(r"^\s*([A-Za-z_]\w*)\s*=", scene or "", re.MULTILINE)
+
+
+def judge(task: str, scene: str | None, source: str, filename: str,
+          allow_paths: Iterable[str | os.PathLike] = ()) -> tuple[Diagnostic, ...]:
+    """Every diagnostic of a candidate: the checker's, then, if it checks, the relevance errors."""
+    program, diagnostics = check_text(source, filename, allow_paths=allow_paths)
+    if program is None or has_errors(diagnostics):
+        return tuple(diagnostics)
+    return (*relevance_errors(task, scene_names(scene), source, program), *diagnostics)
+
+
 def synthesize(task: str, config: LLMConfig, *, scene: str | None = None, rounds: int = 3,
                filename: str = "prompt.mprog", examples: list[tuple[str, str]] | None = None,
-               constrained: bool = True, on_attempt: Callable[[Attempt], None] | None = None) -> Synthesis:
+               grammar: str = "auto", allow_paths: Iterable[str | os.PathLike] = (),
+               session: Session | None = None, on_attempt: Callable[[Attempt], None] | None = None) -> Synthesis:
     """Ask ``config``'s model for a program doing ``task`` and repair it until it checks.
 
-    rounds: most requests (1 to MAX_ROUNDS); each invalid candidate's diagnostics go back to
-    the model. constrained: offer the grammar tool first (plain chat if the server rejects it).
-    filename: the name diagnostics use and relative mesh paths resolve against.
-    on_attempt: called after each round (progress). Raises NoValidProgram after the last round.
+    rounds: most candidates (1 to MAX_ROUNDS); each invalid one goes back to the model with its
+    diagnostics (the last one only), and an answer identical to an earlier rejected one ends
+    the rounds early.
+    grammar: ``auto``, ``tool``, ``gbnf``, ``lark`` or ``none`` (``modes.py``); session: reuse
+    one across tasks (it remembers the mode the server accepted), else a new one is made.
+    filename / allow_paths: the name diagnostics use, where imports and meshes may be read.
+    on_attempt: called after each round (progress). Raises NoValidProgram when no round is valid.
     """
     if not 1 <= rounds <= MAX_ROUNDS:
         raise InputError(f"rounds must be between 1 and {MAX_ROUNDS}, got {rounds}")
-    messages = build_messages(task, scene, examples)
-    grammar = tool_grammar() if constrained else None
+    session = session or Session(config, grammar)
+    before = session.requests
+    first = build_messages(task, scene, examples)
+    messages = first
     attempts: list[Attempt] = []
     for _ in range(rounds):
-        try:
-            reply = complete(config, messages, grammar)
-        except ToolsUnsupported:
-            grammar = None
-            reply = complete(config, messages)
-        source = extract_candidate(reply)
-        attempt = Attempt(source, tuple(check_source(source, filename)), grammar is not None)
+        source = add_missing_imports(extract_candidate(session.ask(messages)))
+        repeated = any(source == earlier.source for earlier in attempts)
+        attempt = Attempt(source, judge(task, scene, source, filename, allow_paths), session.mode)
         attempts.append(attempt)
         if on_attempt is not None:
             on_attempt(attempt)
         if attempt.valid:
-            return Synthesis(source, tuple(attempts))
+            return Synthesis(source, tuple(attempts), session.requests - before)
+        if repeated:
+            raise NoValidProgram(tuple(attempts), repeated=True)
         feedback = repair_message(list(attempt.diagnostics))
         if looks_like_python(source):
             feedback += " Python is not accepted and is never run."
-        messages = [*messages, {"role": "assistant", "content": source},
-                    {"role": "user", "content": feedback}]
+        # only the last candidate and its diagnostics: the request stays within a small context
+        messages = [*first, {"role": "assistant", "content": source}, {"role": "user", "content": feedback}]
     raise NoValidProgram(tuple(attempts))
 
 
 def from_text(text: str, *, scene: str | None = None, model: str = DEFAULT_MODEL, base_url: str | None = None,
               api_key: str | None = None, rounds: int = 3, timeout: float = 60.0, max_retries: int = 2,
-              max_tokens: int = 2048, filename: str = "prompt.mprog") -> tuple[str, object]:
+              max_tokens: int = 512, filename: str = "prompt.mprog", grammar: str = "auto",
+              first_timeout: float = 900.0, allow_paths: Iterable[str | os.PathLike] = ()) -> tuple[str, object]:
     """A program for the task ``text``, written by a language model: ``(source, Program)``.
 
     base_url / api_key: an OpenAI-compatible endpoint (a key alone means the OpenAI API; a
-    local server needs no key). timeout: seconds per request; max_retries: retries on 429, 5xx
-    and timeouts; rounds: most requests, repairs included. Raises InputError when nothing is
+    local server needs no key). timeout: seconds per request (first_timeout for the first,
+    which may wait for a CPU server to load); max_retries: retries on 429, 5xx and timeouts;
+    rounds: most candidates, repairs included; grammar: how the answer is constrained
+    (``auto``, ``tool``, ``gbnf``, ``lark``, ``none``). Raises InputError when nothing is
     configured or the endpoint fails, NoValidProgram when no round gave a valid program.
     """
     config = configure(base_url, api_key, model=model, timeout_s=timeout, max_retries=max_retries,
-                       max_tokens=max_tokens)
-    synthesis = synthesize(text, config, scene=scene, rounds=rounds, filename=filename)
-    return synthesis.source, compile(synthesis.source, filename=filename)
+                       max_tokens=max_tokens, first_timeout_s=first_timeout)
+    synthesis = synthesize(text, config, scene=scene, rounds=rounds, filename=filename, grammar=grammar,
+                           allow_paths=allow_paths)
+    return synthesis.source, compile(synthesis.source, filename=filename, allow_paths=allow_paths)

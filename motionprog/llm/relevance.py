@@ -1,0 +1,95 @@
+"""Whether a program that checks is about the task: it must constrain something, and its
+constraints must mention what the task names: at least one of the body parts it names (a
+constraint through a library function counts), the centre of mass if named, every scene
+object and every time.
+
+A small model's favourite valid answer is a hollow one (a header and no constraint, or a
+constraint about something else); these diagnostics send it back for repair like any error.
+The task is read with plain word matching against the catalogue, never executed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from motionprog.body.skeleton import FPS, JOINT_NAMES
+from motionprog.lang import catalogue
+from motionprog.lang import ir
+from motionprog.lang.diagnostics import Diagnostic, error
+
+TIME_LIST = re.compile(r"\b(?:at|from|after|before|until|by|between)\s+((?:\d+(?:\.\d+)?(?:\s*(?:,|and)\s*)?)+)"
+                       r"\s*(?:s|secs?|seconds?)\b")
+FRAME_LIST = re.compile(r"\bframes?\s+((?:\d+(?:\s*(?:,|and)\s*)?)+)")
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+COM_WORDS = ("centre of mass", "center of mass")
+
+
+def body_names() -> dict[str, frozenset[int]]:
+    """Each joint, alias and group as a phrase (``left hand``) and the joints it stands for."""
+    table = catalogue()
+    index = {name: i for i, name in enumerate(JOINT_NAMES)}
+    names = {name: frozenset({index[name]}) for name in table["joints"]}
+    names |= {alias: frozenset({index[joint]}) for alias, joint in table["aliases"].items()}
+    names |= {group: frozenset(index[j] for j in joints) for group, joints in table["groups"].items()
+              if group != "body"}
+    return {name.replace("_", " "): joints for name, joints in names.items()}
+
+
+def named_body_parts(task: str) -> dict[str, frozenset[int]]:
+    """The body parts a task names (longest phrases first: ``left upper arm`` before ``left arm``)."""
+    text, found = task.lower(), {}
+    for phrase, joints in sorted(body_names().items(), key=lambda item: -len(item[0])):
+        pattern = rf"\b{re.escape(phrase)}\b"
+        if re.search(pattern, text):
+            found[phrase] = joints
+            text = re.sub(pattern, " ", text)
+    return found
+
+
+def named_times(task: str) -> list[float]:
+    """The instants a task names, in seconds (``at 2 seconds``, ``frames 20, 60 and 100``)."""
+    text = task.lower()
+    seconds = [float(n) for match in TIME_LIST.finditer(text) for n in NUMBER.findall(match.group(1))]
+    frames = [float(n) / FPS for match in FRAME_LIST.finditer(text) for n in NUMBER.findall(match.group(1))]
+    return sorted(set(seconds + frames))
+
+
+def _uses_com(node: object) -> bool:
+    return isinstance(node, ir.Com) or any(_uses_com(child) for child in ir.children(node))
+
+
+def _numbers(source: str) -> set[float]:
+    """Every number written in a program, outside strings and comments."""
+    code = re.sub(r'"(\\.|[^"\\\n])*"|#[^\n]*', " ", source)
+    return {float(n) for n in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", code)}
+
+
+def relevance_errors(task: str, scene_objects: list[str], source: str, program: ir.Program) -> list[Diagnostic]:
+    """Errors for a program that checks but does not do ``task``: no constraint at all, none of
+    the body parts the task names, or a scene object (of ``scene_objects``) or a time it names
+    that no constraint uses."""
+    constraints = [c for c in program.constraints if c.kind == "constraint"]
+    if not constraints:
+        return [error("R001", "the program has no constraint", None,
+                      help="add a line `TIME: PREDICATE` for each requirement of the task")]
+    joints = set().union(*(ir.named_joints(c.body) | (ir.named_joints(c.when) if c.when else set())
+                           for c in program.constraints))
+    parts = named_body_parts(task)
+    problems = []
+    if parts and not any(wanted & joints for wanted in parts.values()):
+        names = " or ".join(f"`{phrase.replace(' ', '_')}`" for phrase in parts)
+        problems.append(error("R002", f"no constraint mentions {names}, which the task names", None,
+                              help="constrain the body parts the task names"))
+    if any(word in task.lower() for word in COM_WORDS) and not any(_uses_com(c) for c in program.constraints):
+        problems.append(error("R002", "no constraint mentions the centre of mass `com`, which the task names", None,
+                              help="constrain `com` as the task says"))
+    used = " ".join(c.source for c in program.constraints)
+    problems += [error("R003", f"no constraint uses the scene object '{name}'", None,
+                       help=f"constrain the body relative to `{name}` as the task says")
+                 for name in scene_objects if not re.search(rf"\b{re.escape(name)}\b", used)]
+    numbers = _numbers(source)
+    problems += [error("R004", f"the program never mentions the time {t:g} s (frame {round(t * FPS)}) the task names",
+                       None, help=f"constrain it `at {t:g} s` (or `at frame {round(t * FPS)}`) as the task says")
+                 for t in named_times(task)
+                 if t not in numbers and round(t * FPS) not in numbers and not (t == 0 and "start" in source)]
+    return problems
