@@ -32,6 +32,12 @@ def report_task(done: int, total: int, row: dict[str, Any]) -> None:
                           f"{row['seconds']:.1f} s, mode {row['mode'] or '-'})"), markup=False)
 
 
+def save_task(out: Path, done: int, total: int, row: dict[str, Any], so_far: dict[str, Any]) -> None:
+    """Report a finished task and rewrite the results with it, so an interrupted run keeps them."""
+    report_task(done, total, row)
+    write_text(out, json.dumps(so_far, indent=2))
+
+
 def summary_table(summary: dict[str, Any]) -> Table:
     """The results as a table: one row per task, the totals in the title."""
     tasks = summary["tasks"]
@@ -59,7 +65,8 @@ def prompt_eval(
     timeout: Timeout = 60.0, first_timeout: FirstTimeout = 900.0, retries: Retries = 2, max_tokens: MaxTokens = 512,
     grammar: Grammar = "auto",
 ) -> None:
-    """Run the evaluation set against the endpoint: valid programs, then satisfied ones."""
+    """Run the evaluation set against the endpoint: valid programs, then satisfied ones (OUT is
+    rewritten after every task)."""
     from motionprog.llm.evaluate import evaluate, load_tasks, optimizer_solver
 
     check_outputs([tasks_file], {"--out": (out, (".json",))})
@@ -67,7 +74,8 @@ def prompt_eval(
     tasks = load_tasks(tasks_file, limit)
     solver = optimizer_solver(motion_model) if solve else None
     summary = evaluate(tasks, config, rounds=rounds, grammar=check_grammar(grammar), solve=solver,
-                       progress=lambda done, row: report_task(done, len(tasks), row), on_wait=report_wait)
+                       progress=lambda done, row, so_far: save_task(out, done, len(tasks), row, so_far),
+                       on_wait=report_wait)
     write_text(out, json.dumps(summary, indent=2))
     stdout.print(summary_table(summary))
     median = summary["median_seconds_after_first"]

@@ -91,28 +91,34 @@ def optimizer_solver(model: str = "bundled", device: str = "auto") -> Callable[[
 
 def evaluate(tasks: list[Task], config: LLMConfig, *, rounds: int = 3, grammar: str = "auto",
              solve: Callable[[Any], dict[str, Any]] | None = None,
-             progress: Callable[[int, dict[str, Any]], None] | None = None,
+             progress: Callable[[int, dict[str, Any], dict[str, Any]], None] | None = None,
              on_wait: Callable[[float], None] | None = None) -> dict[str, Any]:
     """Run every task in one session (the grammar mode is found once); the summary counts valid
     programs and (with ``solve``) satisfied ones, with the median seconds per task after the
     first (whose first request may wait for the server to load) and the prompt size.
 
-    progress: called with (tasks done, the row just finished). The endpoint's key is never part
-    of the result.
+    progress: called with (tasks done, the row just finished, the summary so far), so a long run
+    can be saved as it goes. The endpoint's key is never part of the result.
     """
     session = Session(config, grammar, on_wait=on_wait)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for done, task in enumerate(tasks, start=1):
         rows.append(evaluate_task(task, session, rounds, solve))
         if progress is not None:
-            progress(done, rows[-1])
+            progress(done, rows[-1], summarize(rows, session, rounds, grammar, solve is not None))
+    return summarize(rows, session, rounds, grammar, solve is not None)
+
+
+def summarize(rows: list[dict[str, Any]], session: Session, rounds: int, grammar: str, solved: bool
+              ) -> dict[str, Any]:
+    """The evaluation's summary over the task rows so far."""
     later = [row["seconds"] for row in rows[1:]] or [row["seconds"] for row in rows]
     return {
-        "model": config.model, "base_url": config.base_url, "rounds": rounds, "grammar": grammar,
+        "model": session.config.model, "base_url": session.config.base_url, "rounds": rounds, "grammar": grammar,
         "modes": sorted({row["mode"] for row in rows if row["mode"]}), "rejected": session.rejections,
         "prompt_tokens": session.prompt_tokens, "tasks": len(rows),
         "valid": sum(row["valid"] for row in rows),
-        "satisfied": sum(bool(row["satisfied"]) for row in rows) if solve is not None else None,
+        "satisfied": sum(bool(row["satisfied"]) for row in rows) if solved else None,
         "requests": sum(row["requests"] for row in rows),
         "median_seconds_after_first": statistics.median(later) if later else None,
         "results": rows,
