@@ -141,6 +141,8 @@ def test_a_repeated_rejected_answer_stops_the_rounds(llm):
     ("duck under the bar", "scene {\n  bar = box(center = (0, 1.4, 2), size = (3, 0.1, 0.2))\n}",
      'motion "x" for 4 s\nscene {\n  bar = box(center = (0, 1.4, 2), size = (3, 0.1, 0.2))\n}\nalways: head.y > 0\n',
      ["R003"]),
+    ("walk to the goal", "scene {\n  goal = point(0, 0, 4)\n  floor_lamp = sphere((1, 1, 1), 0.2)\n}",
+     'motion "x" for 4 s\nscene {\n  goal = point(0, 0, 4)\n}\nat end: distance(pelvis.xz, goal.xz) < 30 cm\n', []),
     ("carry a ball with both hands", None, 'import "carry"\nmotion "x" for 4 s\nalways: holds_ball(40 cm)\n', []),
 ])
 def test_programs_that_check_but_ignore_the_task_are_rejected(task, scene, source, codes):

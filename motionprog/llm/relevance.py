@@ -1,7 +1,8 @@
 """Whether a program that checks is about the task: it must constrain something, and its
 constraints must mention what the task names: at least one of the body parts it names (a
 constraint through a library function counts), the centre of mass if named, every scene
-object and every time.
+object the task names (a given scene may hold more, e.g. everything selected in Blender) and
+every time.
 
 A small model's favourite valid answer is a hollow one (a header and no constraint, or a
 constraint about something else); these diagnostics send it back for repair like any error.
@@ -17,6 +18,8 @@ from motionprog.lang import catalogue
 from motionprog.lang import ir
 from motionprog.lang.diagnostics import Diagnostic, error
 
+SCENE_BLOCK = re.compile(r"\bscene\s*\{[^{}]*\}")
+COMMENT = re.compile(r"#[^\n]*")
 TIME_LIST = re.compile(r"\b(?:at|from|after|before|until|by|between)\s+((?:\d+(?:\.\d+)?(?:\s*(?:,|and)\s*)?)+)"
                        r"\s*(?:s|secs?|seconds?)\b")
 FRAME_LIST = re.compile(r"\bframes?\s+((?:\d+(?:\s*(?:,|and)\s*)?)+)")
@@ -64,10 +67,22 @@ def _numbers(source: str) -> set[float]:
     return {float(n) for n in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", code)}
 
 
+def statements(source: str) -> str:
+    """The program text outside its scene block and comments: where a use of an object is.
+    (The IR cannot tell: ``goal.xz`` of a point folds to a constant, and ``source`` of a
+    compiled constraint is its file and line, not its text.)"""
+    return SCENE_BLOCK.sub(" ", COMMENT.sub("", source))
+
+
+def _names(task: str, name: str) -> bool:
+    """Whether ``task`` names the scene object ``name`` (as written, or with spaces for ``_``)."""
+    return any(re.search(rf"\b{re.escape(form)}\b", task, re.IGNORECASE) for form in (name, name.replace("_", " ")))
+
+
 def relevance_errors(task: str, scene_objects: list[str], source: str, program: ir.Program) -> list[Diagnostic]:
     """Errors for a program that checks but does not do ``task``: no constraint at all, none of
-    the body parts the task names, or a scene object (of ``scene_objects``) or a time it names
-    that no constraint uses."""
+    the body parts the task names, or a scene object (of ``scene_objects``, named in the task,
+    ``big_box`` as "big box" too) or a time it names that no constraint uses."""
     constraints = [c for c in program.constraints if c.kind == "constraint"]
     if not constraints:
         return [error("R001", "the program has no constraint", None,
@@ -83,10 +98,10 @@ def relevance_errors(task: str, scene_objects: list[str], source: str, program: 
     if any(word in task.lower() for word in COM_WORDS) and not any(_uses_com(c) for c in program.constraints):
         problems.append(error("R002", "no constraint mentions the centre of mass `com`, which the task names", None,
                               help="constrain `com` as the task says"))
-    used = " ".join(c.source for c in program.constraints)
+    used = statements(source)
     problems += [error("R003", f"no constraint uses the scene object '{name}'", None,
                        help=f"constrain the body relative to `{name}` as the task says")
-                 for name in scene_objects if not re.search(rf"\b{re.escape(name)}\b", used)]
+                 for name in scene_objects if _names(task, name) and not re.search(rf"\b{re.escape(name)}\b", used)]
     numbers = _numbers(source)
     problems += [error("R004", f"the program never mentions the time {t:g} s (frame {round(t * FPS)}) the task names",
                        None, help=f"constrain it `at {t:g} s` (or `at frame {round(t * FPS)}`) as the task says")
