@@ -208,6 +208,7 @@ def test_cli_writes_the_program_and_never_shows_the_key(llm, cli, tmp_path, monk
     assert out.read_text() == VALID.strip() + "\n"
     assert "round (gbnf grammar): 1 error(s), asking for a repair" in output
     assert "round (gbnf grammar): valid program" in output and "pelvis.z is above 1 m" in output
+    assert "40 frames (2 s), 2 seed(s)" in output
     assert "grammar mode tool rejected by the server (answered HTTP 500: scripted failure)" in output
     assert "grammar mode: gbnf" in output
     assert {r["auth"] for r in llm.requests} == {f"Bearer {KEY}"}

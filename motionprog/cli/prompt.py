@@ -142,7 +142,7 @@ def prompt(
     report_modes(session)
     write_text(out, synthesis.source.rstrip() + "\n")
     stdout.print(printable(synthesis.source.rstrip()) + "\n", markup=False)
-    explain(out, allow_path=allow_path)
+    explain(out, allow_path=allow_path, edit=False)
     stdout.print(f"wrote {out}", markup=False)
     if run_program:
         from motionprog.cli.run import run
