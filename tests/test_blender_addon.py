@@ -456,7 +456,7 @@ def test_addon_exports_the_scene_and_checks_the_program(tmp_path, llm):
     asked = json.dumps(llm.requests[0]["body"]["messages"])
     assert "--walk to the goal" in asked and "bar = box(center = (0.0, 1.5, 2.0)" in asked  # the selected scene
     assert refused["status"] == (f"motionprog prompt failed: the language model at {llm.url} rejected the API key "
-                                 "(HTTP 401) (scripted failure)")
+                                 "(HTTP 401): scripted failure")
     assert refused["text"] == prompted["text"] and refused["objects"] == first["objects"]
 
 
