@@ -24,7 +24,7 @@ from motionprog.llm import NoValidProgram, configure, from_text, synthesize
 from motionprog.llm.client import Reply
 from motionprog.llm.evaluate import Task, evaluate, load_tasks
 from motionprog.llm.prompt import build_messages, checked_examples, similar_examples
-from motionprog.llm.reference import grammar_text, language_reference, tool_grammar
+from motionprog.llm.reference import answer_grammar, grammar_text, language_reference, tool_grammar
 from motionprog.llm.repair import add_missing_imports, extract_candidate, judge
 
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"
@@ -110,7 +110,7 @@ def test_every_rejected_mode_falls_back_then_repairs_with_the_offending_line(llm
     tool, gbnf, lark, plain, repair = (r["body"] for r in llm.requests)
     assert tool["tools"][0]["custom"]["format"]["grammar"]["syntax"] == "lark"   # custom tool first
     assert gbnf["grammar"].startswith("root ::= ") and gbnf["ebnf"] == gbnf["grammar"]
-    assert lark["structured_outputs"]["grammar"] == lark["guided_grammar"] == tool_grammar()
+    assert lark["structured_outputs"]["grammar"] == lark["guided_grammar"] == tool_grammar(answer_grammar())
     assert not {"tools", "grammar", "structured_outputs"} & (set(plain) | set(repair))
     last = repair["messages"][-1]["content"]
     assert "unknown joint 'lefthand'" in last and "did you mean 'left_hand'?" in last

@@ -23,7 +23,7 @@ from test_llm import loopback
 from motionprog.llm import client, configure, synthesize
 from motionprog.llm.evaluate import Task, evaluate
 from motionprog.llm.gbnf import gbnf_grammar
-from motionprog.llm.reference import grammar_text, tool_grammar
+from motionprog.llm.reference import answer_grammar, grammar_text, tool_grammar
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAMS = sorted([*ROOT.glob("examples/*.mprog"), *ROOT.glob("constraints/*.mprog")])
@@ -97,6 +97,14 @@ def test_gbnf_accepts_every_example_and_library_file(gbnf_parser, path):
 def test_gbnf_rejects_what_is_not_a_program(gbnf_parser, text):
     with pytest.raises(LarkError):
         gbnf_parser.parse(text)
+
+
+def test_the_grammar_a_model_answers_in_has_no_comments_and_all_the_rest():
+    served = Lark(gbnf_as_lark(gbnf_grammar(answer_grammar())), start="r_root", parser="earley", lexer="dynamic")
+    for path in PROGRAMS:
+        served.parse(re.sub(r"#[^\n]*", "", path.read_text(encoding="utf-8")))
+    with pytest.raises(LarkError):
+        served.parse('motion "walk" for 2 s\n# Note: these are approximations\nalways: head.y > 1 m\n')
 
 
 def test_llama_cpp_parses_the_gbnf():
@@ -193,9 +201,9 @@ def test_auto_uses_the_servers_own_grammar_field_and_every_reply_is_in_the_langu
     (sent,) = server.requests
     assert "tools" not in sent and sent["max_tokens"] == sent["max_completion_tokens"] == 512
     if server.owner == "llamacpp":
-        assert synthesis.attempts[0].mode == "gbnf" and sent["grammar"] == gbnf_grammar()
+        assert synthesis.attempts[0].mode == "gbnf" and sent["grammar"] == gbnf_grammar(answer_grammar())
     else:
-        assert synthesis.attempts[0].mode == "lark" and sent["structured_outputs"]["grammar"] == tool_grammar()
+        assert synthesis.attempts[0].mode == "lark" and sent["structured_outputs"]["grammar"] == tool_grammar(answer_grammar())
 
 
 def test_plain_chat_needs_repairs_the_grammar_avoids(server):

@@ -21,7 +21,7 @@ from motionprog.errors import InputError
 from motionprog.llm.client import (TOOL_NAME, FeatureRejected, LLMConfig, Reply, complete, program_tool,
                                    server_owner, where)
 from motionprog.llm.gbnf import gbnf_grammar
-from motionprog.llm.reference import tool_grammar
+from motionprog.llm.reference import answer_grammar, tool_grammar
 
 MODES = ("tool", "gbnf", "lark", "none")
 """Every mode, in the order ``auto`` tries them on a server that does not say who it is."""
@@ -34,13 +34,13 @@ says ``me``); other servers get :data:`MODES` in order."""
 def mode_fields(mode: str) -> dict[str, Any]:
     """The request fields that constrain an answer to the language in ``mode``."""
     if mode == "tool":
-        return {"tools": [program_tool(tool_grammar())],
+        return {"tools": [program_tool(tool_grammar(answer_grammar()))],
                 "tool_choice": {"type": "custom", "custom": {"name": TOOL_NAME}}}
     if mode == "gbnf":
-        grammar = gbnf_grammar()
+        grammar = gbnf_grammar(answer_grammar())
         return {"grammar": grammar, "ebnf": grammar}
     if mode == "lark":
-        grammar = tool_grammar()
+        grammar = tool_grammar(answer_grammar())
         return {"structured_outputs": {"grammar": grammar}, "guided_grammar": grammar}
     return {}
 
