@@ -65,8 +65,10 @@ def prompt_eval(
     timeout: Timeout = 60.0, first_timeout: FirstTimeout = 900.0, retries: Retries = 2, max_tokens: MaxTokens = 512,
     grammar: Grammar = "auto",
 ) -> None:
-    """Run the evaluation set against the endpoint: valid programs, then satisfied ones (OUT is
-    rewritten after every task)."""
+    """Run the evaluation set against the endpoint: valid programs, then satisfied ones.
+
+    OUT is rewritten after every task, so an interrupted run keeps what it measured.
+    """
     from motionprog.llm.evaluate import evaluate, load_tasks, optimizer_solver
 
     check_outputs([tasks_file], {"--out": (out, (".json",))})
