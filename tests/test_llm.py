@@ -23,11 +23,13 @@ from motionprog.lang import catalogue
 from motionprog.llm import NoValidProgram, configure, from_text, synthesize
 from motionprog.llm.client import Reply
 from motionprog.llm.evaluate import Task, evaluate, load_tasks
-from motionprog.llm.prompt import build_messages, checked_examples, similar_examples
-from motionprog.llm.reference import answer_grammar, grammar_text, language_reference, tool_grammar
+from motionprog.llm.prompt import answer, build_messages, checked_examples, description, similar_examples, split_scene
+from motionprog.llm.reference import grammar_text, language_reference, tool_grammar
+from motionprog.llm.task_grammar import task_grammar
 from motionprog.llm.repair import add_missing_imports, extract_candidate, judge
 
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"
+ROOT = Path(__file__).resolve().parents[1]
 VALID = 'motion "a person walks forward" for 2 s, seeds 2\nalways: feet.y >= 0\nat end: pelvis.z > 1 m\n'
 TYPO = 'motion "a person walks forward" for 2 s\nalways: lefthand.y >= 0\n'
 PYTHON = "import os\nfor t in range(120):\n    os.system('touch {marker}')\n"
@@ -110,7 +112,7 @@ def test_every_rejected_mode_falls_back_then_repairs_with_the_offending_line(llm
     tool, gbnf, lark, plain, repair = (r["body"] for r in llm.requests)
     assert tool["tools"][0]["custom"]["format"]["grammar"]["syntax"] == "lark"   # custom tool first
     assert gbnf["grammar"].startswith("root ::= ") and gbnf["ebnf"] == gbnf["grammar"]
-    assert lark["structured_outputs"]["grammar"] == lark["guided_grammar"] == tool_grammar(answer_grammar())
+    assert lark["structured_outputs"]["grammar"] == lark["guided_grammar"] == tool_grammar(task_grammar("walk forward"))
     assert not {"tools", "grammar", "structured_outputs"} & (set(plain) | set(repair))
     last = repair["messages"][-1]["content"]
     assert "unknown joint 'lefthand'" in last and "did you mean 'left_hand'?" in last
@@ -264,25 +266,28 @@ def test_compact_reference_lists_the_catalogue_without_the_grammar():
     assert "`distance(a, b)` (m)" in reference and " m/s^2 " in reference and "never `=`" in reference
 
 
-def test_the_prompt_fits_a_small_context_and_shows_similar_examples():
+def test_the_prompt_fits_a_small_context_and_shows_similar_examples_as_earlier_answers():
     for task in load_tasks():
-        system, user = (m["content"] for m in build_messages(task.text, task.scene))
-        assert len(system) + len(user) < 10_500, task.id   # about 2,700 tokens: docs/llm.md
-    system, user = (m["content"] for m in build_messages("A person walks forward and ducks under a bar"))
-    assert "Example (duck_under_bar.mprog)" in user and "Example" not in system
-    assert system == build_messages("sit on a chair")[0]["content"]   # one cached prefix for every task
-    messages = build_messages("sit down", scene="scene {\n  seat = box(center = (0, 0.45, 1), size = (0.5, 0.05, 0.5))\n}",
-                              examples=[("one.mprog", VALID.strip())])
-    assert [m["role"] for m in messages] == ["system", "user"]
-    assert "Example (one.mprog)" in messages[1]["content"] and "seat = box(" in messages[1]["content"]
+        assert sum(len(m["content"]) for m in build_messages(task.text, task.scene)) < 10_500, task.id  # docs/llm.md
+    system, *turns, task = build_messages("A person walks forward and ducks under a bar")
+    assert [m["role"] for m in turns] == ["user", "assistant"] * 2 and "ducks under a bar" in task["content"]
+    duck = (ROOT / "examples/duck_under_bar.mprog").read_text()
+    assert turns[1]["content"] == answer(duck) and "#" not in turns[1]["content"] and "scene" not in turns[1]["content"]
+    assert split_scene(duck)[1] in turns[0]["content"] and description(duck).split(":")[0] in turns[0]["content"]
+    assert system == build_messages("sit on a chair")[0]   # one cached prefix for every task
+    scene = "scene {\n  seat = box(center = (0, 0.45, 1), size = (0.5, 0.05, 0.5))\n}"
+    messages = build_messages("sit down", scene=scene, examples=[("one.mprog", VALID.strip())])
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert scene in messages[-1]["content"] and "(seat)" in messages[-1]["content"]
 
 
-def test_examples_in_the_prompt_all_check_and_are_chosen_by_similarity(tmp_path):
+def test_examples_in_the_prompt_check_fit_the_answer_grammar_and_are_chosen_by_similarity(tmp_path):
     (tmp_path / "a.mprog").write_text(VALID)
     (tmp_path / "b.mprog").write_text(TYPO)
     (tmp_path / "c.mprog").write_text('motion "a person jumps high" for 2 s\nalways: feet.y >= 0\n')
-    assert [name for name, _ in checked_examples(tmp_path)] == ["a.mprog", "c.mprog"]
-    assert checked_examples(tmp_path / "missing") == []
+    (tmp_path / "d.mprog").write_text('motion "a person jumps" for 2 s\nlet top = 1 m\nalways: head.y < top\n')
+    assert [name for name, _ in checked_examples(tmp_path)] == ["a.mprog", "c.mprog"]   # no let in an answer
+    assert checked_examples(tmp_path / "missing") == ()
     chosen = similar_examples("someone jumps as high as possible", checked_examples(tmp_path), limit=1)
     assert [name for name, _ in chosen] == ["c.mprog"]
 

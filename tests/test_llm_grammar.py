@@ -24,6 +24,7 @@ from motionprog.llm import client, configure, synthesize
 from motionprog.llm.evaluate import Task, evaluate
 from motionprog.llm.gbnf import gbnf_grammar
 from motionprog.llm.reference import answer_grammar, grammar_text, tool_grammar
+from motionprog.llm.task_grammar import task_grammar
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAMS = sorted([*ROOT.glob("examples/*.mprog"), *ROOT.glob("constraints/*.mprog")])
@@ -201,9 +202,9 @@ def test_auto_uses_the_servers_own_grammar_field_and_every_reply_is_in_the_langu
     (sent,) = server.requests
     assert "tools" not in sent and sent["max_tokens"] == sent["max_completion_tokens"] == 512
     if server.owner == "llamacpp":
-        assert synthesis.attempts[0].mode == "gbnf" and sent["grammar"] == gbnf_grammar(answer_grammar())
+        assert synthesis.attempts[0].mode == "gbnf" and sent["grammar"] == gbnf_grammar(task_grammar(TASK))
     else:
-        assert synthesis.attempts[0].mode == "lark" and sent["structured_outputs"]["grammar"] == tool_grammar(answer_grammar())
+        assert synthesis.attempts[0].mode == "lark" and sent["structured_outputs"]["grammar"] == tool_grammar(task_grammar(TASK))
 
 
 def test_plain_chat_needs_repairs_the_grammar_avoids(server):

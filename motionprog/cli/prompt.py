@@ -34,11 +34,11 @@ EXIT_BAD_INPUT = 2
 
 
 def endpoint(base_url: str | None, api_key_env: str, model: str, timeout: float, retries: int,
-             max_tokens: int, first_timeout: float) -> LLMConfig:
+             max_tokens: int, first_timeout: float, temperature: float | None = None) -> LLMConfig:
     """The configured endpoint: flags first, then ``OPENAI_BASE_URL`` and ``$api_key_env``."""
     return configure(base_url or os.environ.get("OPENAI_BASE_URL"), os.environ.get(api_key_env) or None,
                      model=model, timeout_s=timeout, max_retries=retries, max_tokens=max_tokens,
-                     first_timeout_s=first_timeout)
+                     first_timeout_s=first_timeout, temperature=temperature)
 
 
 def report_wait(seconds: float) -> None:
@@ -99,6 +99,9 @@ Retries = Annotated[int, typer.Option("--retries", min=0, max=8, help="Retries o
                                                                       "(backoff 0.5 s doubling, at most 8 s).")]
 MaxTokens = Annotated[int, typer.Option("--max-tokens", min=64, help="Most tokens of one answer (sent as max_tokens "
                                                                      "and max_completion_tokens).")]
+Temperature = Annotated[Optional[float], typer.Option(
+    "--temperature", min=0, max=2, help="Sampling temperature (default: the server's own; 0 keeps a small local model "
+                                        "closest to its examples; some hosted models accept no other value).")]
 Grammar = Annotated[str, typer.Option(
     "--grammar", help="How the answer is held to the grammar: auto (ask the server, fall back on any rejection), tool "
                       "(OpenAI custom tool), gbnf (llama.cpp, SGLang), lark (vLLM structured outputs) or none.")]
@@ -122,13 +125,13 @@ def prompt(
     rounds: int = typer.Option(3, "--rounds", min=1, max=MAX_ROUNDS, help="Most candidates, repairs included."),
     model: Model = DEFAULT_MODEL, base_url: BaseUrl = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     timeout: Timeout = 60.0, first_timeout: FirstTimeout = 900.0, retries: Retries = 2, max_tokens: MaxTokens = 512,
-    grammar: Grammar = "auto",
+    grammar: Grammar = "auto", temperature: Temperature = None,
     allow_path: list[Path] = typer.Option(
         [], "--allow-path", help="A folder outside OUT's own that the program's imports and meshes may read (repeatable)."),
 ) -> None:
     """Write a program for TEXT with a language model, check it, save it to OUT and explain it."""
     check_outputs([scene], {"--out": (out, (".mprog",)), "--run": (out.with_suffix(".npz") if run_program else None, ())})
-    config = endpoint(base_url, api_key_env, model, timeout, retries, max_tokens, first_timeout)
+    config = endpoint(base_url, api_key_env, model, timeout, retries, max_tokens, first_timeout, temperature)
     scene_text = None if scene is None else read_scene(scene)
     session = Session(config, check_grammar(grammar), on_wait=report_wait)
     try:

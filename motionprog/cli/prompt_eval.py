@@ -14,8 +14,8 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from motionprog.cli.prompt import (ApiKeyEnv, BaseUrl, FirstTimeout, Grammar, MaxTokens, Model, Retries, Timeout,
-                                   check_grammar, endpoint, report_wait, stderr, stdout)
+from motionprog.cli.prompt import (ApiKeyEnv, BaseUrl, FirstTimeout, Grammar, MaxTokens, Model, Retries, Temperature,
+                                   Timeout, check_grammar, endpoint, report_wait, stderr, stdout)
 from motionprog.cli.terminal import one_line
 from motionprog.io.atomic import write_text
 from motionprog.io.outputs import check_outputs
@@ -63,7 +63,7 @@ def prompt_eval(
     rounds: int = typer.Option(3, "--rounds", min=1, max=MAX_ROUNDS, help="Most candidates per task."),
     model: Model = DEFAULT_MODEL, base_url: BaseUrl = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     timeout: Timeout = 60.0, first_timeout: FirstTimeout = 900.0, retries: Retries = 2, max_tokens: MaxTokens = 512,
-    grammar: Grammar = "auto",
+    grammar: Grammar = "auto", temperature: Temperature = None,
 ) -> None:
     """Run the evaluation set against the endpoint: valid programs, then satisfied ones.
 
@@ -72,7 +72,7 @@ def prompt_eval(
     from motionprog.llm.evaluate import evaluate, load_tasks, optimizer_solver
 
     check_outputs([tasks_file], {"--out": (out, (".json",))})
-    config = endpoint(base_url, api_key_env, model, timeout, retries, max_tokens, first_timeout)
+    config = endpoint(base_url, api_key_env, model, timeout, retries, max_tokens, first_timeout, temperature)
     tasks = load_tasks(tasks_file, limit)
     solver = optimizer_solver(motion_model) if solve else None
     summary = evaluate(tasks, config, rounds=rounds, grammar=check_grammar(grammar), solve=solver,

@@ -69,7 +69,9 @@ class LLMConfig:
         waiting 0.5 s doubling (a ``Retry-After`` header is obeyed), never more than 8 s.
     max_tokens: most tokens of one answer. first_timeout_s: the deadline of a session's first
         request, which may have to wait for a CPU server to load the model and read the whole
-        prompt. ``api_key`` never appears in ``repr``.
+        prompt. temperature: sent only when set (the server's default otherwise; some hosted
+        models accept no other); 0 makes a small local model follow its examples most closely.
+        ``api_key`` never appears in ``repr``.
     """
 
     base_url: str
@@ -79,6 +81,7 @@ class LLMConfig:
     max_retries: int = 2
     max_tokens: int = 512
     first_timeout_s: float = 900.0
+    temperature: float | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ class Reply:
 
 def configure(base_url: str | None, api_key: str | None, model: str = DEFAULT_MODEL,
               timeout_s: float = 60.0, max_retries: int = 2, max_tokens: int = 512,
-              first_timeout_s: float = 900.0) -> LLMConfig:
+              first_timeout_s: float = 900.0, temperature: float | None = None) -> LLMConfig:
     """An :class:`LLMConfig`, or InputError when neither a base URL nor a key is given.
 
     A key alone means the OpenAI API; a base URL alone means a server that needs no key.
@@ -104,11 +107,14 @@ def configure(base_url: str | None, api_key: str | None, model: str = DEFAULT_MO
     if not timeout_s > 0 or not first_timeout_s > 0 or max_retries < 0 or max_tokens < 1:
         raise InputError(f"bad limits for the language model: timeout {timeout_s} s (first request "
                          f"{first_timeout_s} s), {max_retries} retries, {max_tokens} tokens")
+    if temperature is not None and not 0 <= temperature <= 2:
+        raise InputError(f"the temperature must be between 0 and 2, got {temperature}")
     url = urllib.parse.urlsplit((base_url or OPENAI_URL).rstrip("/"))
     if url.scheme not in ("http", "https") or not url.hostname:
         raise InputError(f"the language model's base URL must start with http:// or https://, got {public_url(url)!r}")
     return LLMConfig(base_url=url.geturl(), api_key=api_key or UNUSED_KEY, model=model, timeout_s=timeout_s,
-                     max_retries=max_retries, max_tokens=max_tokens, first_timeout_s=first_timeout_s)
+                     max_retries=max_retries, max_tokens=max_tokens, first_timeout_s=first_timeout_s,
+                     temperature=temperature)
 
 
 def public_url(url: urllib.parse.SplitResult) -> str:
@@ -352,6 +358,8 @@ def complete(config: LLMConfig, messages: list[dict[str, str]], fields: Mapping[
     """
     payload: dict[str, Any] = {"model": config.model, "messages": messages, "max_tokens": config.max_tokens,
                                "max_completion_tokens": config.max_tokens, **(fields or {})}
+    if config.temperature is not None:
+        payload["temperature"] = config.temperature
     timeout_s = config.first_timeout_s if first else config.timeout_s
     done = threading.Event()
     if on_wait is not None:

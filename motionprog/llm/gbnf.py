@@ -19,6 +19,7 @@ differ between the dialects and are handled here:
 
 from __future__ import annotations
 
+import os
 import re
 import re._constants as sre  # type: ignore[import-not-found]
 import re._parser as sre_parse  # type: ignore[import-not-found]
@@ -134,6 +135,8 @@ def _regex(items) -> str:
             out.append("[^\\n]")
         elif op is sre.SUBPATTERN:
             out.append(_group(_regex(value[-1])))
+        elif op is sre.BRANCH and all(item[0] is sre.LITERAL for branch in value[1] for item in branch):
+            out.append(_group(_trie(["".join(chr(code) for _, code in branch) for branch in value[1]])))
         elif op is sre.BRANCH:
             out.append("(" + " | ".join(_regex(branch) for branch in value[1]) + ")")
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
@@ -144,6 +147,25 @@ def _regex(items) -> str:
     if run:
         out.append(_literal(run))
     return " ".join(out) or '""'
+
+
+def _trie(words: list[str]) -> str:
+    """Alternative words as a prefix tree (``"left_" ("hand" | "hip")``): llama.cpp's matcher
+    follows one path per alternative for every token of the vocabulary, so a list of 60 joint
+    names is 60 paths where a tree has one per distinct next character."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[:1], []).append(word)
+    parts = []
+    for group in groups.values():
+        prefix = os.path.commonprefix(group)
+        rests = [word[len(prefix):] for word in group]
+        if len(group) == 1 or not any(rests):
+            parts.append(_literal(prefix))
+            continue
+        tail = _group(_trie([rest for rest in rests if rest]))
+        parts.append(f"{_literal(prefix)} {tail}{'?' if '' in rests else ''}")
+    return " | ".join(parts)
 
 
 def _terminal(pattern) -> str:

@@ -7,6 +7,8 @@ request fields of each, which one a server speaks, and the fallback when it refu
   ``guided_grammar``) with the Lark grammar;
 - ``none``: plain chat; the checker and the repair rounds do all the work.
 
+The grammar in each is the task's answer grammar (``task_grammar.py``), a part of the language.
+
 ``auto`` asks the server's ``/models`` who it is (``owned_by``) and starts with its mode; any
 4xx/5xx rejection of a mode (llama.cpp answers 500 to custom tools) moves to the next one.
 """
@@ -21,7 +23,7 @@ from motionprog.errors import InputError
 from motionprog.llm.client import (TOOL_NAME, FeatureRejected, LLMConfig, Reply, complete, program_tool,
                                    server_owner, where)
 from motionprog.llm.gbnf import gbnf_grammar
-from motionprog.llm.reference import answer_grammar, tool_grammar
+from motionprog.llm.reference import tool_grammar
 
 MODES = ("tool", "gbnf", "lark", "none")
 """Every mode, in the order ``auto`` tries them on a server that does not say who it is."""
@@ -31,17 +33,18 @@ OWNER_MODES = {"llamacpp": ("gbnf", "none"), "me": ("gbnf", "none"), "sglang": (
 says ``me``); other servers get :data:`MODES` in order."""
 
 
-def mode_fields(mode: str) -> dict[str, Any]:
-    """The request fields that constrain an answer to the language in ``mode``."""
+def mode_fields(mode: str, grammar: str) -> dict[str, Any]:
+    """The request fields that constrain an answer to the Lark grammar ``grammar`` (a task's
+    answer grammar, ``task_grammar.py``) in ``mode``."""
     if mode == "tool":
-        return {"tools": [program_tool(tool_grammar(answer_grammar()))],
+        return {"tools": [program_tool(tool_grammar(grammar))],
                 "tool_choice": {"type": "custom", "custom": {"name": TOOL_NAME}}}
     if mode == "gbnf":
-        grammar = gbnf_grammar(answer_grammar())
-        return {"grammar": grammar, "ebnf": grammar}
+        text = gbnf_grammar(grammar)
+        return {"grammar": text, "ebnf": text}
     if mode == "lark":
-        grammar = tool_grammar(answer_grammar())
-        return {"structured_outputs": {"grammar": grammar}, "guided_grammar": grammar}
+        text = tool_grammar(grammar)
+        return {"structured_outputs": {"grammar": text}, "guided_grammar": text}
     return {}
 
 
@@ -80,13 +83,13 @@ class Session:
             self._order = mode_order(self.grammar, self.config)
         return self._order[0]
 
-    def ask(self, messages: list[dict[str, str]]) -> Reply:
-        """One answer, in the first mode the server accepts."""
+    def ask(self, messages: list[dict[str, str]], grammar: str) -> Reply:
+        """One answer held to the Lark grammar ``grammar``, in the first mode the server accepts."""
         while True:
             mode = self.mode
             self.requests += 1
             try:
-                reply = complete(self.config, messages, mode_fields(mode), first=not self._answered,
+                reply = complete(self.config, messages, mode_fields(mode, grammar), first=not self._answered,
                                  on_wait=self.on_wait)
             except FeatureRejected as rejected:
                 self.rejections.append(f"{mode}: {rejected}")

@@ -1,6 +1,7 @@
 """The messages sent to the model: a fixed system message (rules and the generated language
-reference), then the user's task with its scene and a few example programs chosen by
-similarity to it, then the diagnostics of each rejected candidate.
+reference), then a few example programs chosen by similarity to the task, each as an earlier
+exchange (its description asked, its program answered, as a model should answer), then the
+task with its scene, then the diagnostics of each rejected candidate.
 
 The system message is the same for every task so that a server caching the prompt prefix
 (llama.cpp does) reads it once; what changes per task comes after it.
@@ -9,11 +10,15 @@ The system message is the same for every task so that a server caching the promp
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 from motionprog.lang import check_source, render_text
 from motionprog.lang.diagnostics import Diagnostic, has_errors
 from motionprog.llm.reference import language_reference
+from motionprog.llm.task_grammar import fits, scene_names
+from motionprog.llm.task_words import words
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 """The repository's example programs (absent from an installed wheel: then none are shown)."""
@@ -27,31 +32,46 @@ RULES = """You write programs in motionprog, a small constraint language for hum
 Use only the joints, groups, functions, scene objects and units listed below; give lengths \
 and times a unit (`10 cm`, `1.2 m`, `2 s`). Write one constraint for each requirement of the \
 task, naming the body parts, objects and times the task names."""
-
-WORD = re.compile(r"[a-z]{3,}")
-COMMON = frozenset("the and with a person for its his her from then that this while stays both "
-                   "are is on in at of to".split())
+SCENE_BLOCK = re.compile(r"^[ \t]*scene\s*\{[^{}]*\}[ \t]*\n?", re.MULTILINE)
 
 
-def words(text: str) -> set[str]:
-    """The content words of a text (lowercase, three letters or more, common words dropped)."""
-    return set(WORD.findall(text.lower())) - COMMON
+def description(source: str) -> str:
+    """What an example does: its leading comment lines, joined."""
+    lines = []
+    for line in source.splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("#").strip())
+    return " ".join(lines)
 
 
-def checked_examples(directory: Path = EXAMPLES_DIR) -> list[tuple[str, str]]:
-    """(file name, source) of every ``directory/*.mprog`` that checks without errors, in name
-    order, so a broken example never teaches the model."""
+def split_scene(source: str) -> tuple[str, str | None]:
+    """A program without its scene block, and the block (``None`` if it has none)."""
+    found = SCENE_BLOCK.search(source)
+    return (source, None) if found is None else (source[:found.start()] + source[found.end():], found.group().strip())
+
+
+def answer(source: str) -> str:
+    """An example as a model should answer it: no comments, no blank lines, no scene."""
+    code = split_scene(source)[0]
+    return "\n".join(line for line in code.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+
+
+@cache
+def checked_examples(directory: Path = EXAMPLES_DIR) -> tuple[tuple[str, str], ...]:
+    """(file name, source) of every ``directory/*.mprog`` that checks without errors and that a
+    model could answer under its task's grammar (no ``let``, ``def``, meshes...), in name order,
+    so an example never teaches what a model cannot write."""
     if not directory.is_dir():
-        return []
-    found = []
-    for path in sorted(directory.glob("*.mprog")):
-        source = path.read_text(encoding="utf-8")
-        if not has_errors(check_source(source, str(path))):
-            found.append((path.name, source.strip()))
-    return found
+        return ()
+    sources = {path: path.read_text(encoding="utf-8") for path in sorted(directory.glob("*.mprog"))}
+    checked = {path: source for path, source in sources.items() if not has_errors(check_source(source, str(path)))}
+    # one answer grammar for all: a checked example only names the objects of its own scene
+    objects = sorted({name for source in checked.values() for name in scene_names(split_scene(source)[1])})
+    return tuple((path.name, source.strip()) for path, source in checked.items() if fits(answer(source), objects))
 
 
-def similar_examples(task: str, examples: list[tuple[str, str]], limit: int = EXAMPLES_SHOWN
+def similar_examples(task: str, examples: Iterable[tuple[str, str]], limit: int = EXAMPLES_SHOWN
                      ) -> list[tuple[str, str]]:
     """The ``limit`` examples sharing the most content words with ``task`` (ties by name)."""
     wanted = words(task)
@@ -64,26 +84,28 @@ def similar_examples(task: str, examples: list[tuple[str, str]], limit: int = EX
     return sorted(examples, key=score)[:limit]
 
 
-def brief(source: str) -> str:
-    """An example without its comment lines but the first (the one saying what it does)."""
-    lines = source.splitlines()
-    kept = [line for number, line in enumerate(lines) if number == 0 or not line.lstrip().startswith("#")]
-    return "\n".join(kept).strip()
-
-
 def system_message() -> str:
     """The rules and the language reference: identical for every task."""
     return f"{RULES}\n\n{language_reference()}"
 
 
-def task_message(task: str, scene: str | None = None, examples: list[tuple[str, str]] = ()) -> str:
-    """Example programs, then the user's request and the scene block the program must use."""
-    parts = [f"Example ({name}):\n```mprog\n{brief(source)}\n```" for name, source in examples]
-    parts.append(f"Write a motionprog program for this task:\n{task.strip()}")
+def task_message(task: str, scene: str | None = None) -> str:
+    """The request: the task and, if it has one, the scene the program is given."""
+    text = f"Write a motionprog program for this task:\n{task.strip()}"
     if scene:
-        parts.append("The program must contain this scene block exactly as given, and refer to its "
-                     f"objects by these names:\n```mprog\n{scene.strip()}\n```")
-    return "\n\n".join(parts)
+        names = ", ".join(scene_names(scene))
+        text += ("\n\nThis scene is added to your program as given (do not write it); refer to its "
+                 f"objects by their names ({names}):\n```mprog\n{scene.strip()}\n```")
+    return text
+
+
+def example_turns(examples: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """Each example as an earlier exchange: its description (and scene) asked, its program answered."""
+    turns = []
+    for _, source in examples:
+        turns.append({"role": "user", "content": task_message(description(source), split_scene(source)[1])})
+        turns.append({"role": "assistant", "content": answer(source)})
+    return turns
 
 
 def repair_message(diagnostics: list[Diagnostic]) -> str:
@@ -97,9 +119,9 @@ def repair_message(diagnostics: list[Diagnostic]) -> str:
 
 
 def build_messages(task: str, scene: str | None = None,
-                   examples: list[tuple[str, str]] | None = None) -> list[dict[str, str]]:
-    """The first request: ``[system, user]``. ``examples`` defaults to the checked examples
-    most similar to the task."""
+                   examples: Iterable[tuple[str, str]] | None = None) -> list[dict[str, str]]:
+    """The first request: the system message, the examples as earlier exchanges, the task.
+    ``examples`` defaults to the checked examples most similar to the task."""
     shown = similar_examples(task + " " + (scene or ""), checked_examples()) if examples is None else examples
-    return [{"role": "system", "content": system_message()},
-            {"role": "user", "content": task_message(task, scene, shown)}]
+    return [{"role": "system", "content": system_message()}, *example_turns(shown),
+            {"role": "user", "content": task_message(task, scene)}]

@@ -50,27 +50,19 @@ def tool_grammar(grammar: str | None = None) -> str:
 
 
 SYNTAX = """\
-```mprog
-import "contact"
-motion "a person walks forward" for 4 s, seeds 2
-scene {
-  bar = box(center = (0, 1.4, 2), size = (3, 0.1, 0.2))
-}
-feet_down: always: feet.y >= 0
-at end: distance(pelvis.xz, bar.center.xz) < 50 cm
-maximize head.y @ 2 s
-```
-Imports first (standard library), then the header, the scene if the task has objects, then \
-one line per constraint, `NAME: TIME: PREDICATE` (the name is optional), and optional objectives.
+A program is one statement per line: an `import "module"` line for each standard-library \
+module whose functions it calls, the header `motion "what the person does" for 6 s`, then one \
+line per requirement, `name: TIME: PREDICATE` (the name is optional), and optional objectives \
+`maximize VALUE` / `minimize VALUE`.
 - TIME: `always`, `at start`, `at end`, `at 2 s`, `at frame 40`, `at 1 s, 3 s`, `during 1 s .. 3 s`, \
 `before 2 s`, `after end - 1 s`, `eventually`, `eventually during 1 s .. 2 s`.
 - PREDICATE: `<`, `<=`, `>`, `>=`, `==` (never `=`), `x == y within 3 cm`, `x in [a, b]`, \
 `a near b within 5 cm`, `p inside obj` (`outside`, `above`, `below`), `and`, `or`, `not`, `implies`; \
 `PREDICATE when CONDITION` holds only at the frames where CONDITION does.
 - Values: joints and their components (`head`, `left_hand.y`, `pelvis.xz`), object properties \
-(`bar.top`, `bar.center`), numbers with units (`10 cm`, `1.2 m`, `30 deg`, `3 m/s`), vectors \
-`(0, 1, 0)`, `value @ instant`, `+ - * /` and the functions below. No loops, no `=` outside \
-`scene`/`def`/`let`, no other language."""
+(`.top`, `.center`), numbers with units (`10 cm`, `1.2 m`, `30 deg`, `3 m/s`), vectors \
+`(0, 1, 0)`, a value at one instant (`head.y @ 2 s`, `pelvis.xz @ start`), `+ - * /` and the \
+functions below. No loops, no `=`, no other language."""
 
 
 def _bullets(entries: list[dict[str, object]]) -> list[str]:
@@ -90,7 +82,7 @@ def language_reference() -> str:
     units = " ".join(UNITS)
     return "\n".join([
         "## Program shape", SYNTAX,
-        "## Built-in functions", *_bullets(table["functions"]), *_bullets(table["constructs"][:1]),
+        "## Built-in functions", *_bullets(table["functions"]),
         "## Standard library (write `import \"name\"` at the top to use its functions)",
         *[f"- `import \"{name}\"`: " + "; ".join(f"`{d['signature']}`: {d['doc']}" for d in defs)
           for name, defs in table["library"].items()],

@@ -23,6 +23,7 @@ from motionprog.llm.client import DEFAULT_MODEL, LLMConfig, Reply, configure
 from motionprog.llm.modes import Session
 from motionprog.llm.prompt import build_messages, repair_message
 from motionprog.llm.relevance import relevance_errors
+from motionprog.llm.task_grammar import scene_names, task_grammar, with_scene
 
 MAX_ROUNDS = 10
 """Most requests one synthesis may make (the first answer plus repairs)."""
@@ -100,11 +101,6 @@ def add_missing_imports(source: str) -> str:
     return "".join(f'import "{module}"\n' for module in missing) + source
 
 
-def scene_names(scene: str | None) -> list[str]:
-    """The object names a given scene block defines (``name = kind(...)`` lines)."""
-    return re.findall(r"^\s*([A-Za-z_]\w*)\s*=", scene or "", re.MULTILINE)
-
-
 def judge(task: str, scene: str | None, source: str, filename: str,
           allow_paths: Iterable[str | os.PathLike] = ()) -> tuple[Diagnostic, ...]:
     """Every diagnostic of a candidate: the checker's, then, if it checks, the relevance errors."""
@@ -133,10 +129,12 @@ def synthesize(task: str, config: LLMConfig, *, scene: str | None = None, rounds
     session = session or Session(config, grammar)
     before = session.requests
     first = build_messages(task, scene, examples)
+    answer_grammar = task_grammar(task, scene_names(scene) if scene else None)
     messages = first
     attempts: list[Attempt] = []
     for _ in range(rounds):
-        source = add_missing_imports(extract_candidate(session.ask(messages)))
+        answer = extract_candidate(session.ask(messages, answer_grammar))
+        source = with_scene(add_missing_imports(answer), scene)
         repeated = any(source == earlier.source for earlier in attempts)
         attempt = Attempt(source, judge(task, scene, source, filename, allow_paths), session.mode)
         attempts.append(attempt)
@@ -150,7 +148,7 @@ def synthesize(task: str, config: LLMConfig, *, scene: str | None = None, rounds
         if looks_like_python(source):
             feedback += " Python is not accepted and is never run."
         # only the last candidate and its diagnostics: the request stays within a small context
-        messages = [*first, {"role": "assistant", "content": source}, {"role": "user", "content": feedback}]
+        messages = [*first, {"role": "assistant", "content": answer}, {"role": "user", "content": feedback}]
     raise NoValidProgram(tuple(attempts))
 
 

@@ -1,0 +1,180 @@
+"""The grammar one task's answer is held to: a part of the language, generated for that task
+from the project grammar, the catalogue and the task's scene.
+
+The whole language lets a model write anything that parses: unknown names (``bar`` with no
+bar in the scene, ``touching``), a label on a line of its own, a constraint split over
+lines, comments until the token limit. Measured with Qwen2.5-Coder-1.5B, every one of those
+happened. The answer grammar keeps what a program for one task needs and nothing else:
+
+- one statement per line: the imports (library modules only), the ``motion`` header, then
+  1 to :data:`MOST_LINES` constraints or objectives; spaces between tokens, no comments;
+  an instant always has its unit (``at 2 s``, ``at frame 40``, never ``at 40``);
+- a name in an expression is a joint, alias, group, ``com``, ``facing`` or an object of the
+  scene; a call is to a built-in or a standard-library function; ``.x``, ``.top``... are the
+  components and object properties;
+- the scene is not written by the model when the task gives one (it is put into the program
+  as given, :func:`with_scene`); without one, the model may declare objects named after
+  words of the task, with the kinds and parameter names of the catalogue.
+
+Every sentence of the answer grammar is a program of the language (tested by generating
+sentences from it); the checker still judges every candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from lark import Lark
+from lark.exceptions import LarkError
+from lark.lexer import PatternStr
+
+from motionprog.lang import catalogue
+from motionprog.lang.units import TIME, UNITS
+from motionprog.llm.task_words import words
+from motionprog.llm.reference import answer_grammar
+
+MOST_LINES = 12
+"""Most constraint and objective lines in one answer: more than any example needs, few enough
+that a model repeating itself stops early."""
+DEFINITION = re.compile(r"^(?=[?!]?[A-Za-z_%])", re.MULTILINE)
+SCENE_BLOCK = re.compile(r"^\s*scene\s*\{", re.MULTILINE)
+TAKEN_FROM_PROJECT = ("motion_stmt", "motion_option", "import_stmt", "constraint_stmt", "objective_stmt",
+                      "label", "strength", "goal", "when", "until", "weight", "time", "window", "instant",
+                      "instant_atom", "expr", "implies", "or_expr", "and_expr", "not_expr", "relation", "sum",
+                      "product", "unary", "postfix", "atom", "cmp", "region", "args", "arg", "quantity",
+                      "UNIT", "NAME", "NUMBER", "STRING")
+"""The project's rules and terminals an answer uses, copied from the grammar file as they are
+(but for the names :data:`NARROWED`)."""
+NARROWED = {"atom": [(r"NAME(\s*->\s*name\b)", r"VALUE\1"), (r'NAME(\s*"\("\s*\[args\]\s*"\)"\s*->\s*call\b)',
+                                                             r"FUNCTION\1"),
+                     (r"\n\s*\|\s*STRING\s*->\s*string\b", "")],
+            "postfix": [(r'"\."\s*NAME', '"." MEMBER')],
+            "arg": [(r'NAME(\s*"=")', r"PARAMETER\1")],
+            "import_stmt": [(r"STRING", "MODULE")],
+            "motion_stmt": [(r"STRING", "TEXT")], "motion_option": [(r"STRING", "TEXT")],
+            "instant_atom": [(r"quantity(\s*->\s*instant_quantity\b)", r"NUMBER INSTANT_UNIT\1")]}
+"""Where the answer grammar narrows the project's ``NAME``/``STRING`` to the names that exist:
+(rule, [(pattern, replacement)]), each pattern found at least once."""
+
+
+def definitions(grammar: str) -> dict[str, str]:
+    """Each rule and terminal definition of a Lark grammar text by name (``?``/``!`` marks and
+    terminal priorities dropped from the key, kept in the text); comments and directives out."""
+    found = {}
+    for chunk in DEFINITION.split(grammar):
+        text = re.sub(r"^\s*//.*\n?", "", chunk, flags=re.MULTILINE).strip()
+        head = re.match(r"[?!]?([A-Za-z_][A-Za-z0-9_]*)(?:\.-?\d+)?\s*:", text)
+        if head:
+            found[head.group(1)] = text
+    return found
+
+
+def _narrowed(name: str, text: str) -> str:
+    """A project definition with ``NAME``/``STRING`` replaced where :data:`NARROWED` says."""
+    for pattern, replacement in NARROWED.get(name, []):
+        text, count = re.subn(pattern, replacement, text)
+        if count == 0:
+            raise ValueError(f"the grammar's rule {name} no longer has the shape the answer grammar narrows "
+                             f"({pattern!r} not found)")
+    return text
+
+
+@cache
+def keywords() -> frozenset[str]:
+    """The language's reserved words: its alphabetic string terminals."""
+    compiled = Lark(answer_grammar(), parser="lalr")
+    return frozenset(t.pattern.value for t in compiled.terminals
+                     if isinstance(t.pattern, PatternStr) and t.pattern.value.isalpha())
+
+
+def _alternatives(name: str, values: list[str]) -> str:
+    """A terminal matching exactly one of ``values`` as a whole word (``min`` is not the start
+    of ``minimize``; GBNF, with no lexer, drops the look-ahead and needs none)."""
+    words = "|".join(re.escape(value).replace("/", "\\/") for value in sorted(set(values), key=lambda v: (-len(v), v)))
+    return f"{name}: /(?:{words})(?![A-Za-z0-9_])/"
+
+
+def body_names() -> list[str]:
+    """Every name of the body: joints, aliases, groups and the atoms (``com``, ``facing``)."""
+    table = catalogue()
+    return [*table["joints"], *table["aliases"], *table["groups"], *(atom["name"] for atom in table["atoms"])]
+
+
+def function_names() -> list[str]:
+    """Every built-in and standard-library function name."""
+    table = catalogue()
+    return [*(f["name"] for f in table["functions"]),
+            *(d["signature"].split("(")[0] for defs in table["library"].values() for d in defs)]
+
+
+def object_words(task: str) -> list[str]:
+    """Names a model may give objects of its own when the task has no scene: the task's words
+    that are not already a name of the language (``chair``, ``ball``, ``goal``)."""
+    table = catalogue()
+    taken = (keywords() | set(body_names()) | set(function_names()) | set(table["components"])
+             | {name for o in table["objects"] for name in (o["name"], *o["parameters"], *o.get("properties", ()))})
+    return sorted(w for w in words(task) if w.isidentifier() and w not in taken)
+
+
+def _scene_rules(objects: list[str]) -> list[str]:
+    """The rules of a one-line scene the model declares itself (no meshes: they need a file)."""
+    kinds = [o["name"] for o in catalogue()["objects"] if o["name"] != "mesh"]
+    return ['scene_stmt: "scene" "{" scene_item+ "}"', 'scene_item: OBJECT "=" KIND "(" [args] ")"',
+            _alternatives("OBJECT", objects), _alternatives("KIND", kinds)]
+
+
+def task_grammar(task: str, scene_objects: list[str] | None = None) -> str:
+    """The Lark grammar an answer to ``task`` is held to. ``scene_objects``: the names of the
+    given scene's objects (the scene is then added to the answer, not written by the model);
+    ``None`` when the task has no scene."""
+    project = definitions(answer_grammar())
+    table = catalogue()
+    objects = scene_objects if scene_objects is not None else object_words(task)
+    declared = scene_objects is None and objects
+    properties = {p for o in table["objects"] for p in o.get("properties", ())}
+    parameters = [*(p for o in table["objects"] for p in o["parameters"]), "rotation"]
+    start = ("start: NEWLINE* (import_stmt NEWLINE+)* motion_stmt NEWLINE+ "
+             + ("(scene_stmt NEWLINE+)? " if declared else "")
+             + f"(line NEWLINE+)~0..{MOST_LINES - 1} line NEWLINE*")
+    lines = [start, "?line: constraint_stmt | objective_stmt",
+             *(_narrowed(name, project[name]) for name in TAKEN_FROM_PROJECT),
+             _alternatives("VALUE", [*body_names(), *objects]),
+             _alternatives("FUNCTION", function_names()),
+             _alternatives("MEMBER", [*table["components"], *properties]),
+             _alternatives("MODULE", [f'"{module}"' for module in table["library"]]),
+             _alternatives("INSTANT_UNIT", [*(unit for unit, (dim, _) in UNITS.items() if dim == TIME), "%"]),
+             _alternatives("PARAMETER", parameters),
+             *(_scene_rules(objects) if declared else []),
+             'TEXT: /"[^"\\\\\\x00-\\x1f\\x7f]*"/',
+             "NEWLINE: /\\n/", "SPACES: /[ \\t]+/", "%ignore SPACES"]
+    return "\n".join(lines) + "\n"
+
+
+def scene_names(scene: str | None) -> list[str]:
+    """The object names a given scene block defines (``name = kind(...)`` lines)."""
+    return re.findall(r"^\s*(?:scene\s*\{\s*)?([A-Za-z_]\w*)\s*=", scene or "", re.MULTILINE)
+
+
+@cache
+def _parser(scene_objects: tuple[str, ...]) -> Lark:
+    return Lark(task_grammar("", list(scene_objects)), parser="lalr")
+
+
+def fits(answer: str, scene_objects: list[str]) -> bool:
+    """Whether ``answer`` is a sentence of the answer grammar of a task with that scene."""
+    try:
+        _parser(tuple(scene_objects)).parse(answer.strip() + "\n")
+    except LarkError:
+        return False
+    return True
+
+
+def with_scene(source: str, scene: str | None) -> str:
+    """An answer with the task's scene block put in after its ``motion`` header, unless it has
+    a scene of its own (a model answering without a grammar may copy the block)."""
+    if not scene or SCENE_BLOCK.search(source):
+        return source
+    lines = source.splitlines()
+    header = next((i for i, line in enumerate(lines) if line.lstrip().startswith("motion")), len(lines) - 1)
+    return "\n".join([*lines[:header + 1], scene.strip(), *lines[header + 1:]]) + "\n"

@@ -1,0 +1,15 @@
+"""The content words of a task, read with plain word matching: to choose the example programs
+most like it and to name the objects a model may declare when the task gives no scene."""
+
+from __future__ import annotations
+
+import re
+
+WORD = re.compile(r"[a-z]{3,}")
+COMMON = frozenset("the and with a person for its his her from then that this while stays both "
+                   "are is on in at of to".split())
+
+
+def words(text: str) -> set[str]:
+    """The content words of a text (lowercase, three letters or more, common words dropped)."""
+    return set(WORD.findall(text.lower())) - COMMON
