@@ -250,21 +250,24 @@ class Scene:
 
 @dataclass(frozen=True)
 class Let:
-    """``let name = expr``."""
+    """``let name = expr``; ``name_span`` is the name's own."""
 
     name: str
     value: Expr
     span: Span
+    name_span: Span
 
 
 @dataclass(frozen=True)
 class Def:
-    """``def name(params) = body``."""
+    """``def name(params) = body``; ``name_span`` and ``param_spans`` are the names' own."""
 
     name: str
     params: tuple[str, ...]
     body: Expr
     span: Span
+    name_span: Span
+    param_spans: tuple[Span, ...]
 
 
 @dataclass(frozen=True)

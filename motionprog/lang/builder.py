@@ -242,12 +242,12 @@ class ProgramBuilder:
         return self
 
     def let(self, identifier: str, value) -> Expr:
-        self.statements.append(ast.Let(identifier, _node(value), SPAN))
+        self.statements.append(ast.Let(identifier, _node(value), SPAN, SPAN))
         return name(identifier)
 
     def define(self, identifier: str, params: Sequence[str], body: Expr) -> ProgramBuilder:
         """``def identifier(params) = body`` (use ``name(param)`` inside the body)."""
-        self.statements.append(ast.Def(identifier, tuple(params), body.node, SPAN))
+        self.statements.append(ast.Def(identifier, tuple(params), body.node, SPAN, SPAN, (SPAN,) * len(params)))
         return self
 
     def constraint(self, time: ast.Time, predicate: Expr, when: Expr | None = None, weight: float | None = None,

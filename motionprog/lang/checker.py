@@ -11,6 +11,7 @@ statement.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable, Iterable
@@ -23,6 +24,7 @@ from motionprog.lang.builtins import COMPONENTS, PROPERTIES
 from motionprog.lang.diagnostics import Diagnostic, Edit, Span, error, warning
 from motionprog.lang.explain import describe
 from motionprog.lang.formatter import format_statement
+from motionprog.lang.parser import all_keywords
 from motionprog.lang.suggestions import component_fix, name_fix
 from motionprog.lang.typed import Abandon, Typed, arith, const, neg, value
 from motionprog.lang.units import LENGTH, NONE, UNITS, Dim
@@ -228,6 +230,12 @@ class Checker:
         return constant(typed.ir, self.objects)
 
     # ---- names
+    def unreserved(self, name: str, span: Span) -> None:
+        """E207 when a name being defined (at ``span``) is a reserved word."""
+        if name in reserved_words():
+            raise self.fail("E207", f"'{name}' is a reserved word and cannot be a name", span,
+                            f"pick another name; one that merely starts with it, such as '{name}_1', is fine")
+
     def claim(self, name: str, span: Span) -> None:
         """Register a new top-level name; duplicates and shadowed built-ins are errors."""
         builtin = (name in JOINT_INDEX or name in ALIASES or name in GROUPS or name in BODY_NAMES or name == INPUT
@@ -250,6 +258,8 @@ class Checker:
 
     def define(self, statement: ast.Def) -> None:
         """Register a user function (its body is checked at each call)."""
+        for name, span in ((statement.name, statement.name_span), *zip(statement.params, statement.param_spans)):
+            self.unreserved(name, span)
         self.claim(statement.name, statement.span)
         if len(set(statement.params)) != len(statement.params):
             raise self.fail("E207", f"'{statement.name}' repeats a parameter name", statement.span)
@@ -260,6 +270,7 @@ class Checker:
         self.start(statement.span)
         self.claim(statement.name, statement.span)
         try:
+            self.unreserved(statement.name, statement.name_span)
             typed = self.expr(statement.value, {})
         except Abandon:
             self.broken.add(statement.name)
@@ -272,6 +283,7 @@ class Checker:
         self.start(statement.span)
         quantifier, frames = windows.time(self, statement.time)
         if statement.label:
+            self.unreserved(statement.label, statement.span.first(len(statement.label)))
             if statement.label in self.labels:
                 raise self.fail("E207", f"a constraint named '{statement.label}' already exists", statement.span)
             self.labels.add(statement.label)
@@ -434,7 +446,7 @@ class Checker:
             return value(ir.Facing(), 3, NONE)
         known = [*JOINT_INDEX, *ALIASES, *GROUPS, *BODY_NAMES, *self.objects, *self.lets, *env]
         what = "joint" if name.startswith(("left", "right")) or "_" in name else "name"
-        raise self.fail("E201", f"unknown {what} '{name}'", node.span, *name_fix(node, known, what == "joint"))
+        raise self.fail("E201", f"unknown {what} '{name}'", node.span, *name_fix(node, known, what == "name" and name not in reserved_words()))
 
     def input_part(self, node: ast.Attr) -> Typed:
         """``input.head``: a joint, group, ``com`` or ``facing`` of the input motion (editing only)."""
@@ -536,6 +548,13 @@ EXPRESSIONS: dict[type, Callable[[Checker, ast.Expr, Env], Typed]] = {
     ast.At: windows.at_instant,
 }
 """The checking rule of each kind of expression node."""
+
+
+@functools.cache
+def reserved_words() -> frozenset[str]:
+    """Words that are never names (docs/language.md): the grammar's keywords, read from the
+    parser, and the unit words."""
+    return frozenset(all_keywords()) | {unit for unit in UNITS if unit.isidentifier()}
 
 
 def check(module: ast.Module, frames: int | None = None, allow_paths: Iterable[str | os.PathLike] = (),

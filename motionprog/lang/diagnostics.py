@@ -31,6 +31,10 @@ class Span:
         """``file:line:col``."""
         return f"{self.file}:{self.line}:{self.column}"
 
+    def first(self, width: int) -> Span:
+        """The span's first ``width`` characters (the name that starts a scene object or label)."""
+        return Span(self.file, self.line, self.column, self.line, self.column + width, self.text)
+
 
 @dataclass(frozen=True)
 class Edit:

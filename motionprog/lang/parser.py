@@ -83,6 +83,22 @@ def _lark() -> Lark:
     )
 
 
+def keyword(terminal: str) -> str | None:
+    """The keyword a terminal stands for (``ALWAYS`` -> ``always``), None for punctuation and
+    patterns such as NAME."""
+    try:
+        pattern = _lark().get_terminal(terminal).pattern
+    except KeyError:  # $END
+        return None
+    return pattern.value if isinstance(pattern, PatternStr) and pattern.value.isidentifier() else None
+
+
+@functools.cache
+def all_keywords() -> tuple[str, ...]:
+    """Every keyword of the grammar, sorted: the checker reserves them, an editor offers them."""
+    return tuple(sorted(k for k in (keyword(t.name) for t in _lark().terminals) if k))
+
+
 def parse(text: str, file: str = "<program>") -> tuple[ast.Module | None, list[Diagnostic]]:
     """Parse source text into a module, or return (None, [diagnostic]) on the first problem."""
     lines = text.splitlines() or [""]
@@ -338,14 +354,17 @@ class _ToAst(Transformer):
         return ast.Keep(ast.Window("during", children[0], children[1], None, None, span), span)
 
     def let_stmt(self, meta, children):
-        return ast.Let(str(children[0]), children[1], self._span(meta))
+        name, value = children
+        return ast.Let(str(name), value, self._span(meta), self._span(name))
 
     def def_stmt(self, meta, children):
         name, params, body = children
-        return ast.Def(str(name), tuple(params or ()), body, self._span(meta))
+        params = params or ()
+        return ast.Def(str(name), tuple(str(p) for p in params), body, self._span(meta), self._span(name),
+                       tuple(self._span(p) for p in params))
 
     def params(self, meta, children):
-        return tuple(str(c) for c in children)
+        return tuple(children)
 
     def constraint_stmt(self, meta, children):
         label, strength, time, predicate, when, weight = children

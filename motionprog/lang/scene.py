@@ -30,6 +30,7 @@ def scene(c: Checker, statement: ast.Scene, file: str) -> None:
     for item in statement.objects:
         try:
             c.start(item.span)
+            c.unreserved(item.name, item.span.first(len(item.name)))
             c.claim(item.name, item.span)
             c.objects[item.name] = construct(c, item.call, file)
             c.kinds[item.name] = item.call.function

@@ -23,8 +23,7 @@ from motionprog.lang import ast
 from motionprog.lang import builder as mb
 from motionprog.lang.builtins import PARAMETERS
 from motionprog.lang.calls import SMOOTH_FUNCTIONS
-from motionprog.lang.checker import BODY_NAMES
-from motionprog.lang.parser import parse
+from motionprog.lang.checker import BODY_NAMES, reserved_words
 
 Vector = Sequence[float]
 Matrix = Sequence[Sequence[float]]
@@ -58,11 +57,10 @@ def euler_xyz_degrees(rotation: Matrix) -> tuple[float, float, float]:
 
 
 def _free(identifier: str) -> bool:
-    """Whether ``identifier`` can name a scene object: not a keyword, built-in or body name."""
-    builtin = (identifier in JOINT_INDEX or identifier in ALIASES or identifier in GROUPS
-               or identifier in BODY_NAMES or identifier in SMOOTH_FUNCTIONS or identifier in PARAMETERS)
-    uses = (f"scene {{ {identifier} = point(0, 0, 0) }}", f"at end: {identifier}.y > 0")
-    return not builtin and all(parse(text)[0] is not None for text in uses)
+    """Whether ``identifier`` can name a scene object: not a reserved word, built-in or body name."""
+    return not (identifier in JOINT_INDEX or identifier in ALIASES or identifier in GROUPS
+                or identifier in BODY_NAMES or identifier in SMOOTH_FUNCTIONS or identifier in PARAMETERS
+                or identifier in reserved_words())
 
 
 def identifiers(names: Sequence[str]) -> list[str]:

@@ -163,9 +163,9 @@ def signatures(defined: Mapping[str, ast.Def]) -> dict[str, tuple[str, int, int]
                     for name, d in defined.items()}
 
 
-def name_fix(node: ast.Name, known: Iterable[str], joint_like: bool) -> Fix:
+def name_fix(node: ast.Name, known: Iterable[str], declarable: bool) -> Fix:
     """What to write instead of the unknown name ``node.name`` (a scene object to declare when it
-    looks like neither a joint nor anything defined)."""
+    is ``declarable``: it looks like neither a joint nor anything defined, nor is it a reserved word)."""
     if node.name.lower() in ("true", "false"):
         return "there is no true or false: a condition is a comparison such as head.y > 1 m", ()
     target = NAME_SYNONYMS.get(node.name) or suggest(node.name, sorted(set(known)))
@@ -173,7 +173,7 @@ def name_fix(node: ast.Name, known: Iterable[str], joint_like: bool) -> Fix:
         return "the floor is the plane y = 0: compare heights with 0 m (feet.y < 5 cm)", (Edit(node.span, target),)
     if target is not None:
         return f"did you mean '{target}'?", (Edit(node.span, target),)
-    if joint_like:
+    if not declarable:
         return None, ()
     return (f"declare objects in the scene: scene {{ {node.name} = sphere(center = (0, 1, 1), radius = 15 cm) }} "
             "(or box, cylinder, point, line, plane)"), ()

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 from lark import Token
 from lark.exceptions import UnexpectedInput
-from lark.lexer import PatternStr
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
-from motionprog.lang.parser import _lark
+from motionprog.lang.parser import _lark, keyword
 
 
 @dataclass(frozen=True)
@@ -72,21 +71,6 @@ def fed(before: str) -> InteractiveParser | None:
                 return None
             skipped = problem.line - 1 if problem.line > 1 else 1
             start += sum(len(line) + 1 for line in lines[:skipped])
-
-
-def keyword(terminal: str) -> str | None:
-    """The keyword a terminal stands for (``ALWAYS`` -> ``always``), None for punctuation and
-    patterns such as NAME."""
-    try:
-        pattern = _lark().get_terminal(terminal).pattern
-    except KeyError:  # $END
-        return None
-    return pattern.value if isinstance(pattern, PatternStr) and pattern.value.isidentifier() else None
-
-
-def all_keywords() -> tuple[str, ...]:
-    """Every keyword of the grammar, offered where the text before the cursor does not parse."""
-    return tuple(sorted(k for k in (keyword(t.name) for t in _lark().terminals) if k))
 
 
 def enclosing_call(parser: InteractiveParser) -> str | None:

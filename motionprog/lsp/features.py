@@ -17,8 +17,9 @@ from motionprog.lang.builtins import ATOMS, COMPONENTS, FUNCTIONS, OBJECTS, PARA
 from motionprog.lang.checker import RELAX_ITEMS
 from motionprog.lang.diagnostics import Diagnostic, Span
 from motionprog.lang.formatter import format_module
+from motionprog.lang.parser import all_keywords
 from motionprog.lang.units import UNITS
-from motionprog.lsp.context import Expected, all_keywords, expected
+from motionprog.lsp.context import Expected, expected
 from motionprog.lsp.outline import Outline, on_disk
 
 KEYWORDS = all_keywords()

@@ -19,6 +19,7 @@ length: an edit has no length limit of its own.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -34,13 +35,12 @@ from motionprog.motion import Motion
 from motionprog.optimize import naturalness
 from motionprog.optimize.edit_input import Placement, edit_input, feature_joints, input_features
 from motionprog.optimize.generate import Result
-from motionprog.optimize.latent import Callback, Recipe, Search, done, history_of, keep, nonfinite_message, update
+from motionprog.optimize.latent import Callback, Recipe, Search, run_search
 from motionprog.optimize.memory import peak_memory
 from motionprog.optimize.preserve import (acceleration_change, bone_change, change_scale, edit_frames, free_frames, moved_report, preservation,
                                           preservation_weights)
 from motionprog.optimize.report import build_report
 from motionprog.optimize.solution import Iterate, Solution
-from motionprog.optimize.verdict import hard_mask, violations
 from motionprog.sampling.schedule import cosine_schedule
 
 if TYPE_CHECKING:
@@ -49,6 +49,10 @@ if TYPE_CHECKING:
 
 TAPER_S = 0.25
 """Seconds over which the feature correction fades in and out at the edges of what may change."""
+
+EDIT_PATIENCE = 20
+"""Iterations over which the lowest cost of an edit that holds every hard constraint must still
+fall (``verdict.stalled``): a program with objectives or soft constraints stops once it does not."""
 
 PRIOR_TIMESTEP = 200
 """Diffusion timestep (of 1000) the prior term noises the features to: enough noise for the
@@ -98,7 +102,7 @@ class EditConfig:
         return Recipe(seeds=(self.seed,), steps=0, iterations=self.iterations, lr=self.lr, lr_final=self.lr_final,
                       warmup=self.warmup, normalize=True, noise_weight=0.0, early_stop=True, keep_best=True,
                       placement_lr=0.0, checkpoint=False, guidance=None, rigid=False,
-                      natural_weight=self.natural_weight)
+                      natural_weight=self.natural_weight, patience=EDIT_PATIENCE)
 
 
 @dataclass(frozen=True)
@@ -173,38 +177,27 @@ def search_edit(program: Program, model: BundledModel, target: EditTarget, confi
                 callback: Callback | None = None) -> Solution:
     """Adam on delta until every constraint holds or ``config.iterations`` updates; the best
     iterate (fewest violated hard constraints, least violation, then the lowest total cost)."""
-    recipe, hard, started = config.recipe(), hard_mask(program, model.device), time.perf_counter()
+    recipe, started = config.recipe(), time.perf_counter()
     search = Search.start(torch.zeros_like(target.features), program.relax, recipe)
     generator = torch.Generator().manual_seed(config.seed)
-    best, record, best_loss, error, updates = None, [], [], None, 0
-    for iteration in range(recipe.iterations + 1):
-        features, joints = edited(target, model, search.z)
-        noise = torch.randn(target.features.shape, generator=generator).to(target.features)
-        pressure = config.program_weight * (1 + iteration / config.pressure_iterations)
-        cost = (pressure * program.loss(joints)
-                + edit_objective(model, target, config, search.z, features, joints, noise))
-        with torch.no_grad():
-            margins = program.margins(joints)
-        current = Iterate(search.z.detach(), search.yaw.detach(), search.xz.detach(), features.detach(),
-                          joints.detach(), margins, cost.detach(), torch.zeros(1, device=model.device))
-        error = nonfinite_message(program, margins, cost, iteration)
-        if error is not None:
-            break
-        verdict = violations(margins, hard)
-        best = keep(best, current, verdict, hard, True)
-        record.append((time.perf_counter() - started, current.loss, margins, int((verdict[0] == 0).sum())))
-        best_loss.append(float(torch.where(verdict[0] == 0, current.loss, torch.inf).min()))
-        if callback is not None:
-            callback(iteration, float(cost.detach().mean()), int((verdict[0] == 0).sum()))
-        if iteration == recipe.iterations or done(program, margins, best_loss, 20):
-            break
-        error = update(search, cost.sum(), recipe, iteration)
-        if error is not None:
-            break
-        updates += 1
-    if best is None:
-        raise InputError(f"{error}; the program cannot be evaluated on this motion")
-    return Solution(best=best, iterations=updates, history=history_of(record), error=error)
+    step = functools.partial(edit_step, program, model, target, config, search, generator)
+    return run_search(program, search, recipe, step, callback, started, "this motion")
+
+
+def edit_step(program: Program, model: BundledModel, target: EditTarget, config: EditConfig, search: Search,
+              generator: torch.Generator, iteration: int) -> tuple[Iterate, Tensor]:
+    """The edit's :data:`~motionprog.optimize.latent.Step`: the total cost, its program loss
+    weighted by the pressure of ``iteration`` and the prior's noise drawn from ``generator``."""
+    features, joints = edited(target, model, search.z)
+    noise = torch.randn(target.features.shape, generator=generator).to(target.features)
+    pressure = config.program_weight * (1 + iteration / config.pressure_iterations)
+    cost = (pressure * program.loss(joints)
+            + edit_objective(model, target, config, search.z, features, joints, noise))
+    with torch.no_grad():
+        margins = program.margins(joints)
+    current = Iterate(search.z.detach(), search.yaw.detach(), search.xz.detach(), features.detach(),
+                      joints.detach(), margins, cost.detach(), torch.zeros(1, device=model.device))
+    return current, cost.sum()
 
 
 def edit_program(program: Program | str | os.PathLike, motion: Motion, allow_paths: tuple = ()) -> Program:

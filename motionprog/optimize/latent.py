@@ -1,6 +1,7 @@
 """The latent search: Adam on the initial DDIM noise z of B seeds at once.
 
-One loop serves both methods; a :class:`Recipe` says which. The fast recipe follows DNO
+One loop (:func:`run_search`) serves both methods, and ``edit``'s search in feature space too; a
+:class:`Recipe` says which method. The fast recipe follows DNO
 (Karunratanakul et al., CVPR 2024) and optimises through the distilled one-step student when
 the model has one (ReNO, MotionLCM): gradients normalised per seed, a warm-up and cosine
 learning-rate schedule, a penalty keeping z standard normal, and an early stop as soon as some
@@ -14,6 +15,7 @@ checking the stop rule, keeping the best iterate and recording the history reuse
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
 
 Callback = Callable[[int, float, int], None]
 """Called once per iteration with (iteration, mean loss over seeds, seeds satisfied)."""
+Step = Callable[[int], tuple[Iterate, Tensor]]
+"""One evaluation of every row at an iteration: (the detached Iterate, whose ``loss`` the best
+iterate, history and progress use; the live scalar whose gradient updates the search)."""
 
 
 @dataclass(frozen=True)
@@ -209,15 +214,40 @@ def optimize_latent(program: Program, model: MotionModel, recipe: Recipe,
     """
     check_length(program, model, len(recipe.seeds))
     started = time.perf_counter()
-    hard = hard_mask(program, model.device)
     decoder = recipe.decoder(model, program)
     drawn = decoder.latents(list(recipe.seeds), program.frames)
     if start_noise is not None and start_noise.shape != drawn.shape:
         raise InputError(f"the start noise has shape {list(start_noise.shape)}, the program needs {list(drawn.shape)}")
     search = Search.start((drawn if start_noise is None else start_noise).to(model.device), program.relax, recipe)
+    step = functools.partial(latent_step, program, model, decoder, search, recipe)
+    return run_search(program, search, recipe, step, callback, started, "this model's motions")
+
+
+def latent_step(program: Program, model: MotionModel, decoder: Decoder, search: Search, recipe: Recipe,
+                iteration: int) -> tuple[Iterate, Tensor]:
+    """The latent search's :data:`Step`: the program's loss plus the noise and naturalness
+    penalties, summed over seeds (``iteration`` does not change it)."""
+    current, joints, loss = evaluate(program, decoder, search)
+    objective = (loss.sum() + recipe.noise_weight * noise_penalty(search.z).sum()
+                 + recipe.natural_weight * naturalness.penalty(joints, model.fps).sum())
+    return current, objective
+
+
+def run_search(program: Program, search: Search, recipe: Recipe, step: Step, callback: Callback | None,
+               started: float, subject: str) -> Solution:
+    """The loop of every search (``optimize_latent`` and ``edit``): evaluate, keep the best iterate,
+    record the history, report progress, apply the stop rule, update, for at most
+    ``recipe.iterations`` updates.
+
+    A margin, loss or gradient that becomes NaN/inf ends the run at the last finite iterate, with
+    ``Solution.error`` saying which; if even the first evaluation is non-finite the run raises
+    InputError (the program cannot be evaluated on ``subject``). ``started``: the
+    ``time.perf_counter()`` the history's times count from.
+    """
+    hard = hard_mask(program, search.z.device)
     best, record, best_loss, error, updates = None, [], [], None, 0
     for iteration in range(recipe.iterations + 1):
-        current, joints, loss = evaluate(program, decoder, search)
+        current, objective = step(iteration)
         error = nonfinite_message(program, current.margins, current.loss, iteration)
         if error is not None:
             break
@@ -231,14 +261,12 @@ def optimize_latent(program: Program, model: MotionModel, recipe: Recipe,
         if iteration == recipe.iterations or (recipe.early_stop and done(program, current.margins, best_loss,
                                                                          recipe.patience)):
             break
-        objective = (loss.sum() + recipe.noise_weight * noise_penalty(search.z).sum()
-                     + recipe.natural_weight * naturalness.penalty(joints, model.fps).sum())
         error = update(search, objective, recipe, iteration)
         if error is not None:
             break
         updates += 1
     if best is None:
-        raise InputError(f"{error}; the program cannot be evaluated on this model's motions")
+        raise InputError(f"{error}; the program cannot be evaluated on {subject}")
     return Solution(best=best, iterations=updates, history=history_of(record), error=error)
 
 
