@@ -21,6 +21,22 @@ def shared_path(relative: str) -> Path:
     return path
 
 
+def assert_exact_gradients(function, joints: torch.Tensor, eps: float, atol: float, rtol: float = 1e-3) -> None:
+    """What ``torch.autograd.gradcheck`` asserts of ``function`` (joints [1, T, 22, 3] float64 ->
+    [1, ...], such as ``Program.margins`` or ``Program.loss``): every entry of the autograd
+    Jacobian is within ``atol + rtol * |numerical|`` of the central difference with step
+    ``eps``. All 2 x T x 66 perturbed poses go through ``function`` as one batch, as seeds do,
+    instead of one call each: the same check, in a fraction of the time."""
+    basis = torch.eye(joints.numel(), dtype=joints.dtype).reshape(-1, *joints.shape[1:])
+    with torch.no_grad():
+        numerical = (function(joints + eps * basis) - function(joints - eps * basis)) / (2 * eps)
+    analytical = torch.autograd.functional.jacobian(lambda pose: function(pose)[0], joints)
+    numerical, analytical = numerical.reshape(joints.numel(), -1).T, analytical.reshape(-1, joints.numel())
+    assert torch.isfinite(analytical).all() and analytical.abs().sum() > 0
+    assert torch.allclose(analytical, numerical, atol=atol, rtol=rtol), \
+        f"largest gradient error {float((analytical - numerical).abs().max()):.3g}"
+
+
 @pytest.fixture
 def humanml3d_dir() -> Path:
     """../shared/fixtures/humanml3d (sample 012314 and the dataset's Mean/Std)."""
@@ -106,6 +122,15 @@ def mdm_dir(tmp_path_factory, mdm_reference_state) -> Path:
     for name in ("Mean.npy", "Std.npy"):
         shutil.copy(shared_path(f"fixtures/humanml3d/{name}"), directory / name)
     return directory
+
+
+@pytest.fixture(scope="session")
+def bundled_model():
+    """The shipped bundled prior on the CPU, loaded once for the whole run (its text encoder and
+    the embeddings of its training labels are then computed once too). Tests only read it."""
+    from motionprog.models.registry import load_model
+
+    return load_model("bundled", device="cpu")
 
 
 TINY_MAX_FRAMES = 64

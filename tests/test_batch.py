@@ -311,21 +311,22 @@ def test_an_unwritable_output_folder_or_an_input_in_its_way_stops_the_batch_firs
 
 
 def test_allowed_paths_reach_every_job(tiny_weights, tmp_path):
+    """One batch, one worker: the job importing from the allowed folder runs; the job importing
+    the same file from a folder not allowed is refused there (the command exits 1)."""
     from typer.testing import CliRunner
 
     from motionprog.cli.app import app
 
-    (tmp_path / "shared").mkdir()
-    (tmp_path / "shared" / "lib.mprog").write_text("def band(j) = j.y in [0.8, 1.2]\n")
     (tmp_path / "jobs").mkdir()
-    (tmp_path / "jobs" / "walk.mprog").write_text(
-        'import "../shared/lib.mprog"\n' + QUICK.replace("pelvis.y in [0.8, 1.2]", "band(pelvis)"))
-    command = ["batch", str(tmp_path / "jobs"), "-o", str(tmp_path / "out"), "--model", str(tiny_weights),
-               "--steps", "2", "--iters", "30", "--workers", "1", "--threads", "1"]
-    refused = CliRunner().invoke(app, command)
-    assert refused.exit_code == 1
-    error = json.loads((tmp_path / "out" / "errors" / "walk.json").read_text())["error"]
-    assert "outside the program's directory" in error
-    allowed = CliRunner().invoke(app, [*command, "--allow-path", str(tmp_path / "shared")])
-    assert allowed.exit_code == 0, allowed.output
-    assert json.loads((tmp_path / "out" / "reports" / "walk.json").read_text())["satisfied"] is True
+    for folder, job in (("shared", "walk"), ("private", "stray")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "lib.mprog").write_text("def band(j) = j.y in [0.8, 1.2]\n")
+        (tmp_path / "jobs" / f"{job}.mprog").write_text(
+            f'import "../{folder}/lib.mprog"\n' + QUICK.replace("pelvis.y in [0.8, 1.2]", "band(pelvis)"))
+    result = CliRunner().invoke(app, [
+        "batch", str(tmp_path / "jobs"), "-o", str(tmp_path / "out"), "--model", str(tiny_weights), "--steps", "2",
+        "--iters", "30", "--workers", "1", "--threads", "1", "--allow-path", str(tmp_path / "shared")])
+    assert result.exit_code == 1, result.output
+    walk, stray = outputs(tmp_path / "out", "walk"), outputs(tmp_path / "out", "stray")
+    assert json.loads(walk[1].read_text())["satisfied"] is True and not walk[2].exists()
+    assert "outside the program's directory" in json.loads(stray[2].read_text())["error"] and not stray[0].exists()

@@ -464,7 +464,8 @@ def test_addon_exports_the_scene_and_checks_the_program(tmp_path, llm):
 def test_addon_generates_an_armature_with_one_action_per_run(tmp_path, tiny_weights):
     unsatisfiable = "high: at frame 10: head.y > 3 m\n"
     steps = ["text:" + BAND, "edit:Post", "generate", "generate", f"render:{tmp_path / 'result.png'}",
-             "text:" + unsatisfiable, "generate", "cancel", "model:/nonexistent.safetensors", "generate"]
+             "text:" + unsatisfiable, "set:iterations=2", "generate", "cancel", "model:/nonexistent.safetensors",
+             "generate"]  # no number of iterations satisfies 'high': two show the failure as well as 40
     result = run_addon(tmp_path, steps, ["Goal"], str(tiny_weights))
     first, second, failed, no_model = result["generate"]
     assert first["status"] == "satisfied: action 'motionprog: a person walks forward' on 'motionprog'"

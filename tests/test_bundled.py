@@ -9,7 +9,6 @@ import torch
 from motionprog.errors import InputError
 from motionprog.models.bundled import (
     WEIGHTS_PATH,
-    BundledModel,
     Denoiser,
     DenoiserConfig,
     load_bundled,
@@ -31,11 +30,6 @@ def random_denoiser(seed: int) -> Denoiser:
     return model
 
 
-@pytest.fixture(scope="module")
-def shipped() -> BundledModel:
-    return load_bundled()
-
-
 def test_text_embeddings_are_deterministic_unit_vectors_that_tell_prompts_apart():
     first = embed_texts(["a person walks forward", "a person jumps on the spot"])
     again = embed_texts(["a person walks forward"])
@@ -49,13 +43,13 @@ def test_shipped_weights_fit_the_size_budget():
     assert WEIGHTS_PATH.stat().st_size <= 20 * 2**20
 
 
-def test_shipped_model_generates_finite_joints_of_the_requested_length(shipped):
-    assert isinstance(shipped, MotionModel)
-    z = shipped.latents([0, 1], 37)
-    assert z.shape == (2, *shipped.latent_shape(37)) == (2, 37, 67)
+def test_shipped_model_generates_finite_joints_of_the_requested_length(bundled_model):
+    assert isinstance(bundled_model, MotionModel)
+    z = bundled_model.latents([0, 1], 37)
+    assert z.shape == (2, *bundled_model.latent_shape(37)) == (2, 37, 67)
     with torch.no_grad():
-        features = shipped.decode(z, "a person walks forward", steps=4)
-        joints = shipped.to_joints(features)
+        features = bundled_model.decode(z, "a person walks forward", steps=4)
+        joints = bundled_model.to_joints(features)
     assert features.shape == (2, 37, 67)
     assert joints.shape == (2, 37, 22, 3)
     assert torch.isfinite(joints).all()
@@ -63,20 +57,20 @@ def test_shipped_model_generates_finite_joints_of_the_requested_length(shipped):
     assert 0.5 < float(joints[..., 0, 1].mean()) < 1.3
 
 
-def test_decode_is_reproducible_per_seed_and_differentiable_in_z(shipped):
-    z = shipped.latents([3, 4], 24).requires_grad_(True)
-    features = shipped.decode(z, ["a person jogs in place", "a person walks forward"], steps=3, guidance=2.0)
-    shipped.to_joints(features)[..., 0, :].sum().backward()
+def test_decode_is_reproducible_per_seed_and_differentiable_in_z(bundled_model):
+    z = bundled_model.latents([3, 4], 24).requires_grad_(True)
+    features = bundled_model.decode(z, ["a person jogs in place", "a person walks forward"], steps=3, guidance=2.0)
+    bundled_model.to_joints(features)[..., 0, :].sum().backward()
     assert z.grad is not None and torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
-    again = shipped.decode(shipped.latents([4], 24), "a person walks forward", steps=3, guidance=2.0)
+    again = bundled_model.decode(bundled_model.latents([4], 24), "a person walks forward", steps=3, guidance=2.0)
     assert torch.allclose(features[1:].detach(), again, atol=1e-5)
 
 
-def test_lengths_outside_the_model_are_rejected(shipped):
+def test_lengths_outside_the_model_are_rejected(bundled_model):
     with pytest.raises(InputError, match="197"):
-        shipped.latent_shape(197)
+        bundled_model.latent_shape(197)
     with pytest.raises(InputError, match="3 prompts for 2 samples"):
-        shipped.decode(shipped.latents([0, 1], 8), ["a", "b", "c"], steps=2)
+        bundled_model.decode(bundled_model.latents([0, 1], 8), ["a", "b", "c"], steps=2)
 
 
 def test_safetensors_round_trip_gives_identical_outputs(tmp_path):

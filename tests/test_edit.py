@@ -19,7 +19,6 @@ from motionprog.lang import check_text
 from motionprog.lang.formatter import format_module
 from motionprog.lang.parser import parse
 from motionprog.metrics import bone_length_drift
-from motionprog.models.bundled import load_bundled
 from motionprog.motion import Motion, load_npz, save_npz
 from motionprog.optimize.edit import EditConfig
 from tests.conftest import shared_path
@@ -34,11 +33,6 @@ keep outside 1 s .. 2 s
 at 1.5 s: left_wrist.y > input.left_wrist.y + 10 cm
 always: pelvis.xz == input.pelvis.xz within 5 cm
 """
-
-
-@pytest.fixture(scope="module")
-def model():
-    return load_bundled()
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +83,9 @@ def test_the_builder_writes_input_and_keep_as_the_text_does():
     assert built.ir == text.ir
 
 
-def test_keep_pins_every_frame_outside_its_window(model, cmu):
+def test_keep_pins_every_frame_outside_its_window(bundled_model, cmu):
     clip = replace(cmu, joints=cmu.joints[:60], features=None, rotations=None)
-    result = motionprog.edit(clip, EDIT_SOURCE, model=model, config=EditConfig(iterations=60))
+    result = motionprog.edit(clip, EDIT_SOURCE, model=bundled_model, config=EditConfig(iterations=60))
     assert result.satisfied
     moved = np.linalg.norm(result.motion.joints - clip.joints, axis=-1)
     assert moved[:20].max() == 0 and moved[41:].max() == 0
@@ -100,14 +94,14 @@ def test_keep_pins_every_frame_outside_its_window(model, cmu):
     assert result.report["moved"]["frames"][0][0] >= 20 and result.report["moved"]["frames"][-1][1] <= 40
 
 
-def test_left_hand_touches_a_point_at_3_s_and_the_rest_stays(model, cmu):
+def test_left_hand_touches_a_point_at_3_s_and_the_rest_stays(bundled_model, cmu):
     """The whole 23 s clip (longer than the model's 196-frame window): the left wrist within
     2 cm of a point 32 cm from where it was at 3 s; frames more than 1 s away move under 2 cm
     on average (they do not move at all)."""
     point = cmu.joints[60, LEFT_WRIST] + np.array([0.0, 0.25, 0.2], dtype=np.float32)
     source = f'motion "a person jumps forward"\nat 3 s: left_hand near ({point[0]:.4f}, {point[1]:.4f}, ' \
              f'{point[2]:.4f}) within 2 cm\n'
-    result = motionprog.edit(cmu, source, model=model)
+    result = motionprog.edit(cmu, source, model=bundled_model)
     assert result.satisfied and result.report["constraints"][0]["margin"] >= 0
     moved = np.linalg.norm(result.motion.joints - cmu.joints, axis=-1)
     far = np.abs(np.arange(cmu.num_frames) - 60) > FPS

@@ -110,13 +110,6 @@ def test_the_cross_fade_keeps_each_window_alone_where_no_other_covers_it(tiny_mo
     assert bool(((middle >= low - 1e-6) & (middle <= high + 1e-6)).all())
 
 
-@pytest.fixture(scope="module")
-def bundled():
-    from motionprog.models.registry import load_model
-
-    return load_model("bundled", device="cpu")
-
-
 @pytest.mark.parametrize("instant, window", [("start", 0), ("end", 1)])
 def test_a_constraint_moves_the_noise_of_the_window_that_decodes_its_frame(tiny_model, instant, window):
     program = motionprog.compile(f'motion "walks" for 100 frames\nat {instant}: pelvis.y > 2 m\n')
@@ -131,26 +124,26 @@ def test_a_constraint_moves_the_noise_of_the_window_that_decodes_its_frame(tiny_
     assert float(own.mean()) > 1e4 * float(other.max())  # the other window's own noise stays put
 
 
-def test_windows_past_the_memory_limit_are_refused_in_one_line(bundled):
+def test_windows_past_the_memory_limit_are_refused_in_one_line(bundled_model):
     program = motionprog.compile('motion "walks" for 500 s, seeds 2\nat end: pelvis.y > 0\n')
     with pytest.raises(InputError) as refused:
-        check_length(program, bundled, 2)
+        check_length(program, bundled_model, 2)
     assert str(refused.value) == (
         "the program asks for 2 seed(s) of 10000 frames (500 s): 64 windows of model 'bundled' per seed, "
         f"25088 frames to decode per iteration, over the limit of {MAX_DECODED_FRAMES}; "
         "ask for fewer seeds or a shorter motion")
-    check_length(program, bundled, 1)  # the longest program fits with one seed
+    check_length(program, bundled_model, 1)  # the longest program fits with one seed
 
 
-def test_the_prompt_match_of_a_program_with_parts_is_its_least_known_part(bundled):
+def test_the_prompt_match_of_a_program_with_parts_is_its_least_known_part(bundled_model):
     from motionprog.models.vocabulary import model_prompt_match
     from motionprog.optimize.generate import prompt_match
 
     program = motionprog.compile('motion "a person walks forward" for 6 s then "a person juggles three '
                                  'flaming torches" for 4 s\nat end: pelvis.y > 0\n')
-    match = prompt_match(bundled, program)
+    match = prompt_match(bundled_model, program)
     assert match.text == "a person juggles three flaming torches" and not match.known
-    assert match.similarity < model_prompt_match(bundled, "a person walks forward").similarity
+    assert match.similarity < model_prompt_match(bundled_model, "a person walks forward").similarity
 
 
 LONG = """motion "a person walks forward" for 15 s
@@ -160,10 +153,10 @@ end_point: at end: distance(pelvis.xz, (0, 13)) < 1 m
 
 
 @pytest.fixture(scope="module")
-def long_walk(bundled):
+def long_walk(bundled_model):
     """The 15 s walk generated on the bundled model (two windows), one seed."""
     program = motionprog.compile(LONG)
-    return program, generate(program, model=bundled, device="cpu", config=OptimizeConfig(seeds=1, candidates=8))
+    return program, generate(program, model=bundled_model, device="cpu", config=OptimizeConfig(seeds=1, candidates=8))
 
 
 def test_constraints_at_the_start_and_the_end_of_a_long_motion_both_hold(long_walk):
@@ -178,9 +171,9 @@ def test_constraints_at_the_start_and_the_end_of_a_long_motion_both_hold(long_wa
     assert abs(pelvis[20, 2] - 0.8) < 0.4 and abs(pelvis[-1, 2] - 13) < 1.0
 
 
-def test_seams_are_no_rougher_than_the_rest_of_a_long_motion(long_walk, bundled):
+def test_seams_are_no_rougher_than_the_rest_of_a_long_motion(long_walk, bundled_model):
     program, result = long_walk
-    timeline = Decoder.of(program, bundled, 0, None, True).timeline
+    timeline = Decoder.of(program, bundled_model, 0, None, True).timeline
     assert len(timeline.windows) == 2
     seam, elsewhere = seam_acceleration(torch.as_tensor(result.motion.joints)[None], timeline, 20)
     assert float(seam) <= 1.5 * float(elsewhere)

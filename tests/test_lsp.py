@@ -79,9 +79,12 @@ def stop(editor: Client) -> None:
     assert editor.process.wait(timeout=WAIT) == 0
 
 
-@pytest.fixture
-def client(tmp_path):
-    editor = start(Client(tmp_path), tmp_path)
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    """One server for the module's tests, as an editor keeps one for every document it opens:
+    each test opens its own files (under its own tmp_path); the shutdown at the end exits 0."""
+    root = tmp_path_factory.mktemp("workspace")
+    editor = start(Client(root), root)
     yield editor
     stop(editor)
 

@@ -18,7 +18,7 @@ def model(request) -> MotionModel:
     bundled = pytest.importorskip("motionprog.models.bundled")
     if not bundled.WEIGHTS_PATH.is_file():
         pytest.skip(f"{bundled.WEIGHTS_PATH} is not there yet")
-    return load_model("bundled", device="cpu")
+    return request.getfixturevalue("bundled_model")
 
 
 def test_model_describes_itself(model):

@@ -109,8 +109,14 @@ def test_motion_metadata_holds_report_and_scene(tiny_model):
     assert result.motion.joints.shape == (40, 22, 3)
 
 
-def test_infeasible_program_names_both_conflicting_constraints(tiny_model):
-    report = generate(INFEASIBLE, model=tiny_model, config=FAST).report
+@pytest.fixture(scope="module")
+def infeasible(tiny_model):
+    """INFEASIBLE solved once with FAST: it runs every iteration, so the tests below share it."""
+    return generate(INFEASIBLE, model=tiny_model, config=FAST)
+
+
+def test_infeasible_program_names_both_conflicting_constraints(infeasible):
+    report = infeasible.report
     assert report["satisfied"] is False
     assert set(report["violated"]) <= {"high", "low"} and report["violated"]
     assert {name for pair in report["conflicts"] for name in pair} == {"high", "low"}
@@ -119,8 +125,8 @@ def test_infeasible_program_names_both_conflicting_constraints(tiny_model):
     assert head_margins["high"] + head_margins["low"] == pytest.approx(-2.0, abs=1e-5)
 
 
-def test_same_seed_gives_identical_joints_on_cpu(tiny_model):
-    first = generate(INFEASIBLE, model=tiny_model, config=FAST).motion.joints
+def test_same_seed_gives_identical_joints_on_cpu(tiny_model, infeasible):
+    first = infeasible.motion.joints
     second = generate(INFEASIBLE, model=tiny_model, config=FAST).motion.joints
     assert np.array_equal(first, second)
     other = generate(INFEASIBLE, model=tiny_model, config=replace(FAST, seed=7)).motion.joints

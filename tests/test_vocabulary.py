@@ -7,32 +7,26 @@ import json
 
 import pytest
 
-from motionprog.models.bundled import load_bundled
 from motionprog.models.vocabulary import FAR_FROM_LABELS, model_prompt_match
 
 
-@pytest.fixture(scope="module")
-def bundled():
-    return load_bundled("cpu")
-
-
-def test_the_shipped_prior_lists_its_training_labels(bundled):
-    assert len(bundled.labels) >= 40
-    assert "a person does a cartwheel" in bundled.labels
+def test_the_shipped_prior_lists_its_training_labels(bundled_model):
+    assert len(bundled_model.labels) >= 40
+    assert "a person does a cartwheel" in bundled_model.labels
 
 
 @pytest.mark.parametrize("prompt", ["a person boxes with their left hand", "the man is drinking with his left hand"])
-def test_an_unseen_action_is_flagged_with_the_nearest_labels(bundled, prompt):
-    match = model_prompt_match(bundled, prompt)
+def test_an_unseen_action_is_flagged_with_the_nearest_labels(bundled_model, prompt):
+    match = model_prompt_match(bundled_model, prompt)
     assert not match.known and match.similarity < FAR_FROM_LABELS
-    assert len(match.nearest) == 3 and set(match.nearest) <= set(bundled.labels)
+    assert len(match.nearest) == 3 and set(match.nearest) <= set(bundled_model.labels)
     assert "--model mdm:DIR" in match.notice() and match.nearest[0] in match.notice()
 
 
-def test_a_reworded_known_action_is_not_flagged(bundled):
-    match = model_prompt_match(bundled, "someone jogs in place")
+def test_a_reworded_known_action_is_not_flagged(bundled_model):
+    match = model_prompt_match(bundled_model, "someone jogs in place")
     assert match.known and match.nearest[0] == "a person is jogging on the spot."
-    assert model_prompt_match(bundled, "a person does a cartwheel").similarity == pytest.approx(1.0, abs=1e-5)
+    assert model_prompt_match(bundled_model, "a person does a cartwheel").similarity == pytest.approx(1.0, abs=1e-5)
 
 
 def test_sample_says_so_in_one_line_and_still_writes_the_motion(cli, tmp_path):
