@@ -17,6 +17,7 @@ from pathlib import Path
 from motionprog.lang import check_source, render_text
 from motionprog.lang.diagnostics import Diagnostic, has_errors
 from motionprog.llm.reference import language_reference
+from motionprog.llm.relevance import requirements
 from motionprog.llm.task_grammar import fits, scene_names
 from motionprog.llm.task_words import words
 
@@ -89,9 +90,15 @@ def system_message() -> str:
     return f"{RULES}\n\n{language_reference()}"
 
 
-def task_message(task: str, scene: str | None = None) -> str:
-    """The request: the task and, if it has one, the scene the program is given."""
+def task_message(task: str, scene: str | None = None, hints: bool = True) -> str:
+    """The request: the task, with ``hints`` what its constraints should mention (the body
+    parts, objects and times it names: a small model otherwise constrains the pelvis for a task
+    about the head; an example's description gets none, its program may not follow them) and,
+    if it has one, the scene the program is given."""
     text = f"Write a motionprog program for this task:\n{task.strip()}"
+    wanted = requirements(task, scene_names(scene)) if hints else []
+    if wanted:
+        text += f"\n\nIts constraints should mention {', '.join(wanted)}."
     if scene:
         names = ", ".join(scene_names(scene))
         text += ("\n\nThis scene is added to your program as given (do not write it); refer to its "
@@ -103,7 +110,7 @@ def example_turns(examples: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
     """Each example as an earlier exchange: its description (and scene) asked, its program answered."""
     turns = []
     for _, source in examples:
-        turns.append({"role": "user", "content": task_message(description(source), split_scene(source)[1])})
+        turns.append({"role": "user", "content": task_message(description(source), split_scene(source)[1], hints=False)})
         turns.append({"role": "assistant", "content": answer(source)})
     return turns
 

@@ -57,6 +57,13 @@ def named_times(task: str) -> list[float]:
     return sorted(set(seconds + frames))
 
 
+def com_functions() -> str:
+    """The standard-library functions about the centre of mass, as a repair suggests them."""
+    found = [f"`{d['signature']}` (import \"{module}\")" for module, defs in catalogue()["library"].items()
+             for d in defs if "centre of mass" in d["doc"]]
+    return " or ".join(found)
+
+
 def _uses_com(node: object) -> bool:
     return isinstance(node, ir.Com) or any(_uses_com(child) for child in ir.children(node))
 
@@ -79,6 +86,16 @@ def _names(task: str, name: str) -> bool:
     return any(re.search(rf"\b{re.escape(form)}\b", task, re.IGNORECASE) for form in (name, name.replace("_", " ")))
 
 
+def requirements(task: str, scene_objects: list[str]) -> list[str]:
+    """What a valid program must mention, as the model is told before it answers: the body
+    parts, ``com``, the scene objects and the times the task names (what the errors below ask)."""
+    parts = [f"`{phrase.replace(' ', '_')}`" for phrase in named_body_parts(task)]
+    com = ["`com` (the centre of mass)"] if any(word in task.lower() for word in COM_WORDS) else []
+    objects = [f"`{name}`" for name in scene_objects if _names(task, name)]
+    times = [f"{t:g} s (frame {round(t * FPS)})" for t in named_times(task)]
+    return parts + com + objects + ([f"the time{'s' if len(times) > 1 else ''} {', '.join(times)}"] if times else [])
+
+
 def relevance_errors(task: str, scene_objects: list[str], source: str, program: ir.Program) -> list[Diagnostic]:
     """Errors for a program that checks but does not do ``task``: no constraint at all, none of
     the body parts the task names, or a scene object (of ``scene_objects``, named in the task,
@@ -97,7 +114,7 @@ def relevance_errors(task: str, scene_objects: list[str], source: str, program: 
                               help="constrain the body parts the task names"))
     if any(word in task.lower() for word in COM_WORDS) and not any(_uses_com(c) for c in program.constraints):
         problems.append(error("R002", "no constraint mentions the centre of mass `com`, which the task names", None,
-                              help="constrain `com` as the task says"))
+                              help=f"constrain `com` as the task says: `com.xz`, or {com_functions()}"))
     used = statements(source)
     problems += [error("R003", f"no constraint uses the scene object '{name}'", None,
                        help=f"constrain the body relative to `{name}` as the task says")

@@ -27,9 +27,9 @@ from functools import cache
 
 from lark import Lark
 from lark.exceptions import LarkError
-from lark.lexer import PatternStr
 
 from motionprog.lang import catalogue
+from motionprog.lang.checker import reserved_words
 from motionprog.lang.units import TIME, UNITS
 from motionprog.llm.task_words import words
 from motionprog.llm.reference import answer_grammar
@@ -80,14 +80,6 @@ def _narrowed(name: str, text: str) -> str:
     return text
 
 
-@cache
-def keywords() -> frozenset[str]:
-    """The language's reserved words: its alphabetic string terminals."""
-    compiled = Lark(answer_grammar(), parser="lalr")
-    return frozenset(t.pattern.value for t in compiled.terminals
-                     if isinstance(t.pattern, PatternStr) and t.pattern.value.isalpha())
-
-
 def _alternatives(name: str, values: list[str]) -> str:
     """A terminal matching exactly one of ``values`` as a whole word (``min`` is not the start
     of ``minimize``; GBNF, with no lexer, drops the look-ahead and needs none)."""
@@ -112,7 +104,7 @@ def object_words(task: str) -> list[str]:
     """Names a model may give objects of its own when the task has no scene: the task's words
     that are not already a name of the language (``chair``, ``ball``, ``goal``)."""
     table = catalogue()
-    taken = (keywords() | set(body_names()) | set(function_names()) | set(table["components"])
+    taken = (reserved_words() | set(body_names()) | set(function_names()) | set(table["components"])
              | {name for o in table["objects"] for name in (o["name"], *o["parameters"], *o.get("properties", ()))})
     return sorted(w for w in words(task) if w.isidentifier() and w not in taken)
 
