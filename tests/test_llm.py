@@ -151,6 +151,30 @@ def test_programs_that_check_but_ignore_the_task_are_rejected(task, scene, sourc
     assert [d.code for d in judge(task, scene, source, "t.mprog") if d.level == "error"] == codes
 
 
+def test_the_task_says_what_its_constraints_should_mention_and_repairs_name_the_way():
+    task = "A person squats: the head is at 1.6 m at frame 0 and 1.0 m at frame 40, the centre of mass over the feet."
+    system, *_, asked = build_messages(task, examples=[("one.mprog", "# Walk forward.\n" + VALID)])
+    assert "should mention `head`, `feet`, `com` (the centre of mass), the times 0 s (frame 0), 2 s (frame 40)." \
+        in asked["content"]
+    assert "should mention" not in build_messages(task)[1]["content"]   # an example's program may not follow it
+    (com,) = [d for d in judge(task, None, 'motion "x" for 4 s\nat frame 0, frame 40: head.y > 1 m\n', "t.mprog")
+              if d.code == "R002"]
+    assert "`com_over(p, r)` (import \"balance\")" in com.help and "`carries_balanced(d)`" in com.help
+
+
+def test_the_given_scene_is_added_after_the_header_and_the_temperature_sent_only_when_set(llm):
+    scene = "scene {\n  bar = box(center = (0, 1.4, 2), size = (3, 0.1, 0.2))\n}"
+    llm.script = [("content", fenced('import "interaction"\nmotion "duck" for 4 s\nalways: passes_under(head, bar, 10 cm)\n'))]
+    synthesis = synthesize("duck under the bar", config(llm), scene=scene, examples=[], grammar="none")
+    assert synthesis.source.splitlines()[2:5] == scene.splitlines() and synthesis.attempts[0].valid
+    llm.script = [("content", fenced(VALID))] * 2
+    synthesize("walk forward", config(llm, temperature=0.0), examples=[], grammar="none")
+    synthesize("walk forward", config(llm), examples=[], grammar="none")
+    assert llm.requests[-2]["body"]["temperature"] == 0.0 and "temperature" not in llm.requests[-1]["body"]
+    with pytest.raises(InputError, match="temperature must be between 0 and 2"):
+        config(llm, temperature=3.0)
+
+
 def test_grammar_tool_call_is_the_candidate(llm):
     llm.script = [("tool", VALID)]
     source, program = from_text("walk forward", base_url=llm.url, model="m", rounds=1)

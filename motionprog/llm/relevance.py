@@ -22,7 +22,8 @@ SCENE_BLOCK = re.compile(r"\bscene\s*\{[^{}]*\}")
 COMMENT = re.compile(r"#[^\n]*")
 TIME_LIST = re.compile(r"\b(?:at|from|after|before|until|by|between)\s+((?:\d+(?:\.\d+)?(?:\s*(?:,|and)\s*)?)+)"
                        r"\s*(?:s|secs?|seconds?)\b")
-FRAME_LIST = re.compile(r"\bframes?\s+((?:\d+(?:\s*(?:,|and)\s*)?)+)")
+FRAME_LIST = re.compile(r"\bframes?\s+(\d+(?:\s*(?:,|and)\s*\d+)*)(?![\d.])")
+"""``frame 0``, ``frames 20, 60 and 100``; not the ``1`` of ``frame 0 and 1.0 m``."""
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 COM_WORDS = ("centre of mass", "center of mass")
 
