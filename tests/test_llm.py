@@ -26,7 +26,7 @@ from motionprog.llm.evaluate import Task, evaluate, load_tasks
 from motionprog.llm.prompt import answer, build_messages, checked_examples, description, similar_examples, split_scene
 from motionprog.llm.reference import grammar_text, language_reference, tool_grammar
 from motionprog.llm.task_grammar import task_grammar
-from motionprog.llm.repair import add_missing_imports, extract_candidate, judge
+from motionprog.llm.repair import add_missing_imports, extract_candidate, judge, number_repeated_labels
 
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"
 ROOT = Path(__file__).resolve().parents[1]
@@ -359,3 +359,13 @@ def test_a_forgotten_library_import_is_added_before_checking(llm):
     synthesis = synthesize("touch the head with the left hand at 2 seconds", config(llm), rounds=1, examples=[],
                            grammar="none")
     assert synthesis.source.startswith('import "interaction"\n') and synthesis.attempts[0].valid
+
+
+def test_a_repeated_label_is_numbered_and_the_program_then_checks():
+    twice = ('motion "dance" for 6 s\nfeet_in: at start: feet.x <= 0.5 m\nfeet_in: always: feet.x >= -0.5 m\n'
+             "at end: head.y > 1 m\nfeet_in: always: feet.z >= -0.5 m\n")
+    assert [d.code for d in judge("dance", None, twice, "t.mprog") if d.level == "error"] == ["E207", "E207"]
+    numbered = number_repeated_labels(twice)
+    assert numbered.splitlines()[2:] == ["feet_in_2: always: feet.x >= -0.5 m", "at end: head.y > 1 m",
+                                         "feet_in_3: always: feet.z >= -0.5 m"]
+    assert not [d for d in judge("dance", None, numbered, "t.mprog") if d.level == "error"]

@@ -5,7 +5,8 @@ A candidate is only ever parsed and checked (``motionprog.lang.check_text``): no
 model writes is executed, and anything that is not a valid program (Python included) is
 rejected. A program that checks but is hollow (no constraint, or none about what the task
 names) is rejected too (``relevance.py``). The answer is constrained to the grammar where the
-server can (``modes.py``); a missing standard-library import is added before checking; a model
+server can (``modes.py``); a missing standard-library import is added and a repeated label
+numbered before checking; a model
 that sends the same rejected answer twice is not asked again.
 """
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from motionprog.errors import InputError
 from motionprog.lang import catalogue, check_text, compile
+from motionprog.lang.checker import reserved_words
 from motionprog.lang.diagnostics import Diagnostic, has_errors
 from motionprog.llm.client import DEFAULT_MODEL, LLMConfig, Reply, configure
 from motionprog.llm.modes import Session
@@ -29,6 +31,7 @@ MAX_ROUNDS = 10
 """Most requests one synthesis may make (the first answer plus repairs)."""
 FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
+LABEL = re.compile(r"^(\s*)([A-Za-z_]\w*)(\s*:)", re.MULTILINE)
 PYTHON = re.compile(r"^\s*(import \w+\s*$|from [\w.]+ import |def \w+\(.*\)\s*:|for \w+ in .*:|class \w+|print\()",
                     re.MULTILINE)
 
@@ -101,6 +104,21 @@ def add_missing_imports(source: str) -> str:
     return "".join(f'import "{module}"\n' for module in missing) + source
 
 
+def number_repeated_labels(source: str) -> str:
+    """``source`` with a label used again renamed ``label_2``, ``label_3``...: a small model
+    often names two constraints alike, which the checker refuses though both are meant."""
+    seen: dict[str, int] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        label = match.group(2)
+        if label in reserved_words():
+            return match.group(0)
+        seen[label] = seen.get(label, 0) + 1
+        return match.group(1) + (label if seen[label] == 1 else f"{label}_{seen[label]}") + match.group(3)
+
+    return LABEL.sub(rename, source)
+
+
 def judge(task: str, scene: str | None, source: str, filename: str,
           allow_paths: Iterable[str | os.PathLike] = ()) -> tuple[Diagnostic, ...]:
     """Every diagnostic of a candidate: the checker's, then, if it checks, the relevance errors."""
@@ -134,7 +152,7 @@ def synthesize(task: str, config: LLMConfig, *, scene: str | None = None, rounds
     attempts: list[Attempt] = []
     for _ in range(rounds):
         answer = extract_candidate(session.ask(messages, answer_grammar))
-        source = with_scene(add_missing_imports(answer), scene)
+        source = with_scene(number_repeated_labels(add_missing_imports(answer)), scene)
         repeated = any(source == earlier.source for earlier in attempts)
         attempt = Attempt(source, judge(task, scene, source, filename, allow_paths), session.mode)
         attempts.append(attempt)
