@@ -31,8 +31,8 @@ from lark.exceptions import LarkError
 from motionprog.lang import catalogue
 from motionprog.lang.checker import reserved_words
 from motionprog.lang.units import TIME, UNITS
-from motionprog.llm.task_words import words
 from motionprog.llm.reference import answer_grammar
+from motionprog.llm.task_words import words
 
 MOST_LINES = 12
 """Most constraint and objective lines in one answer: more than any example needs, few enough
@@ -43,7 +43,7 @@ TAKEN_FROM_PROJECT = ("motion_stmt", "motion_option", "import_stmt", "constraint
                       "label", "strength", "goal", "when", "until", "weight", "time", "window", "instant",
                       "instant_atom", "expr", "implies", "or_expr", "and_expr", "not_expr", "relation", "sum",
                       "product", "unary", "postfix", "atom", "cmp", "region", "args", "arg", "quantity",
-                      "UNIT", "NAME", "NUMBER", "STRING")
+                      "UNIT", "NAME", "NUMBER")
 """The project's rules and terminals an answer uses, copied from the grammar file as they are
 (but for the names :data:`NARROWED`)."""
 NARROWED = {"atom": [(r"NAME(\s*->\s*name\b)", r"VALUE\1"), (r'NAME(\s*"\("\s*\[args\]\s*"\)"\s*->\s*call\b)',
@@ -150,6 +150,7 @@ def scene_names(scene: str | None) -> list[str]:
 
 @cache
 def _parser(scene_objects: tuple[str, ...]) -> Lark:
+    """The answer grammar of a task with these scene objects, compiled once."""
     return Lark(task_grammar("", list(scene_objects)), parser="lalr")
 
 
