@@ -111,6 +111,7 @@ def test_catalogue_and_prompt_reference_list_constructs_and_the_standard_library
     assert contact["on_floor(j)"] == "j (a joint or a group) touches the floor"
     assert set(entries["library"]) == {"balance", "carry", "contact", "interaction", "locomotion"}
     reference = language_reference()
-    assert "- `value @ instant` (unit of value)" in reference
+    # the construct as a model should write it: the placeholder `value @ instant` was copied verbatim
+    assert "a value at one instant (`head.y @ 2 s`, `pelvis.xz @ start`)" in reference and "value @ instant" not in reference
     assert '- `import "contact"`: `on_floor(j)`: j (a joint or a group) touches the floor;' in reference
     assert "`highest(x)`" in reference and "`centroid(x)`" in reference
