@@ -23,9 +23,9 @@ from motionprog.lang import catalogue
 from motionprog.llm import NoValidProgram, configure, from_text, synthesize
 from motionprog.llm.client import Reply
 from motionprog.llm.evaluate import Task, evaluate, load_tasks
-from motionprog.llm.prompt import answer, build_messages, checked_examples, description, similar_examples, split_scene
+from motionprog.llm.prompt import answer, build_messages, checked_examples, description, similar_examples
 from motionprog.llm.reference import grammar_text, language_reference, tool_grammar
-from motionprog.llm.task_grammar import task_grammar
+from motionprog.llm.task_grammar import split_scene, task_grammar
 from motionprog.llm.repair import add_missing_imports, extract_candidate, judge, number_repeated_labels
 
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"

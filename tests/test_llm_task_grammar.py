@@ -19,8 +19,8 @@ from test_llm_grammar import gbnf_as_lark
 
 from motionprog.lang.parser import parse
 from motionprog.llm.gbnf import gbnf_grammar
-from motionprog.llm.prompt import answer, checked_examples, split_scene
-from motionprog.llm.task_grammar import MOST_LINES, fits, scene_names, task_grammar, with_scene
+from motionprog.llm.prompt import answer, checked_examples
+from motionprog.llm.task_grammar import MOST_LINES, fits, scene_names, split_scene, task_grammar, with_scene
 
 ROOT = Path(__file__).resolve().parents[1]
 PRINTABLE = string.ascii_letters + string.digits + " _.,;:!?'-()"

@@ -18,7 +18,7 @@ from motionprog.lang import check_source, render_text
 from motionprog.lang.diagnostics import Diagnostic, has_errors
 from motionprog.llm.reference import language_reference
 from motionprog.llm.relevance import requirements
-from motionprog.llm.task_grammar import fits, scene_names
+from motionprog.llm.task_grammar import fits, scene_names, split_scene
 from motionprog.llm.task_words import words
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
@@ -33,7 +33,6 @@ RULES = """You write programs in motionprog, a small constraint language for hum
 Use only the joints, groups, functions, scene objects and units listed below; give lengths \
 and times a unit (`10 cm`, `1.2 m`, `2 s`). Write one constraint for each requirement of the \
 task, naming the body parts, objects and times the task names."""
-SCENE_BLOCK = re.compile(r"^[ \t]*scene\s*\{[^{}]*\}[ \t]*\n?", re.MULTILINE)
 
 
 def description(source: str) -> str:
@@ -44,12 +43,6 @@ def description(source: str) -> str:
             break
         lines.append(line.lstrip("#").strip())
     return " ".join(lines)
-
-
-def split_scene(source: str) -> tuple[str, str | None]:
-    """A program without its scene block, and the block (``None`` if it has none)."""
-    found = SCENE_BLOCK.search(source)
-    return (source, None) if found is None else (source[:found.start()] + source[found.end():], found.group().strip())
 
 
 def answer(source: str) -> str:
@@ -96,13 +89,13 @@ def task_message(task: str, scene: str | None = None, hints: bool = True) -> str
     about the head; an example's description gets none, its program may not follow them) and,
     if it has one, the scene the program is given."""
     text = f"Write a motionprog program for this task:\n{task.strip()}"
-    wanted = requirements(task, scene_names(scene)) if hints else []
+    objects = scene_names(scene)
+    wanted = requirements(task, objects) if hints else []
     if wanted:
         text += f"\n\nIts constraints should mention {', '.join(wanted)}."
     if scene:
-        names = ", ".join(scene_names(scene))
         text += ("\n\nThis scene is added to your program as given (do not write it); refer to its "
-                 f"objects by their names ({names}):\n```mprog\n{scene.strip()}\n```")
+                 f"objects by their names ({', '.join(objects)}):\n```mprog\n{scene.strip()}\n```")
     return text
 
 

@@ -17,8 +17,8 @@ from motionprog.body.skeleton import FPS, JOINT_NAMES
 from motionprog.lang import catalogue
 from motionprog.lang import ir
 from motionprog.lang.diagnostics import Diagnostic, error
+from motionprog.llm.task_grammar import SCENE_BLOCK
 
-SCENE_BLOCK = re.compile(r"\bscene\s*\{[^{}]*\}")
 COMMENT = re.compile(r"#[^\n]*")
 TIME_LIST = re.compile(r"\b(?:at|from|after|before|until|by|between)\s+((?:\d+(?:\.\d+)?(?:\s*(?:,|and)\s*)?)+)"
                        r"\s*(?:s|secs?|seconds?)\b")
@@ -58,6 +58,11 @@ def named_times(task: str) -> list[float]:
     return sorted(set(seconds + frames))
 
 
+def names_com(task: str) -> bool:
+    """Whether the task names the centre of mass."""
+    return any(word in task.lower() for word in COM_WORDS)
+
+
 def com_functions() -> str:
     """The standard-library functions about the centre of mass, as a repair suggests them."""
     found = [f"`{d['signature']}` (import \"{module}\")" for module, defs in catalogue()["library"].items()
@@ -91,7 +96,7 @@ def requirements(task: str, scene_objects: list[str]) -> list[str]:
     """What a valid program must mention, as the model is told before it answers: the body
     parts, ``com``, the scene objects and the times the task names (what the errors below ask)."""
     parts = [f"`{phrase.replace(' ', '_')}`" for phrase in named_body_parts(task)]
-    com = ["`com` (the centre of mass)"] if any(word in task.lower() for word in COM_WORDS) else []
+    com = ["`com` (the centre of mass)"] if names_com(task) else []
     objects = [f"`{name}`" for name in scene_objects if _names(task, name)]
     times = [f"{t:g} s (frame {round(t * FPS)})" for t in named_times(task)]
     return parts + com + objects + ([f"the time{'s' if len(times) > 1 else ''} {', '.join(times)}"] if times else [])
@@ -113,7 +118,7 @@ def relevance_errors(task: str, scene_objects: list[str], source: str, program: 
         names = " or ".join(f"`{phrase.replace(' ', '_')}`" for phrase in parts)
         problems.append(error("R002", f"no constraint mentions {names}, which the task names", None,
                               help="constrain the body parts the task names"))
-    if any(word in task.lower() for word in COM_WORDS) and not any(_uses_com(c) for c in program.constraints):
+    if names_com(task) and not any(_uses_com(c) for c in program.constraints):
         problems.append(error("R002", "no constraint mentions the centre of mass `com`, which the task names", None,
                               help=f"constrain `com` as the task says: `com.xz`, or {com_functions()}"))
     used = statements(source)

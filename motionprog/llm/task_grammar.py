@@ -38,7 +38,7 @@ MOST_LINES = 12
 """Most constraint and objective lines in one answer: more than any example needs, few enough
 that a model repeating itself stops early."""
 DEFINITION = re.compile(r"^(?=[?!]?[A-Za-z_%])", re.MULTILINE)
-SCENE_BLOCK = re.compile(r"^\s*scene\s*\{", re.MULTILINE)
+SCENE_BLOCK = re.compile(r"\bscene\s*\{[^{}]*\}")
 TAKEN_FROM_PROJECT = ("motion_stmt", "motion_option", "import_stmt", "constraint_stmt", "objective_stmt",
                       "label", "strength", "goal", "when", "until", "weight", "time", "window", "instant",
                       "instant_atom", "expr", "implies", "or_expr", "and_expr", "not_expr", "relation", "sum",
@@ -163,10 +163,16 @@ def fits(answer: str, scene_objects: list[str]) -> bool:
     return True
 
 
+def split_scene(source: str) -> tuple[str, str | None]:
+    """A program without its scene block, and the block (``None`` if it has none)."""
+    found = SCENE_BLOCK.search(source)
+    return (source, None) if found is None else (source[:found.start()] + source[found.end():], found.group())
+
+
 def with_scene(source: str, scene: str | None) -> str:
     """An answer with the task's scene block put in after its ``motion`` header, unless it has
     a scene of its own (a model answering without a grammar may copy the block)."""
-    if not scene or SCENE_BLOCK.search(source):
+    if not scene or split_scene(source)[1] is not None:
         return source
     lines = source.splitlines()
     header = next((i for i, line in enumerate(lines) if line.lstrip().startswith("motion")), len(lines) - 1)
