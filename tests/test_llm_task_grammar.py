@@ -1,7 +1,7 @@
 """The grammar one task's answer is held to: every sentence of it is a program of the language
 (random derivations of it, parsed by the language's parser), the examples' answers fit it, and what the small
-real model wrote before it (a label alone on a line, an object the scene lacks, comments, `=`)
-does not, in Lark and in the GBNF a llama.cpp server receives alike."""
+real model wrote before it (a label alone on a line, an object the scene lacks, comments, `=`,
+a value where a condition goes, no constraint) does not, in Lark and in the GBNF a llama.cpp server receives alike."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from test_llm_grammar import gbnf_as_lark
 from motionprog.lang.parser import parse
 from motionprog.llm.gbnf import gbnf_grammar
 from motionprog.llm.prompt import answer, checked_examples
-from motionprog.llm.task_grammar import MOST_LINES, fits, scene_names, split_scene, task_grammar, with_scene
+from motionprog.llm.task_grammar import MOST_LINES, fits, object_words, scene_names, split_scene, task_grammar, with_scene
 
 ROOT = Path(__file__).resolve().parents[1]
 PRINTABLE = string.ascii_letters + string.digits + " _.,;:!?'-()"
@@ -38,6 +38,10 @@ MISTAKES = {
     "a constraint over two lines": 'motion "walk" for 4 s\nalways:\n head.y > 1 m\n',
     "a scene of its own": f'motion "walk" for 4 s\n{SCENE}\nalways: head.y > 1 m\n',
     "too many lines": 'motion "walk" for 4 s\n' + "always: head.y > 1 m\n" * (MOST_LINES + 1),
+    # and under the answer grammar of before (conditions and values mixed, no constraint)
+    "only an objective": 'motion "jump" for 4 s\nmaximize highest(pelvis.y) weight 0.1\n',
+    "a value as a condition": 'motion "sit" for 6 s\nto_chair: always: pelvis.z > 1.5 m and feet.xz @ end\n',
+    "a component of a number": 'motion "lie" for 6 s\nlie: always: head.y > bar.top.y - 15 cm\n',
 }
 
 
@@ -126,9 +130,10 @@ def test_a_duck_under_the_bar_answer_fits_only_with_the_bar():
 
 
 def test_without_a_scene_the_model_may_declare_objects_the_task_names():
-    chair = 'motion "sit" for 4 s\nscene { chair = box(center = (0, 0.45, 1.5), size = (0.5, 0.5, 0.5)) }\nat end: pelvis.y < chair.top.y + 20 cm\n'
+    chair = 'motion "sit" for 4 s\nscene { chair = box(center = (0, 0.45, 1.5), size = (0.5, 0.5, 0.5)) }\nat end: pelvis.y < chair.top + 20 cm\n'
     parser = Lark(task_grammar("A person walks to a chair and sits on it"), parser="lalr")
     parser.parse(chair)
+    assert object_words("A person walks 2 metres to a chair and turns 90 degrees") == ["chair", "turns", "walks"]
     for wrong in (chair.replace("chair", "table"), chair.replace("box(", "mesh(")):
         with pytest.raises(LarkError):
             parser.parse(wrong)

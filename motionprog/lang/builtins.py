@@ -18,7 +18,8 @@ from motionprog.lang.parser import parse
 class Builtin:
     """One built-in: ``kind`` is ``function``, ``atom``, ``object`` or ``property``.
 
-    ``arity`` is (fewest, most) arguments; most = -1 for any number.
+    ``arity`` is (fewest, most) arguments; most = -1 for any number. ``condition``: a call is a
+    condition (true or false at each frame, like ``a < b``), not a value.
     """
 
     name: str
@@ -27,6 +28,7 @@ class Builtin:
     unit: str
     doc: str
     arity: tuple[int, int] = (0, 0)
+    condition: bool = False
 
 
 FUNCTIONS: tuple[Builtin, ...] = (
@@ -58,7 +60,8 @@ FUNCTIONS: tuple[Builtin, ...] = (
             "at each frame, the mean over the joints of a group: centroid(body.xz) is the body's centre on the "
             "ground", (1, 1)),
     Builtin("collide", "function", "collide(part, obj)", "m",
-            "predicate: body capsules of part (body, a group or a joint) intersect obj; margin = penetration depth", (2, 2)),
+            "predicate: body capsules of part (body, a group or a joint) intersect obj; margin = penetration depth", (2, 2),
+            condition=True),
 )
 
 OBJECTS: tuple[Builtin, ...] = (
@@ -87,6 +90,8 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     "cylinder": ("center", "top", "bottom", "radius", "height"), "mesh": ("center", "top", "bottom"),
 }
 """Properties of each object kind (constants): centre, heights (m) and parameters."""
+NUMBER_PROPERTIES = frozenset({"top", "bottom", "radius", "height"})
+"""The properties that are one number (the others are vectors: ``center``, ``size``, ``normal``)."""
 
 ATOMS: tuple[Builtin, ...] = (
     Builtin("com", "atom", "com", "m", "centre of mass (de Leva 1996 segment fractions)"),
@@ -112,19 +117,44 @@ COMPONENTS: dict[str, tuple[int, ...]] = {
 """Component suffixes of 3-vectors and the axes they select."""
 
 
-def library() -> dict[str, list[dict[str, str]]]:
-    """The standard library (``import "name"``): per module, each ``def``'s signature and the
-    comment written above it."""
+def library() -> dict[str, list[dict[str, object]]]:
+    """The standard library (``import "name"``): per module, each ``def``'s signature, the
+    comment written above it and whether a call is a condition."""
     modules = {}
     for resource in sorted(importlib.resources.files("motionprog.constraints").iterdir(), key=lambda r: r.name):
         if resource.name.endswith(".mprog"):
             module, _ = parse(resource.read_text(encoding="utf-8"), resource.name)
-            modules[resource.name.removesuffix(".mprog")] = _documented_defs(module) if module else []
-    return modules
+            modules[resource.name.removesuffix(".mprog")] = module
+    conditions = _condition_defs([s for m in modules.values() if m for s in m.statements if isinstance(s, ast.Def)])
+    return {name: _documented_defs(module, conditions) if module else [] for name, module in modules.items()}
 
 
-def _documented_defs(module: ast.Module) -> list[dict[str, str]]:
-    """``{"signature", "doc"}`` of each ``def``: the comment lines directly above it, joined."""
+def is_condition(node: ast.Expr, predicates: set[str]) -> bool:
+    """Whether an expression is a condition rather than a value, read from its form: a
+    relation, logic, or a call of one of ``predicates``."""
+    if isinstance(node, (ast.Relation, ast.InRange)):
+        return True
+    if isinstance(node, (ast.Binary, ast.Unary)):
+        return node.op in ("and", "or", "implies", "not")
+    if isinstance(node, ast.At):
+        return is_condition(node.value, predicates)
+    return isinstance(node, ast.Call) and node.function in predicates
+
+
+def _condition_defs(defs: list[ast.Def]) -> set[str]:
+    """The names of the ``defs`` whose body is a condition (library functions call each other,
+    in any order, so this is read until nothing changes)."""
+    found = {b.name for b in FUNCTIONS if b.condition}
+    while True:
+        more = found | {d.name for d in defs if is_condition(d.body, found)}
+        if more == found:
+            return found
+        found = more
+
+
+def _documented_defs(module: ast.Module, conditions: set[str]) -> list[dict[str, object]]:
+    """``{"signature", "doc", "condition"}`` of each ``def``: the doc is the comment lines
+    directly above it, joined."""
     lines = {comment.line: comment.text.lstrip("#").strip() for comment in module.comments}
     entries = []
     for statement in module.statements:
@@ -133,7 +163,8 @@ def _documented_defs(module: ast.Module) -> list[dict[str, str]]:
             while line in lines:
                 above.insert(0, lines[line])
                 line -= 1
-            entries.append({"signature": f"{statement.name}({', '.join(statement.params)})", "doc": " ".join(above)})
+            entries.append({"signature": f"{statement.name}({', '.join(statement.params)})", "doc": " ".join(above),
+                            "condition": statement.name in conditions})
     return entries
 
 

@@ -19,12 +19,13 @@ from motionprog.lang.diagnostics import Diagnostic, has_errors
 from motionprog.llm.reference import language_reference
 from motionprog.llm.relevance import requirements
 from motionprog.llm.task_grammar import fits, scene_names, split_scene
-from motionprog.llm.task_words import words
+from motionprog.llm.task_words import stem, words
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 """The repository's example programs (absent from an installed wheel: then none are shown)."""
 EXAMPLES_SHOWN = 2
 """Examples per task: enough to show the shape, few enough for a 4,096-token context."""
+MOTION_TEXT = re.compile(r'^\s*motion\s+"([^"]*)"', re.MULTILINE)
 ERRORS_SHOWN = 3
 """Diagnostics per repair request: the first few, so the request stays short."""
 
@@ -65,14 +66,23 @@ def checked_examples(directory: Path = EXAMPLES_DIR) -> tuple[tuple[str, str], .
     return tuple((path.name, source.strip()) for path, source in checked.items() if fits(answer(source), objects))
 
 
-def similar_examples(task: str, examples: Iterable[tuple[str, str]], limit: int = EXAMPLES_SHOWN
-                     ) -> list[tuple[str, str]]:
-    """The ``limit`` examples sharing the most content words with ``task`` (ties by name)."""
-    wanted = words(task)
+def topic(text: str, objects: Iterable[str]) -> set[str]:
+    """What a task or an example is about, to match one with the other: the stems of its
+    content words and of its scene objects' names (never the scene's syntax: ``box``,
+    ``center`` and ``size`` made every task with a box scene look alike)."""
+    return {stem(word) for word in words(text) | {name.lower() for name in objects}}
+
+
+def similar_examples(task: str, examples: Iterable[tuple[str, str]], scene: str | None = None,
+                     limit: int = EXAMPLES_SHOWN) -> list[tuple[str, str]]:
+    """The ``limit`` examples whose description, motion text, name and objects share the most
+    with ``task`` and its ``scene`` (ties by name)."""
+    wanted = topic(task, scene_names(scene))
 
     def score(example: tuple[str, str]) -> tuple[float, str]:
         name, source = example
-        theirs = words(name.replace("_", " ") + " " + source)
+        said = " ".join([name.removesuffix(".mprog").replace("_", " "), description(source), *MOTION_TEXT.findall(source)])
+        theirs = topic(said, scene_names(split_scene(source)[1]))
         return (-len(wanted & theirs) / (1 + len(theirs)) ** 0.5, name)
 
     return sorted(examples, key=score)[:limit]
@@ -122,6 +132,6 @@ def build_messages(task: str, scene: str | None = None,
                    examples: Iterable[tuple[str, str]] | None = None) -> list[dict[str, str]]:
     """The first request: the system message, the examples as earlier exchanges, the task.
     ``examples`` defaults to the checked examples most similar to the task."""
-    shown = similar_examples(task + " " + (scene or ""), checked_examples()) if examples is None else examples
+    shown = similar_examples(task, checked_examples(), scene) if examples is None else examples
     return [{"role": "system", "content": system_message()}, *example_turns(shown),
             {"role": "user", "content": task_message(task, scene)}]

@@ -7,11 +7,16 @@ lines, comments until the token limit. Measured with Qwen2.5-Coder-1.5B, every o
 happened. The answer grammar keeps what a program for one task needs and nothing else:
 
 - one statement per line: the imports (library modules only), the ``motion`` header, then
-  1 to :data:`MOST_LINES` constraints or objectives; spaces between tokens, no comments;
-  an instant always has its unit (``at 2 s``, ``at frame 40``, never ``at 40``);
+  1 to :data:`MOST_LINES` constraints or objectives, at least one of them a constraint;
+  spaces between tokens, no comments; an instant always has its unit (``at 2 s``,
+  ``at frame 40``, never ``at 40``);
 - a name in an expression is a joint, alias, group, ``com``, ``facing`` or an object of the
-  scene; a call is to a built-in or a standard-library function; ``.x``, ``.top``... are the
-  components and object properties;
+  scene; a call is to a built-in or a standard-library function; ``.x``, ``.center``... are
+  the components and object properties, and a number property (``bed.top``) takes no
+  component after it;
+- conditions and values keep their places: a constraint or ``when`` holds a condition (a
+  comparison, ``and``/``or``/``not`` of conditions, a call of a predicate such as
+  ``touches``), an objective, a function argument or a vector component a value;
 - the scene is not written by the model when the task gives one (it is put into the program
   as given, :func:`with_scene`); without one, the model may declare objects named after
   words of the task, with the kinds and parameter names of the catalogue.
@@ -29,6 +34,7 @@ from lark import Lark
 from lark.exceptions import LarkError
 
 from motionprog.lang import catalogue
+from motionprog.lang.builtins import NUMBER_PROPERTIES
 from motionprog.lang.checker import reserved_words
 from motionprog.lang.units import TIME, UNITS
 from motionprog.llm.reference import answer_grammar
@@ -48,14 +54,21 @@ TAKEN_FROM_PROJECT = ("motion_stmt", "motion_option", "import_stmt", "constraint
 (but for the names :data:`NARROWED`)."""
 NARROWED = {"atom": [(r"NAME(\s*->\s*name\b)", r"VALUE\1"), (r'NAME(\s*"\("\s*\[args\]\s*"\)"\s*->\s*call\b)',
                                                              r"FUNCTION\1"),
-                     (r"\n\s*\|\s*STRING\s*->\s*string\b", "")],
+                     (r"\n\s*\|\s*STRING\s*->\s*string\b", ""), (r"\bexpr\b", "sum")],
+            "relation": [(r"(\?relation:\s*)sum(\s*\|)", r'\1PREDICATE "(" [args] ")" -> call | "(" expr ")"\2')],
+            "objective_stmt": [(r"goal expr", "goal sum")],
             "postfix": [(r'"\."\s*NAME', '"." MEMBER')],
-            "arg": [(r'NAME(\s*"=")', r"PARAMETER\1")],
+            "arg": [(r"\bexpr\b", "sum"), (r'NAME(\s*"=")', r"PARAMETER\1")],
             "import_stmt": [(r"STRING", "MODULE")],
             "motion_stmt": [(r"STRING", "TEXT")], "motion_option": [(r"STRING", "TEXT")],
             "instant_atom": [(r"quantity(\s*->\s*instant_quantity\b)", r"NUMBER INSTANT_UNIT\1")]}
-"""Where the answer grammar narrows the project's ``NAME``/``STRING`` to the names that exist:
-(rule, [(pattern, replacement)]), each pattern found at least once."""
+"""Where the answer grammar narrows the project's rules: ``NAME``/``STRING`` to the names that
+exist, conditions apart from values: (rule, [(pattern, replacement)]), each pattern found at
+least once."""
+WITH_OBJECTS = {"unary": [(r"(\?unary:\s*postfix)", r"\1 | OBJECT_NUMBER")]}
+"""Narrowings for a task with objects: ``bed.top`` is a value that takes no component."""
+MEASURED = re.compile(r"\d\s*([a-z]+)")
+"""A word right after a number is a unit or a measure (``15 degrees``), never an object."""
 
 
 def definitions(grammar: str) -> dict[str, str]:
@@ -70,9 +83,10 @@ def definitions(grammar: str) -> dict[str, str]:
     return found
 
 
-def _narrowed(name: str, text: str) -> str:
-    """A project definition with ``NAME``/``STRING`` replaced where :data:`NARROWED` says."""
-    for pattern, replacement in NARROWED.get(name, []):
+def _narrowed(name: str, text: str, objects: bool) -> str:
+    """A project definition rewritten where :data:`NARROWED` (and, for a task with objects,
+    :data:`WITH_OBJECTS`) say."""
+    for pattern, replacement in [*NARROWED.get(name, []), *(WITH_OBJECTS.get(name, []) if objects else [])]:
         text, count = re.subn(pattern, replacement, text)
         if count == 0:
             raise ValueError(f"the grammar's rule {name} no longer has the shape the answer grammar narrows "
@@ -93,19 +107,22 @@ def body_names() -> list[str]:
     return [*table["joints"], *table["aliases"], *table["groups"], *(atom["name"] for atom in table["atoms"])]
 
 
-def function_names() -> list[str]:
-    """Every built-in and standard-library function name."""
+def function_names(condition: bool | None = None) -> list[str]:
+    """Built-in and standard-library function names: every one, or those whose call is a
+    condition (``condition=True``) or a value (``False``)."""
     table = catalogue()
-    return [*(f["name"] for f in table["functions"]),
-            *(d["signature"].split("(")[0] for defs in table["library"].values() for d in defs)]
+    functions = [*((f["name"], f["condition"]) for f in table["functions"]),
+                 *((d["signature"].split("(")[0], d["condition"]) for defs in table["library"].values() for d in defs)]
+    return [name for name, is_condition in functions if condition is None or is_condition == condition]
 
 
 def object_words(task: str) -> list[str]:
     """Names a model may give objects of its own when the task has no scene: the task's words
-    that are not already a name of the language (``chair``, ``ball``, ``goal``)."""
+    that are not already a name of the language (``chair``, ``ball``, ``goal``) nor a measure."""
     table = catalogue()
     taken = (reserved_words() | set(body_names()) | set(function_names()) | set(table["components"])
              | {name for o in table["objects"] for name in (o["name"], *o["parameters"], *o.get("properties", ()))})
+    taken |= set(MEASURED.findall(task.lower()))
     return sorted(w for w in words(task) if w.isidentifier() and w not in taken)
 
 
@@ -128,12 +145,15 @@ def task_grammar(task: str, scene_objects: list[str] | None = None) -> str:
     parameters = [*(p for o in table["objects"] for p in o["parameters"]), "rotation"]
     start = ("start: NEWLINE* (import_stmt NEWLINE+)* motion_stmt NEWLINE+ "
              + ("(scene_stmt NEWLINE+)? " if declared else "")
-             + f"(line NEWLINE+)~0..{MOST_LINES - 1} line NEWLINE*")
+             + f"(objective_stmt NEWLINE+)~0..2 constraint_stmt (NEWLINE+ line)~0..{MOST_LINES - 3} NEWLINE*")
     lines = [start, "?line: constraint_stmt | objective_stmt",
-             *(_narrowed(name, project[name]) for name in TAKEN_FROM_PROJECT),
+             *(_narrowed(name, project[name], bool(objects)) for name in TAKEN_FROM_PROJECT),
              _alternatives("VALUE", [*body_names(), *objects]),
-             _alternatives("FUNCTION", function_names()),
-             _alternatives("MEMBER", [*table["components"], *properties]),
+             _alternatives("FUNCTION", function_names(condition=False)),
+             _alternatives("PREDICATE", function_names(condition=True)),
+             _alternatives("MEMBER", [*table["components"], *(properties - NUMBER_PROPERTIES)]),
+             *([_alternatives("OBJECT_NUMBER.2", [f"{o}.{p}" for o in objects for p in NUMBER_PROPERTIES])]
+               if objects else []),
              _alternatives("MODULE", [f'"{module}"' for module in table["library"]]),
              _alternatives("INSTANT_UNIT", [*(unit for unit, (dim, _) in UNITS.items() if dim == TIME), "%"]),
              _alternatives("PARAMETER", parameters),
