@@ -27,7 +27,7 @@ for argv in json.loads(sys.argv[1]):
     except SystemExit as stop:
         status = stop.code or 0
     print("STATUS", status, file=sys.stderr)
-heavy = sorted(m for m in ("torch", "trimesh", "scipy", "matplotlib", "sentence_transformers") if m in sys.modules)
+heavy = sorted(m for m in ("torch", "trimesh", "scipy", "matplotlib", "transformers") if m in sys.modules)
 print("HEAVY", heavy, file=sys.stderr)
 """
 
