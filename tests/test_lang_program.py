@@ -85,6 +85,21 @@ def test_catalogue_lists_every_builtin_with_signature_and_doc():
     assert entries["aliases"]["left_hand"] == "left_wrist" and entries["groups"]["feet"] == ["left_foot", "right_foot"]
 
 
+def test_the_catalogue_says_which_calls_are_conditions_as_the_checker_does():
+    entries = catalogue()
+    condition = {d["signature"].split("(")[0]: d["condition"] for defs in entries["library"].values() for d in defs}
+    assert [name for name, is_condition in condition.items() if not is_condition] == ["sole", "ground_speed"]
+    assert [f["name"] for f in entries["functions"] if f["condition"]] == ["collide"]
+    # through other library functions, in other modules (holds_ball, com_between_feet) and through not collide()
+    assert condition["carries_balanced"] and condition["avoids"] and condition["steps_on"]
+    header = 'import "balance"\nimport "locomotion"\nmotion "walk" for 2 s\n'
+    for call, is_condition in [("sole(left_heel, left_toe).y", False), ("ground_speed()", False),
+                               ("com_between_feet(10 cm)", True), ("speed_limit(1 m/s)", True)]:
+        errors = [d.message for d in check_source(header + f"always: {call}\n", "calls.mprog") if d.level == "error"]
+        assert (errors == []) == is_condition, (call, errors)
+        assert is_condition or "expected a condition" in errors[0]
+
+
 def test_every_program_in_the_language_reference_checks(tmp_path):
     trimesh.creation.box(extents=(0.5, 0.5, 0.5)).export(tmp_path / "chair.obj")
     blocks = [b for b in re.findall(r"```\n(.*?)```", DOCS.read_text(), re.S) if b.lstrip().startswith(("#", "motion", "scene"))]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from lark import Lark
+from lark.exceptions import LarkError
 
 from motionprog.errors import InputError
 from motionprog.motion import load_npz
@@ -23,10 +23,11 @@ from motionprog.lang import catalogue
 from motionprog.llm import NoValidProgram, configure, from_text, synthesize
 from motionprog.llm.client import Reply
 from motionprog.llm.evaluate import Task, evaluate, load_tasks
+from motionprog.llm.gbnf import gbnf_grammar
 from motionprog.llm.prompt import answer, build_messages, checked_examples, description, similar_examples
 from motionprog.llm.reference import grammar_text, language_reference, tool_grammar
-from motionprog.llm.task_grammar import split_scene, task_grammar
-from motionprog.llm.repair import add_missing_imports, extract_candidate, judge, number_repeated_labels
+from motionprog.llm.task_grammar import fits, split_scene, task_grammar
+from motionprog.llm.repair import add_missing_imports, extract_candidate, judge, number_labels
 
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,6 +123,26 @@ def test_every_rejected_mode_falls_back_then_repairs_with_the_offending_line(llm
     assert llm.requests[0]["path"] == "/v1/chat/completions"
 
 
+def test_a_program_missing_what_the_task_names_gets_lines_added_not_rewritten(llm):
+    task = "A person walks forward keeping the centre of mass between the feet"
+    first = 'motion "a person walks forward" for 4 s\nwalk: at end: feet.z > 2 m\n'
+    llm.script = [("content", first), ("content", "balanced: always: com_between_feet(10 cm)\n")]
+    synthesis = synthesize(task, config(llm), rounds=3, examples=[], grammar="gbnf")
+    assert [a.valid for a in synthesis.attempts] == [False, True]
+    assert [d.code for d in synthesis.attempts[0].diagnostics] == ["R002"]
+    assert synthesis.source == 'import "balance"\n' + first + "balanced: always: com_between_feet(10 cm)"
+    whole, lines = (r["body"] for r in llm.requests)
+    assert whole["grammar"] == gbnf_grammar(task_grammar(task)) and lines["grammar"] == gbnf_grammar(
+        task_grammar(task, added_lines=3))
+    assert "constraint lines to add" in lines["messages"][-1]["content"] and "`com`" in lines["messages"][-1]["content"]
+    assert lines["messages"][-2] == {"role": "assistant", "content": first.strip()}
+    added = Lark(task_grammar(task, added_lines=3), parser="lalr")
+    added.parse("at end: com.y > 80 cm\nalways: head.y > 1 m\n")
+    for not_lines in (first, "maximize head.y\n", "always: head.y > 1 m\n" * 4):
+        with pytest.raises(LarkError):
+            added.parse(not_lines)
+
+
 def test_a_repeated_rejected_answer_stops_the_rounds(llm):
     llm.script = [("content", fenced(TYPO))] * 5
     with pytest.raises(NoValidProgram, match="repeated a rejected answer after 2 rounds") as caught:
@@ -209,11 +230,9 @@ def test_retries_are_bounded(llm):
 
 
 def test_a_hanging_server_times_out_within_the_configured_seconds(llm):
-    llm.script = [("hang", 30)]
-    start = time.perf_counter()
+    llm.script = [("hang", 30)]   # the server would close the connection after 30 s, a different error
     with pytest.raises(InputError, match=r"did not answer within 0.5 s"):
         synthesize("walk", config(llm, first_timeout_s=0.5, max_retries=0), rounds=1, examples=[])
-    assert time.perf_counter() - start < 2.5
 
 
 def test_no_configuration_is_a_clear_error(llm, cli, tmp_path):
@@ -316,6 +335,16 @@ def test_examples_in_the_prompt_check_fit_the_answer_grammar_and_are_chosen_by_s
     assert [name for name, _ in chosen] == ["c.mprog"]
 
 
+def test_examples_are_chosen_by_what_they_are_about_not_by_their_scenes_syntax(tmp_path):
+    (tmp_path / "jump_box.mprog").write_text(
+        '# Jump onto a box.\nmotion "a person jumps" for 2 s\nscene {\n  crate = box(center = (0, 0.2, 1), size = (1, 0.4, 1))\n}\n'
+        "up: at end: feet.y > crate.top\n")
+    (tmp_path / "sit.mprog").write_text('# Sit down on a chair.\nmotion "a person sitting" for 2 s\nat end: pelvis.y < 60 cm\n')
+    scene = "scene {\n  chair = box(center = (0, 0.45, 1), size = (0.5, 0.05, 0.5))\n}"
+    chosen = similar_examples("A person walks to the chair and sits", checked_examples(tmp_path), scene, limit=1)
+    assert [name for name, _ in chosen] == ["sit.mprog"]   # "sits" meets "sit"; box, center, size do not count
+
+
 def test_tool_grammar_has_no_priorities_or_lookarounds_and_accepts_the_language():
     grammar = tool_grammar()
     assert ".2:" not in grammar and "(?!" not in grammar and "->" not in grammar and "//" not in grammar
@@ -365,7 +394,16 @@ def test_a_repeated_label_is_numbered_and_the_program_then_checks():
     twice = ('motion "dance" for 6 s\nfeet_in: at start: feet.x <= 0.5 m\nfeet_in: always: feet.x >= -0.5 m\n'
              "at end: head.y > 1 m\nfeet_in: always: feet.z >= -0.5 m\n")
     assert [d.code for d in judge("dance", None, twice, "t.mprog") if d.level == "error"] == ["E207", "E207"]
-    numbered = number_repeated_labels(twice)
+    numbered = number_labels(twice)
     assert numbered.splitlines()[2:] == ["feet_in_2: always: feet.x >= -0.5 m", "at end: head.y > 1 m",
                                          "feet_in_3: always: feet.z >= -0.5 m"]
     assert not [d for d in judge("dance", None, numbered, "t.mprog") if d.level == "error"]
+
+
+def test_a_reserved_word_as_a_label_is_numbered_and_the_program_then_checks():
+    keyword = 'import "contact"\nmotion "balance" for 6 s\nabove: always: grounded()\nalways: head.y > 1 m\n'
+    assert not fits(keyword, [])   # the Lark answer grammar refuses it; the GBNF, without look-aheads, cannot
+    assert [d.message for d in judge("balance", None, keyword, "t.mprog")] == ["unexpected 'above'"]
+    numbered = number_labels(keyword)
+    assert numbered.splitlines()[2:] == ["above_1: always: grounded()", "always: head.y > 1 m"]
+    assert fits(numbered, []) and not [d for d in judge("balance", None, numbered, "t.mprog") if d.level == "error"]

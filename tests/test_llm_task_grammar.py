@@ -6,6 +6,7 @@ a value where a condition goes, no constraint) does not, in Lark and in the GBNF
 from __future__ import annotations
 
 import random
+import re
 import re._constants as sre  # type: ignore[import-not-found]
 import re._parser as sre_parse  # type: ignore[import-not-found]
 import string
@@ -81,6 +82,14 @@ def sample_regex(items, rng: random.Random) -> str:
     return "".join(out)
 
 
+def sample_matching(pattern: str, rng: random.Random) -> str:
+    """A random string the whole ``pattern`` matches (the sampler skips look-aheads: a label
+    drawn as a reserved word is drawn again)."""
+    while not re.fullmatch(pattern, text := sample_regex(sre_parse.parse(pattern), rng)):
+        pass
+    return text
+
+
 def sentence(parser: Lark, rng: random.Random, symbol: str = "start", depth: int = 0) -> list[str]:
     """The tokens of a random derivation of ``symbol`` (past depth 6, the shortest choices)."""
     rules = [rule for rule in parser.rules if rule.origin.name == symbol]
@@ -92,7 +101,7 @@ def sentence(parser: Lark, rng: random.Random, symbol: str = "start", depth: int
             tokens += sentence(parser, rng, part.name, depth + 1)
             continue
         pattern = parser.get_terminal(part.name).pattern
-        tokens.append(pattern.value if pattern.type == "str" else sample_regex(sre_parse.parse(pattern.value), rng))
+        tokens.append(pattern.value if pattern.type == "str" else sample_matching(pattern.value, rng))
     return tokens
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.resources
 from dataclasses import asdict, dataclass
+from functools import cache
 
 from motionprog.body.skeleton import ALIASES, GROUPS, JOINT_NAMES
 from motionprog.lang import ast
@@ -117,9 +118,11 @@ COMPONENTS: dict[str, tuple[int, ...]] = {
 """Component suffixes of 3-vectors and the axes they select."""
 
 
+@cache
 def library() -> dict[str, list[dict[str, object]]]:
     """The standard library (``import "name"``): per module, each ``def``'s signature, the
-    comment written above it and whether a call is a condition."""
+    comment written above it and whether a call is a condition. Read once (the files ship
+    with the package); callers only read it."""
     modules = {}
     for resource in sorted(importlib.resources.files("motionprog.constraints").iterdir(), key=lambda r: r.name):
         if resource.name.endswith(".mprog"):

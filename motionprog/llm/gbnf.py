@@ -283,16 +283,16 @@ def _rules(grammar: str) -> list[tuple[str, object]]:
 def gbnf_grammar(grammar: str | None = None) -> str:
     """``grammar`` (default: the project's) as GBNF, ``root`` being its ``start`` rule.
 
-    Every rule and every terminal the rules use is translated; whatever Lark ignores becomes
+    Every rule ``start`` leads to and every terminal those use is translated; whatever Lark ignores becomes
     the ``ws`` rule allowed after each token and at the start.
     """
     text = grammar_text() if grammar is None else grammar
     compiled = Lark(text, parser="lalr")
     terminals = {t.name: t.pattern for t in compiled.terminals}
-    rules = _rules(text)
+    rules = _reachable(_rules(text))
     lines = [f"root ::= {WS_RULE} start"]
     lines += [_rule(name, body) for name, body in rules]
-    used = sorted({t for _, body in rules for t in _terminal_names(body)})
+    used = sorted({t for _, body in rules for t in _names(body, terminals=True)})
     lines += [f"{_name(name)} ::= {_terminal(terminals[name])}" for name in used]
     ignored = " | ".join(_unrepeated(_terminal(terminals[name])) for name in compiled.ignore_tokens)
     lines.append(f"{WS_RULE} ::= ({ignored})*" if ignored else f'{WS_RULE} ::= ""')
@@ -305,7 +305,18 @@ def _unrepeated(expression: str) -> str:
     return expression[:-1] if expression.endswith("+") and _group(expression[:-1]) == expression[:-1] else _group(expression)
 
 
-def _terminal_names(body) -> set[str]:
-    """The named terminals a rule body refers to."""
+def _names(body, terminals: bool) -> set[str]:
+    """The named terminals (or rules) a rule body refers to."""
     return {node.children[0].value for node in (body.iter_subtrees() if isinstance(body, Tree) else [])
-            if node.data == "name" and node.children[0].value.isupper()}
+            if node.data == "name" and node.children[0].value.isupper() == terminals}
+
+
+def _reachable(rules: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """The rules ``start`` leads to, in order (Lark drops the others and their terminals)."""
+    bodies, seen, todo = dict(rules), set(), ["start"]
+    while todo:
+        name = todo.pop()
+        if name in bodies and name not in seen:
+            seen.add(name)
+            todo += _names(bodies[name], terminals=False)
+    return [(name, body) for name, body in rules if name in seen]

@@ -28,6 +28,8 @@ EXAMPLES_SHOWN = 2
 MOTION_TEXT = re.compile(r'^\s*motion\s+"([^"]*)"', re.MULTILINE)
 ERRORS_SHOWN = 3
 """Diagnostics per repair request: the first few, so the request stays short."""
+ADDED_LINES = 3
+"""Most constraint lines a model adds to a program that misses what the task names."""
 
 RULES = """You write programs in motionprog, a small constraint language for human motion \
 (.mprog files). Answer with the program only: motionprog, never Python or prose, no loops. \
@@ -118,14 +120,25 @@ def example_turns(examples: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
     return turns
 
 
-def repair_message(diagnostics: list[Diagnostic]) -> str:
-    """The first few errors of the last candidate, each with its line and the checker's help,
-    and a request for the whole fixed program."""
+def _reported(diagnostics: list[Diagnostic]) -> str:
+    """The first few errors, each with its line and the checker's help."""
     errors = [d for d in diagnostics if d.level == "error"]
     rendered = "\n\n".join(render_text(d) for d in errors[:ERRORS_SHOWN])
-    more = f"\n\n(and {len(errors) - ERRORS_SHOWN} more)" if len(errors) > ERRORS_SHOWN else ""
-    return ("That program is rejected. The checker reports:\n\n"
-            f"{rendered}{more}\n\nFollow each help line. Answer with the whole corrected program only.")
+    return rendered + (f"\n\n(and {len(errors) - ERRORS_SHOWN} more)" if len(errors) > ERRORS_SHOWN else "")
+
+
+def repair_message(diagnostics: list[Diagnostic]) -> str:
+    """The first few errors of the last candidate and a request for the whole fixed program."""
+    return (f"That program is rejected. The checker reports:\n\n{_reported(diagnostics)}\n\n"
+            "Follow each help line. Answer with the whole corrected program only.")
+
+
+def addition_message(diagnostics: list[Diagnostic]) -> str:
+    """For a program that checks but misses what the task names: the errors and a request for
+    the lines to add only (asked for the whole program again, the small model sent the same
+    one back)."""
+    return (f"That program checks, but it does not do all the task says:\n\n{_reported(diagnostics)}\n\n"
+            f"Answer with only the constraint lines to add to it (1 to {ADDED_LINES}, one per line), nothing else.")
 
 
 def build_messages(task: str, scene: str | None = None,

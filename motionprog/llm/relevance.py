@@ -12,6 +12,7 @@ The task is read with plain word matching against the catalogue, never executed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from motionprog.body.skeleton import FPS, JOINT_NAMES
 from motionprog.lang import catalogue
@@ -26,6 +27,8 @@ FRAME_LIST = re.compile(r"\bframes?\s+(\d+(?:\s*(?:,|and)\s*\d+)*)(?![\d.])")
 """``frame 0``, ``frames 20, 60 and 100``; not the ``1`` of ``frame 0 and 1.0 m``."""
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 COM_WORDS = ("centre of mass", "center of mass")
+CODES = ("R001", "R002", "R003", "R004")
+"""The codes of the errors below: the program checks, but misses what the task names."""
 
 
 def body_names() -> dict[str, frozenset[int]]:
@@ -131,3 +134,9 @@ def relevance_errors(task: str, scene_objects: list[str], source: str, program: 
                  for t in named_times(task)
                  if t not in numbers and round(t * FPS) not in numbers and not (t == 0 and "start" in source)]
     return problems
+
+
+def only_missing(diagnostics: Iterable[Diagnostic]) -> bool:
+    """Whether every error is one of :data:`CODES` (so the program needs lines added, not fixed)."""
+    errors = [d for d in diagnostics if d.level == "error"]
+    return bool(errors) and all(d.code in CODES for d in errors)

@@ -5,9 +5,10 @@ A candidate is only ever parsed and checked (``motionprog.lang.check_text``): no
 model writes is executed, and anything that is not a valid program (Python included) is
 rejected. A program that checks but is hollow (no constraint, or none about what the task
 names) is rejected too (``relevance.py``). The answer is constrained to the grammar where the
-server can (``modes.py``); a missing standard-library import is added and a repeated label
-numbered before checking; a model
-that sends the same rejected answer twice is not asked again.
+server can (``modes.py``); a missing standard-library import is added and a repeated or reserved
+label numbered before checking; a program that checks but misses what the task names gets
+lines added, not rewritten; a model that sends the same rejected answer twice is not asked
+again.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from motionprog.lang.checker import reserved_words
 from motionprog.lang.diagnostics import Diagnostic, has_errors
 from motionprog.llm.client import DEFAULT_MODEL, LLMConfig, Reply, configure
 from motionprog.llm.modes import Session
-from motionprog.llm.prompt import build_messages, repair_message
-from motionprog.llm.relevance import relevance_errors
+from motionprog.llm.prompt import ADDED_LINES, addition_message, build_messages, repair_message
+from motionprog.llm.relevance import only_missing, relevance_errors
 from motionprog.llm.task_grammar import scene_names, task_grammar, with_scene
 
 MAX_ROUNDS = 10
@@ -32,6 +33,9 @@ MAX_ROUNDS = 10
 FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
 LABEL = re.compile(r"^(\s*)([A-Za-z_]\w*)(\s*:)", re.MULTILINE)
+MOTION = re.compile(r'^\s*motion\s+"', re.MULTILINE)
+SELECTORS = ("always", "eventually")
+"""The time selectors that end in a colon at the start of a line, as a label does."""
 PYTHON = re.compile(r"^\s*(import \w+\s*$|from [\w.]+ import |def \w+\(.*\)\s*:|for \w+ in .*:|class \w+|print\()",
                     re.MULTILINE)
 
@@ -104,17 +108,19 @@ def add_missing_imports(source: str) -> str:
     return "".join(f'import "{module}"\n' for module in missing) + source
 
 
-def number_repeated_labels(source: str) -> str:
-    """``source`` with a label used again renamed ``label_2``, ``label_3``...: a small model
-    often names two constraints alike, which the checker refuses though both are meant."""
+def number_labels(source: str) -> str:
+    """``source`` with the labels the checker would refuse, though meant, renamed: a label used
+    again becomes ``label_2``, ``label_3``...; a reserved word as a label (``above:``, which the
+    answer grammar's GBNF, without look-aheads, cannot exclude) becomes ``above_1``."""
     seen: dict[str, int] = {}
 
     def rename(match: re.Match[str]) -> str:
         label = match.group(2)
-        if label in reserved_words():
+        if label in SELECTORS:
             return match.group(0)
         seen[label] = seen.get(label, 0) + 1
-        return match.group(1) + (label if seen[label] == 1 else f"{label}_{seen[label]}") + match.group(3)
+        keep = seen[label] == 1 and label not in reserved_words()
+        return match.group(1) + (label if keep else f"{label}_{seen[label]}") + match.group(3)
 
     return LABEL.sub(rename, source)
 
@@ -136,7 +142,9 @@ def synthesize(task: str, config: LLMConfig, *, scene: str | None = None, rounds
 
     rounds: most candidates (1 to MAX_ROUNDS); each invalid one goes back to the model with its
     diagnostics (the last one only), and an answer identical to an earlier rejected one ends
-    the rounds early.
+    the rounds early. A candidate that checks but misses what the task names (relevance.py)
+    is kept: the model is asked for the constraint lines to add to it, under a grammar of
+    constraint lines only.
     grammar: ``auto``, ``tool``, ``gbnf``, ``lark`` or ``none`` (``modes.py``); session: reuse
     one across tasks (it remembers the mode the server accepted), else a new one is made.
     filename / allow_paths: the name diagnostics use, where imports and meshes may be read.
@@ -147,12 +155,13 @@ def synthesize(task: str, config: LLMConfig, *, scene: str | None = None, rounds
     session = session or Session(config, grammar)
     before = session.requests
     first = build_messages(task, scene, examples)
-    answer_grammar = task_grammar(task, scene_names(scene) if scene else None)
-    messages = first
+    objects = scene_names(scene) if scene else None
+    whole, lines = task_grammar(task, objects), task_grammar(task, objects, added_lines=ADDED_LINES)
+    messages, answer_grammar, base = first, whole, None
     attempts: list[Attempt] = []
     for _ in range(rounds):
-        answer = extract_candidate(session.ask(messages, answer_grammar))
-        source = with_scene(number_repeated_labels(add_missing_imports(answer)), scene)
+        answer = extended(base, extract_candidate(session.ask(messages, answer_grammar)))
+        source = with_scene(number_labels(add_missing_imports(answer)), scene)
         repeated = any(source == earlier.source for earlier in attempts)
         attempt = Attempt(source, judge(task, scene, source, filename, allow_paths), session.mode)
         attempts.append(attempt)
@@ -162,12 +171,24 @@ def synthesize(task: str, config: LLMConfig, *, scene: str | None = None, rounds
             return Synthesis(source, tuple(attempts), session.requests - before)
         if repeated:
             raise NoValidProgram(tuple(attempts), repeated=True)
-        feedback = repair_message(list(attempt.diagnostics))
+        diagnostics = list(attempt.diagnostics)
+        if only_missing(diagnostics):   # it checks: ask for the lines it lacks, keep the rest
+            feedback, answer_grammar, base = addition_message(diagnostics), lines, answer
+        else:
+            feedback, answer_grammar, base = repair_message(diagnostics), whole, None
         if looks_like_python(source):
             feedback += " Python is not accepted and is never run."
         # only the last candidate and its diagnostics: the request stays within a small context
         messages = [*first, {"role": "assistant", "content": answer}, {"role": "user", "content": feedback}]
     raise NoValidProgram(tuple(attempts))
+
+
+def extended(base: str | None, answer: str) -> str:
+    """The candidate of an answer: ``answer`` itself, or when lines were asked for, ``base``
+    with them added (unless the model sent a whole program anyway: it has a header)."""
+    if base is None or MOTION.search(answer):
+        return answer
+    return base.rstrip() + "\n" + answer.strip()
 
 
 def from_text(text: str, *, scene: str | None = None, model: str = DEFAULT_MODEL, base_url: str | None = None,

@@ -58,6 +58,7 @@ NARROWED = {"atom": [(r"NAME(\s*->\s*name\b)", r"VALUE\1"), (r'NAME(\s*"\("\s*\[
             "relation": [(r"(\?relation:\s*)sum(\s*\|)", r'\1PREDICATE "(" [args] ")" -> call | "(" expr ")"\2')],
             "objective_stmt": [(r"goal expr", "goal sum")],
             "postfix": [(r'"\."\s*NAME', '"." MEMBER')],
+            "label": [(r"NAME", "LABEL")],
             "arg": [(r"\bexpr\b", "sum"), (r'NAME(\s*"=")', r"PARAMETER\1")],
             "import_stmt": [(r"STRING", "MODULE")],
             "motion_stmt": [(r"STRING", "TEXT")], "motion_option": [(r"STRING", "TEXT")],
@@ -101,6 +102,13 @@ def _alternatives(name: str, values: list[str]) -> str:
     return f"{name}: /(?:{words})(?![A-Za-z0-9_])/"
 
 
+def _not_reserved(name: str) -> str:
+    """A terminal matching a name that is not a reserved word (a label: ``above:`` does not
+    parse). GBNF drops the look-ahead: there, repair.number_labels renames such a label."""
+    words = "|".join(re.escape(w) for w in sorted(reserved_words(), key=lambda w: (-len(w), w)))
+    return f"{name}: /(?!(?:{words})(?![A-Za-z0-9_]))[A-Za-z_][A-Za-z0-9_]*/"
+
+
 def body_names() -> list[str]:
     """Every name of the body: joints, aliases, groups and the atoms (``com``, ``facing``)."""
     table = catalogue()
@@ -133,19 +141,22 @@ def _scene_rules(objects: list[str]) -> list[str]:
             _alternatives("OBJECT", objects), _alternatives("KIND", kinds)]
 
 
-def task_grammar(task: str, scene_objects: list[str] | None = None) -> str:
+def task_grammar(task: str, scene_objects: list[str] | None = None, added_lines: int = 0) -> str:
     """The Lark grammar an answer to ``task`` is held to. ``scene_objects``: the names of the
     given scene's objects (the scene is then added to the answer, not written by the model);
-    ``None`` when the task has no scene."""
+    ``None`` when the task has no scene. ``added_lines``: the answer is instead 1 to that many
+    constraint lines, to add to a program that misses what the task names."""
     project = definitions(answer_grammar())
     table = catalogue()
     objects = scene_objects if scene_objects is not None else object_words(task)
-    declared = scene_objects is None and objects
+    declared = scene_objects is None and objects and not added_lines
     properties = {p for o in table["objects"] for p in o.get("properties", ())}
     parameters = [*(p for o in table["objects"] for p in o["parameters"]), "rotation"]
     start = ("start: NEWLINE* (import_stmt NEWLINE+)* motion_stmt NEWLINE+ "
              + ("(scene_stmt NEWLINE+)? " if declared else "")
              + f"(objective_stmt NEWLINE+)~0..2 constraint_stmt (NEWLINE+ line)~0..{MOST_LINES - 3} NEWLINE*")
+    if added_lines:
+        start = f"start: NEWLINE* constraint_stmt (NEWLINE+ constraint_stmt)~0..{added_lines - 1} NEWLINE*"
     lines = [start, "?line: constraint_stmt | objective_stmt",
              *(_narrowed(name, project[name], bool(objects)) for name in TAKEN_FROM_PROJECT),
              _alternatives("VALUE", [*body_names(), *objects]),
@@ -157,6 +168,7 @@ def task_grammar(task: str, scene_objects: list[str] | None = None) -> str:
              _alternatives("MODULE", [f'"{module}"' for module in table["library"]]),
              _alternatives("INSTANT_UNIT", [*(unit for unit, (dim, _) in UNITS.items() if dim == TIME), "%"]),
              _alternatives("PARAMETER", parameters),
+             _not_reserved("LABEL"),
              *(_scene_rules(objects) if declared else []),
              'TEXT: /"[^"\\\\\\x00-\\x1f\\x7f]*"/',
              "NEWLINE: /\\n/", "SPACES: /[ \\t]+/", "%ignore SPACES"]
