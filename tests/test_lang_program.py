@@ -85,19 +85,23 @@ def test_catalogue_lists_every_builtin_with_signature_and_doc():
     assert entries["aliases"]["left_hand"] == "left_wrist" and entries["groups"]["feet"] == ["left_foot", "right_foot"]
 
 
-def test_the_catalogue_says_which_calls_are_conditions_as_the_checker_does():
+def test_the_catalogue_says_what_each_call_gives_as_the_checker_does():
     entries = catalogue()
-    condition = {d["signature"].split("(")[0]: d["condition"] for defs in entries["library"].values() for d in defs}
-    assert [name for name, is_condition in condition.items() if not is_condition] == ["sole", "ground_speed"]
-    assert [f["name"] for f in entries["functions"] if f["condition"]] == ["collide"]
+    returns = {d["signature"].split("(")[0]: d["returns"] for defs in entries["library"].values() for d in defs}
+    assert {name: gives for name, gives in returns.items() if gives != "condition"} == {"sole": "vector",
+                                                                                         "ground_speed": "number"}
+    builtins = {f["name"]: f["returns"] for f in entries["functions"]}
+    assert [name for name, gives in builtins.items() if gives == "condition"] == ["collide"]
+    assert builtins["distance"] == "number" and builtins["midpoint"] == "vector" and builtins["abs"] == "argument"
     # through other library functions, in other modules (holds_ball, com_between_feet) and through not collide()
-    assert condition["carries_balanced"] and condition["avoids"] and condition["steps_on"]
+    assert returns["carries_balanced"] == returns["avoids"] == returns["steps_on"] == "condition"
     header = 'import "balance"\nimport "locomotion"\nmotion "walk" for 2 s\n'
-    for call, is_condition in [("sole(left_heel, left_toe).y", False), ("ground_speed()", False),
-                               ("com_between_feet(10 cm)", True), ("speed_limit(1 m/s)", True)]:
-        errors = [d.message for d in check_source(header + f"always: {call}\n", "calls.mprog") if d.level == "error"]
-        assert (errors == []) == is_condition, (call, errors)
-        assert is_condition or "expected a condition" in errors[0]
+    for line, valid in [("always: sole(left_heel, left_toe)", False), ("always: ground_speed()", False),
+                        ("always: com_between_feet(10 cm)", True), ("always: speed_limit(1 m/s)", True),
+                        ("always: ground_speed() < 1 m/s", True), ("always: sole(left_heel, left_toe) < 1 m", False),
+                        ("always: sole(left_heel, left_toe).y < 1 m", True), ("always: abs(head.xz) < 1 m", False)]:
+        errors = [d.message for d in check_source(header + line + "\n", "calls.mprog") if d.level == "error"]
+        assert (errors == []) == valid, (line, errors)
 
 
 def test_every_program_in_the_language_reference_checks(tmp_path):

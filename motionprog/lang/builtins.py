@@ -15,12 +15,18 @@ from motionprog.lang import ast
 from motionprog.lang.parser import parse
 
 
+RETURNS = ("condition", "number", "vector", "argument", "value")
+"""What a function call gives: a condition (true or false at each frame, like ``a < b``), a
+number (per joint of a group), a vector, a value shaped like its argument (``abs``,
+``mean``...), or a value of a shape its form does not tell."""
+
+
 @dataclass(frozen=True)
 class Builtin:
     """One built-in: ``kind`` is ``function``, ``atom``, ``object`` or ``property``.
 
-    ``arity`` is (fewest, most) arguments; most = -1 for any number. ``condition``: a call is a
-    condition (true or false at each frame, like ``a < b``), not a value.
+    ``arity`` is (fewest, most) arguments; most = -1 for any number. ``returns`` (functions):
+    what a call gives, one of :data:`RETURNS`.
     """
 
     name: str
@@ -29,40 +35,40 @@ class Builtin:
     unit: str
     doc: str
     arity: tuple[int, int] = (0, 0)
-    condition: bool = False
+    returns: str = ""
 
 
 FUNCTIONS: tuple[Builtin, ...] = (
     Builtin("distance", "function", "distance(a, b)", "m",
-            "distance between two positions; with a scene object, the signed distance to its surface (negative inside)", (2, 2)),
-    Builtin("midpoint", "function", "midpoint(a, b)", "m", "the point halfway between two positions", (2, 2)),
+            "distance between two positions; with a scene object, the signed distance to its surface (negative inside)", (2, 2), returns="number"),
+    Builtin("midpoint", "function", "midpoint(a, b)", "m", "the point halfway between two positions", (2, 2), returns="vector"),
     Builtin("direction", "function", "direction(a, b)", "1",
-            "unit vector from a towards b; a bone direction is direction(left_shoulder, left_elbow)", (2, 2)),
-    Builtin("velocity", "function", "velocity(x)", "m/s", "time derivative of a position or length (20 fps, central differences)", (1, 1)),
-    Builtin("acceleration", "function", "acceleration(x)", "m/s^2", "second time derivative of a position or length", (1, 1)),
-    Builtin("speed", "function", "speed(x)", "m/s", "length of velocity(x)", (1, 1)),
-    Builtin("angle", "function", "angle(u, v)", "rad", "angle between two vectors, in [0, pi]", (2, 2)),
-    Builtin("norm", "function", "norm(v)", "unit of v", "length of a vector", (1, 1)),
-    Builtin("abs", "function", "abs(x)", "unit of x", "absolute value", (1, 1)),
+            "unit vector from a towards b; a bone direction is direction(left_shoulder, left_elbow)", (2, 2), returns="vector"),
+    Builtin("velocity", "function", "velocity(x)", "m/s", "time derivative of a position or length (20 fps, central differences)", (1, 1), returns="argument"),
+    Builtin("acceleration", "function", "acceleration(x)", "m/s^2", "second time derivative of a position or length", (1, 1), returns="argument"),
+    Builtin("speed", "function", "speed(x)", "m/s", "length of velocity(x)", (1, 1), returns="number"),
+    Builtin("angle", "function", "angle(u, v)", "rad", "angle between two vectors, in [0, pi]", (2, 2), returns="number"),
+    Builtin("norm", "function", "norm(v)", "unit of v", "length of a vector", (1, 1), returns="number"),
+    Builtin("abs", "function", "abs(x)", "unit of x", "absolute value", (1, 1), returns="argument"),
     Builtin("min", "function", "min(x) | min(a, b, ...)", "unit of x",
             "one argument: minimum over the frames of the statement's window (per component of a vector); "
-            "several numbers: pointwise minimum", (1, -1)),
+            "several numbers: pointwise minimum", (1, -1), returns="argument"),
     Builtin("max", "function", "max(x) | max(a, b, ...)", "unit of x",
             "one argument: maximum over the frames of the statement's window (per component of a vector); "
-            "several numbers: pointwise maximum", (1, -1)),
+            "several numbers: pointwise maximum", (1, -1), returns="argument"),
     Builtin("mean", "function", "mean(x)", "unit of x",
-            "mean over the frames of the statement's window (a vector: per component, mean(left_wrist.xz))", (1, 1)),
+            "mean over the frames of the statement's window (a vector: per component, mean(left_wrist.xz))", (1, 1), returns="argument"),
     Builtin("highest", "function", "highest(x)", "unit of x",
-            "at each frame, the largest value over the joints of a group: highest(hands.y) is the higher hand", (1, 1)),
+            "at each frame, the largest value over the joints of a group: highest(hands.y) is the higher hand", (1, 1), returns="argument"),
     Builtin("lowest", "function", "lowest(x)", "unit of x",
             "at each frame, the smallest value over the joints of a group: lowest(distance(hands, cup)) is the "
-            "nearer hand's distance", (1, 1)),
+            "nearer hand's distance", (1, 1), returns="argument"),
     Builtin("centroid", "function", "centroid(x)", "unit of x",
             "at each frame, the mean over the joints of a group: centroid(body.xz) is the body's centre on the "
-            "ground", (1, 1)),
+            "ground", (1, 1), returns="argument"),
     Builtin("collide", "function", "collide(part, obj)", "m",
             "predicate: body capsules of part (body, a group or a joint) intersect obj; margin = penetration depth", (2, 2),
-            condition=True),
+            returns="condition"),
 )
 
 OBJECTS: tuple[Builtin, ...] = (
@@ -121,42 +127,47 @@ COMPONENTS: dict[str, tuple[int, ...]] = {
 @cache
 def library() -> dict[str, list[dict[str, object]]]:
     """The standard library (``import "name"``): per module, each ``def``'s signature, the
-    comment written above it and whether a call is a condition. Read once (the files ship
+    comment written above it and what a call gives (:data:`RETURNS`). Read once (the files ship
     with the package); callers only read it."""
     modules = {}
     for resource in sorted(importlib.resources.files("motionprog.constraints").iterdir(), key=lambda r: r.name):
         if resource.name.endswith(".mprog"):
             module, _ = parse(resource.read_text(encoding="utf-8"), resource.name)
             modules[resource.name.removesuffix(".mprog")] = module
-    conditions = _condition_defs([s for m in modules.values() if m for s in m.statements if isinstance(s, ast.Def)])
-    return {name: _documented_defs(module, conditions) if module else [] for name, module in modules.items()}
+    returns = _library_returns([s for m in modules.values() if m for s in m.statements if isinstance(s, ast.Def)])
+    return {name: _documented_defs(module, returns) if module else [] for name, module in modules.items()}
 
 
-def is_condition(node: ast.Expr, predicates: set[str]) -> bool:
-    """Whether an expression is a condition rather than a value, read from its form: a
-    relation, logic, or a call of one of ``predicates``."""
+def returns_of(node: ast.Expr, known: dict[str, str]) -> str:
+    """What an expression gives (one of :data:`RETURNS`), read from its form; ``known``: what
+    each function's call gives."""
     if isinstance(node, (ast.Relation, ast.InRange)):
-        return True
-    if isinstance(node, (ast.Binary, ast.Unary)):
-        return node.op in ("and", "or", "implies", "not")
+        return "condition"
+    if isinstance(node, (ast.Binary, ast.Unary)) and node.op in ("and", "or", "implies", "not"):
+        return "condition"
     if isinstance(node, ast.At):
-        return is_condition(node.value, predicates)
-    return isinstance(node, ast.Call) and node.function in predicates
+        return returns_of(node.value, known)
+    if isinstance(node, ast.Attr):
+        return "number" if node.name in ("x", "y", "z", *NUMBER_PROPERTIES) else "value"
+    if isinstance(node, ast.Call):
+        given = known.get(node.function, "value")
+        return returns_of(node.args[0], known) if given == "argument" and node.args else given
+    return "number" if isinstance(node, ast.Quantity) else "value"
 
 
-def _condition_defs(defs: list[ast.Def]) -> set[str]:
-    """The names of the ``defs`` whose body is a condition (library functions call each other,
-    in any order, so this is read until nothing changes)."""
-    found = {b.name for b in FUNCTIONS if b.condition}
+def _library_returns(defs: list[ast.Def]) -> dict[str, str]:
+    """What each built-in and library function's call gives (library functions call each other,
+    in any order, so their bodies are read until nothing changes)."""
+    known = {b.name: b.returns for b in FUNCTIONS}
     while True:
-        more = found | {d.name for d in defs if is_condition(d.body, found)}
-        if more == found:
-            return found
-        found = more
+        more = known | {d.name: returns_of(d.body, known) for d in defs}
+        if more == known:
+            return known
+        known = more
 
 
-def _documented_defs(module: ast.Module, conditions: set[str]) -> list[dict[str, object]]:
-    """``{"signature", "doc", "condition"}`` of each ``def``: the doc is the comment lines
+def _documented_defs(module: ast.Module, returns: dict[str, str]) -> list[dict[str, object]]:
+    """``{"signature", "doc", "returns"}`` of each ``def``: the doc is the comment lines
     directly above it, joined."""
     lines = {comment.line: comment.text.lstrip("#").strip() for comment in module.comments}
     entries = []
@@ -167,7 +178,7 @@ def _documented_defs(module: ast.Module, conditions: set[str]) -> list[dict[str,
                 above.insert(0, lines[line])
                 line -= 1
             entries.append({"signature": f"{statement.name}({', '.join(statement.params)})", "doc": " ".join(above),
-                            "condition": statement.name in conditions})
+                            "returns": returns[statement.name]})
     return entries
 
 

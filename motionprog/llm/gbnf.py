@@ -287,7 +287,7 @@ def gbnf_grammar(grammar: str | None = None) -> str:
     the ``ws`` rule allowed after each token and at the start.
     """
     text = grammar_text() if grammar is None else grammar
-    compiled = Lark(text, parser="lalr")
+    compiled = Lark(text, parser="earley")   # for its terminals; an answer grammar need not be LALR
     terminals = {t.name: t.pattern for t in compiled.terminals}
     rules = _reachable(_rules(text))
     lines = [f"root ::= {WS_RULE} start"]

@@ -40,6 +40,10 @@ from motionprog.lang.units import TIME, UNITS
 from motionprog.llm.reference import answer_grammar
 from motionprog.llm.task_words import words
 
+MOST_DIGITS, LONGEST_LABEL, LONGEST_TEXT = 6, 40, 200
+"""Bounds on a number's digits (before and after its point), a label's and the motion text's
+characters in an answer: a small model repeating itself at temperature 0 wrote one line
+until the token limit."""
 MOST_LINES = 12
 """Most constraint and objective lines in one answer: more than any example needs, few enough
 that a model repeating itself stops early."""
@@ -55,19 +59,34 @@ TAKEN_FROM_PROJECT = ("motion_stmt", "motion_option", "import_stmt", "constraint
 NARROWED = {"atom": [(r"NAME(\s*->\s*name\b)", r"VALUE\1"), (r'NAME(\s*"\("\s*\[args\]\s*"\)"\s*->\s*call\b)',
                                                              r"FUNCTION\1"),
                      (r"\n\s*\|\s*STRING\s*->\s*string\b", ""), (r"\bexpr\b", "sum")],
-            "relation": [(r"(\?relation:\s*)sum(\s*\|)", r'\1PREDICATE "(" [args] ")" -> call | "(" expr ")"\2')],
+            "relation": [(r"(\?relation:\s*)sum(\s*\|)", r'\1PREDICATE "(" [args] ")" -> call | "(" expr ")"\2'),
+                         (r"\bsum cmp sum\b", "number cmp number")],
             "objective_stmt": [(r"goal expr", "goal sum")],
             "postfix": [(r'"\."\s*NAME', '"." MEMBER')],
             "label": [(r"NAME", "LABEL")],
             "arg": [(r"\bexpr\b", "sum"), (r'NAME(\s*"=")', r"PARAMETER\1")],
             "import_stmt": [(r"STRING", "MODULE")],
             "motion_stmt": [(r"STRING", "TEXT")], "motion_option": [(r"STRING", "TEXT")],
-            "instant_atom": [(r"quantity(\s*->\s*instant_quantity\b)", r"NUMBER INSTANT_UNIT\1")]}
+            "instant_atom": [(r"quantity(\s*->\s*instant_quantity\b)", r"NUMBER INSTANT_UNIT\1")],
+            "NUMBER": [(r"\[0-9\]\+", f"[0-9]{{1,{MOST_DIGITS}}}")]}
 """Where the answer grammar narrows the project's rules: ``NAME``/``STRING`` to the names that
 exist, conditions apart from values: (rule, [(pattern, replacement)]), each pattern found at
 least once."""
-WITH_OBJECTS = {"unary": [(r"(\?unary:\s*postfix)", r"\1 | OBJECT_NUMBER")]}
-"""Narrowings for a task with objects: ``bed.top`` is a value that takes no component."""
+WITH_OBJECTS = {"unary": [(r"(\?unary:\s*postfix)", r"\1 | OBJECT_NUMBER")],
+                "number_unary": [(r"(\?number_unary:\s*number_postfix)", r"\1 | OBJECT_NUMBER")]}
+"""Narrowings for a task with objects: ``bed.top`` is a number that takes no component."""
+NUMBERS = {"number": 'number_product | number "+" number_product -> add | number "-" number_product -> sub',
+           "number_product": 'number_unary | number_product "*" number_unary -> mul '
+                             '| number_product "/" number_unary -> div',
+           "number_unary": 'number_postfix | "-" number_unary -> neg',
+           "number_postfix": 'number_atom | postfix "." AXIS -> attr | number_postfix "@" instant_atom -> at_instant',
+           "number_atom": 'quantity | NUMBER_FUNCTION "(" [args] ")" -> call '
+                          '| SHAPED_FUNCTION "(" number ("," number)* ")" -> call | "(" number ")"'}
+"""The values an order comparison (``<``, ``>=``...) takes: numbers, never vectors (the model
+wrote ``head.xz >= 2.5``): a quantity, an axis (``head.y``), a function giving a number
+(``distance``), or one shaped like its argument given numbers (``abs(head.y)``), and the
+arithmetic of those. (The checker refuses a vector there; these rules are the answer
+grammar's own, the project grammar has one ladder for every value.)"""
 MEASURED = re.compile(r"\d\s*([a-z]+)")
 """A word right after a number is a unit or a measure (``15 degrees``), never an object."""
 
@@ -106,7 +125,7 @@ def _not_reserved(name: str) -> str:
     """A terminal matching a name that is not a reserved word (a label: ``above:`` does not
     parse). GBNF drops the look-ahead: there, repair.number_labels renames such a label."""
     words = "|".join(re.escape(w) for w in sorted(reserved_words(), key=lambda w: (-len(w), w)))
-    return f"{name}: /(?!(?:{words})(?![A-Za-z0-9_]))[A-Za-z_][A-Za-z0-9_]*/"
+    return f"{name}: /(?!(?:{words})(?![A-Za-z0-9_]))[A-Za-z_][A-Za-z0-9_]{{0,{LONGEST_LABEL - 1}}}/"
 
 
 def body_names() -> list[str]:
@@ -115,13 +134,13 @@ def body_names() -> list[str]:
     return [*table["joints"], *table["aliases"], *table["groups"], *(atom["name"] for atom in table["atoms"])]
 
 
-def function_names(condition: bool | None = None) -> list[str]:
-    """Built-in and standard-library function names: every one, or those whose call is a
-    condition (``condition=True``) or a value (``False``)."""
+def function_names(*returns: str) -> list[str]:
+    """Built-in and standard-library function names: every one, or those whose call gives one
+    of ``returns`` (``builtins.RETURNS``)."""
     table = catalogue()
-    functions = [*((f["name"], f["condition"]) for f in table["functions"]),
-                 *((d["signature"].split("(")[0], d["condition"]) for defs in table["library"].values() for d in defs)]
-    return [name for name, is_condition in functions if condition is None or is_condition == condition]
+    functions = [*((f["name"], f["returns"]) for f in table["functions"]),
+                 *((d["signature"].split("(")[0], d["returns"]) for defs in table["library"].values() for d in defs)]
+    return [name for name, gives in functions if not returns or gives in returns]
 
 
 def object_words(task: str) -> list[str]:
@@ -160,8 +179,12 @@ def task_grammar(task: str, scene_objects: list[str] | None = None, added_lines:
     lines = [start, "?line: constraint_stmt | objective_stmt",
              *(_narrowed(name, project[name], bool(objects)) for name in TAKEN_FROM_PROJECT),
              _alternatives("VALUE", [*body_names(), *objects]),
-             _alternatives("FUNCTION", function_names(condition=False)),
-             _alternatives("PREDICATE", function_names(condition=True)),
+             *(_narrowed(name, f"?{name}: {rule}", bool(objects)) for name, rule in NUMBERS.items()),
+             _alternatives("FUNCTION", function_names("number", "vector", "argument", "value")),
+             _alternatives("PREDICATE", function_names("condition")),
+             _alternatives("NUMBER_FUNCTION", function_names("number")),
+             _alternatives("SHAPED_FUNCTION", function_names("argument")),
+             _alternatives("AXIS", ["x", "y", "z"]),
              _alternatives("MEMBER", [*table["components"], *(properties - NUMBER_PROPERTIES)]),
              *([_alternatives("OBJECT_NUMBER.2", [f"{o}.{p}" for o in objects for p in NUMBER_PROPERTIES])]
                if objects else []),
@@ -170,7 +193,7 @@ def task_grammar(task: str, scene_objects: list[str] | None = None, added_lines:
              _alternatives("PARAMETER", parameters),
              _not_reserved("LABEL"),
              *(_scene_rules(objects) if declared else []),
-             'TEXT: /"[^"\\\\\\x00-\\x1f\\x7f]*"/',
+             f'TEXT: /"[^"\\\\\\x00-\\x1f\\x7f]{{0,{LONGEST_TEXT}}}"/',
              "NEWLINE: /\\n/", "SPACES: /[ \\t]+/", "%ignore SPACES"]
     return "\n".join(lines) + "\n"
 
@@ -183,7 +206,7 @@ def scene_names(scene: str | None) -> list[str]:
 @cache
 def _parser(scene_objects: tuple[str, ...]) -> Lark:
     """The answer grammar of a task with these scene objects, compiled once."""
-    return Lark(task_grammar("", list(scene_objects)), parser="lalr")
+    return Lark(task_grammar("", list(scene_objects)), parser="earley")
 
 
 def fits(answer: str, scene_objects: list[str]) -> bool:
