@@ -16,7 +16,10 @@ happened. The answer grammar keeps what a program for one task needs and nothing
   component after it;
 - conditions and values keep their places: a constraint or ``when`` holds a condition (a
   comparison, ``and``/``or``/``not`` of conditions, a call of a predicate such as
-  ``touches``), an objective, a function argument or a vector component a value;
+  ``touches``), an objective, a function argument or a vector component a value; an order
+  comparison (``<``, ``>=``...) compares numbers (:data:`NUMBERS`), never vectors;
+- numbers, labels, the motion text and chains of operators have bounded lengths, so that no
+  line runs on;
 - the scene is not written by the model when the task gives one (it is put into the program
   as given, :func:`with_scene`); without one, the model may declare objects named after
   words of the task, with the kinds and parameter names of the catalogue.
@@ -40,10 +43,11 @@ from motionprog.lang.units import TIME, UNITS
 from motionprog.llm.reference import answer_grammar
 from motionprog.llm.task_words import words
 
-MOST_DIGITS, LONGEST_LABEL, LONGEST_TEXT = 6, 40, 200
+MOST_DIGITS, LONGEST_LABEL, LONGEST_TEXT, MOST_OPERATORS = 6, 40, 200, 4
 """Bounds on a number's digits (before and after its point), a label's and the motion text's
-characters in an answer: a small model repeating itself at temperature 0 wrote one line
-until the token limit."""
+characters, and the operators in one chain (``a + b - c``, ``p and q``) in an answer: a small
+model at temperature 0, barred from the token it wanted (``>=`` after a vector), wrote one
+line of products until the token limit."""
 MOST_LINES = 12
 """Most constraint and objective lines in one answer: more than any example needs, few enough
 that a model repeating itself stops early."""
@@ -68,16 +72,21 @@ NARROWED = {"atom": [(r"NAME(\s*->\s*name\b)", r"VALUE\1"), (r'NAME(\s*"\("\s*\[
             "import_stmt": [(r"STRING", "MODULE")],
             "motion_stmt": [(r"STRING", "TEXT")], "motion_option": [(r"STRING", "TEXT")],
             "instant_atom": [(r"quantity(\s*->\s*instant_quantity\b)", r"NUMBER INSTANT_UNIT\1")],
-            "NUMBER": [(r"\[0-9\]\+", f"[0-9]{{1,{MOST_DIGITS}}}")]}
+            "NUMBER": [(r"\[0-9\]\+", f"[0-9]{{1,{MOST_DIGITS}}}")],
+            "sum": [(r'product\s*\|\s*sum "\+" product\s*-> add\s*\|\s*sum "-" product\s*-> sub',
+                     f'product (("+" | "-") product)~0..{MOST_OPERATORS}')],
+            "product": [(r'unary\s*\|\s*product "\*" unary\s*-> mul\s*\|\s*product "/" unary\s*-> div',
+                         f'unary (("*" | "/") unary)~0..{MOST_OPERATORS}')],
+            "and_expr": [(r'not_expr\s*\|\s*and_expr "and" not_expr\s*-> and_', f'not_expr ("and" not_expr)~0..{MOST_OPERATORS}')],
+            "or_expr": [(r'and_expr\s*\|\s*or_expr "or" and_expr\s*-> or_', f'and_expr ("or" and_expr)~0..{MOST_OPERATORS}')]}
 """Where the answer grammar narrows the project's rules: ``NAME``/``STRING`` to the names that
-exist, conditions apart from values: (rule, [(pattern, replacement)]), each pattern found at
-least once."""
+exist, conditions apart from values, numbers bounded: (rule, [(pattern, replacement)]), each
+pattern found at least once."""
 WITH_OBJECTS = {"unary": [(r"(\?unary:\s*postfix)", r"\1 | OBJECT_NUMBER")],
                 "number_unary": [(r"(\?number_unary:\s*number_postfix)", r"\1 | OBJECT_NUMBER")]}
 """Narrowings for a task with objects: ``bed.top`` is a number that takes no component."""
-NUMBERS = {"number": 'number_product | number "+" number_product -> add | number "-" number_product -> sub',
-           "number_product": 'number_unary | number_product "*" number_unary -> mul '
-                             '| number_product "/" number_unary -> div',
+NUMBERS = {"number": f'number_product (("+" | "-") number_product)~0..{MOST_OPERATORS}',
+           "number_product": f'number_unary (("*" | "/") number_unary)~0..{MOST_OPERATORS}',
            "number_unary": 'number_postfix | "-" number_unary -> neg',
            "number_postfix": 'number_atom | postfix "." AXIS -> attr | number_postfix "@" instant_atom -> at_instant',
            "number_atom": 'quantity | NUMBER_FUNCTION "(" [args] ")" -> call '
