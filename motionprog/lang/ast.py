@@ -127,6 +127,8 @@ class At:
 
 
 Expr = Quantity | Name | String | Attr | Call | Vector | Unary | Binary | Relation | InRange | At
+LOGIC = frozenset({"and", "or", "implies", "not"})
+"""The operators of ``Binary`` and ``Unary`` whose operands and result are conditions."""
 
 
 @dataclass(frozen=True)

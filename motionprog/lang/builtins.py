@@ -130,6 +130,8 @@ COMPONENTS: dict[str, tuple[int, ...]] = {
     "x": (0,), "y": (1,), "z": (2,), "xz": (0, 2), "xy": (0, 1), "yz": (1, 2),
 }
 """Component suffixes of 3-vectors and the axes they select."""
+AXES = tuple(name for name, axes in COMPONENTS.items() if len(axes) == 1)
+"""The components that are one number: ``x``, ``y``, ``z``."""
 
 
 @cache
@@ -151,12 +153,12 @@ def returns_of(node: ast.Expr, known: dict[str, str]) -> str:
     each function's call gives."""
     if isinstance(node, (ast.Relation, ast.InRange)):
         return "condition"
-    if isinstance(node, (ast.Binary, ast.Unary)) and node.op in ("and", "or", "implies", "not"):
+    if isinstance(node, (ast.Binary, ast.Unary)) and node.op in ast.LOGIC:
         return "condition"
     if isinstance(node, ast.At):
         return returns_of(node.value, known)
     if isinstance(node, ast.Attr):
-        return "number" if node.name in ("x", "y", "z", *NUMBER_PROPERTIES) else "value"
+        return "number" if node.name in (*AXES, *NUMBER_PROPERTIES) else "value"
     if isinstance(node, ast.Call):
         given = known.get(node.function, "value")
         return returns_of(node.args[0], known) if given == "argument" and node.args else given

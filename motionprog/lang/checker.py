@@ -511,7 +511,7 @@ class Checker:
 
     def binary(self, node: ast.Binary, env: Env) -> Typed:
         """Arithmetic ``+ - * /`` (units combine; sizes broadcast a number over a vector) or logic."""
-        if node.op in ("and", "or", "implies"):
+        if node.op in ast.LOGIC:
             return self.logic(node, env)
         left = self.need_value(self.expr(node.left, env), node.left.span, f"'{node.op}'")
         right = self.need_value(self.expr(node.right, env), node.right.span, f"'{node.op}'")

@@ -9,7 +9,6 @@ The system message is the same for every task so that a server caching the promp
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -18,14 +17,13 @@ from motionprog.lang import check_source, render_text
 from motionprog.lang.diagnostics import Diagnostic, has_errors
 from motionprog.llm.reference import language_reference
 from motionprog.llm.relevance import requirements
-from motionprog.llm.task_grammar import fits, scene_names, split_scene
+from motionprog.llm.task_grammar import HEADER, fits, scene_names, split_scene
 from motionprog.llm.task_words import stem, words
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 """The repository's example programs (absent from an installed wheel: then none are shown)."""
 EXAMPLES_SHOWN = 2
 """Examples per task: enough to show the shape, few enough for a 4,096-token context."""
-MOTION_TEXT = re.compile(r'^\s*motion\s+"([^"]*)"', re.MULTILINE)
 ERRORS_SHOWN = 3
 """Diagnostics per repair request: the first few, so the request stays short."""
 ADDED_LINES = 3
@@ -83,7 +81,7 @@ def similar_examples(task: str, examples: Iterable[tuple[str, str]], scene: str 
 
     def score(example: tuple[str, str]) -> tuple[float, str]:
         name, source = example
-        said = " ".join([name.removesuffix(".mprog").replace("_", " "), description(source), *MOTION_TEXT.findall(source)])
+        said = " ".join([name.removesuffix(".mprog").replace("_", " "), description(source), *HEADER.findall(source)])
         theirs = topic(said, scene_names(split_scene(source)[1]))
         return (-len(wanted & theirs) / (1 + len(theirs)) ** 0.5, name)
 

@@ -26,14 +26,13 @@ from motionprog.llm.client import DEFAULT_MODEL, LLMConfig, Reply, configure
 from motionprog.llm.modes import Session
 from motionprog.llm.prompt import ADDED_LINES, addition_message, build_messages, repair_message
 from motionprog.llm.relevance import only_missing, relevance_errors
-from motionprog.llm.task_grammar import scene_names, task_grammar, with_scene
+from motionprog.llm.task_grammar import HEADER, scene_names, task_grammar, with_scene
 
 MAX_ROUNDS = 10
 """Most requests one synthesis may make (the first answer plus repairs)."""
 FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
 LABEL = re.compile(r"^(\s*)([A-Za-z_]\w*)(\s*:)", re.MULTILINE)
-MOTION = re.compile(r'^\s*motion\s+"', re.MULTILINE)
 SELECTORS = ("always", "eventually")
 """The time selectors that end in a colon at the start of a line, as a label does."""
 PYTHON = re.compile(r"^\s*(import \w+\s*$|from [\w.]+ import |def \w+\(.*\)\s*:|for \w+ in .*:|class \w+|print\()",
@@ -186,7 +185,7 @@ def synthesize(task: str, config: LLMConfig, *, scene: str | None = None, rounds
 def extended(base: str | None, answer: str) -> str:
     """The candidate of an answer: ``answer`` itself, or when lines were asked for, ``base``
     with them added (unless the model sent a whole program anyway: it has a header)."""
-    if base is None or MOTION.search(answer):
+    if base is None or HEADER.search(answer):
         return answer
     return base.rstrip() + "\n" + answer.strip()
 

@@ -37,7 +37,7 @@ from lark import Lark
 from lark.exceptions import LarkError
 
 from motionprog.lang import catalogue
-from motionprog.lang.builtins import NUMBER_PROPERTIES
+from motionprog.lang.builtins import AXES, NUMBER_PROPERTIES, RETURNS
 from motionprog.lang.checker import reserved_words
 from motionprog.lang.units import TIME, UNITS
 from motionprog.llm.reference import answer_grammar
@@ -53,6 +53,8 @@ MOST_LINES = 12
 that a model repeating itself stops early."""
 DEFINITION = re.compile(r"^(?=[?!]?[A-Za-z_%])", re.MULTILINE)
 SCENE_BLOCK = re.compile(r"\bscene\s*\{[^{}]*\}")
+HEADER = re.compile(r'^\s*motion\s+"([^"]*)"', re.MULTILINE)
+"""A program's ``motion "text"`` header; group 1 is the text."""
 TAKEN_FROM_PROJECT = ("motion_stmt", "motion_option", "import_stmt", "constraint_stmt", "objective_stmt",
                       "label", "strength", "goal", "when", "until", "weight", "time", "window", "instant",
                       "instant_atom", "expr", "implies", "or_expr", "and_expr", "not_expr", "relation", "sum",
@@ -189,11 +191,11 @@ def task_grammar(task: str, scene_objects: list[str] | None = None, added_lines:
              *(_narrowed(name, project[name], bool(objects)) for name in TAKEN_FROM_PROJECT),
              _alternatives("VALUE", [*body_names(), *objects]),
              *(_narrowed(name, f"?{name}: {rule}", bool(objects)) for name, rule in NUMBERS.items()),
-             _alternatives("FUNCTION", function_names("number", "vector", "argument", "value")),
+             _alternatives("FUNCTION", function_names(*(r for r in RETURNS if r != "condition"))),
              _alternatives("PREDICATE", function_names("condition")),
              _alternatives("NUMBER_FUNCTION", function_names("number")),
              _alternatives("SHAPED_FUNCTION", function_names("argument")),
-             _alternatives("AXIS", ["x", "y", "z"]),
+             _alternatives("AXIS", list(AXES)),
              _alternatives("MEMBER", [*table["components"], *(properties - NUMBER_PROPERTIES)]),
              *([_alternatives("OBJECT_NUMBER.2", [f"{o}.{p}" for o in objects for p in NUMBER_PROPERTIES])]
                if objects else []),
