@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from motionprog.errors import InputError
+from motionprog.models.quiet_loading import quiet_loading
 
 MDM_TEXT_TOKENS = 20
 """Text tokens MDM keeps for HumanML3D prompts (longer prompts are truncated)."""
@@ -66,24 +67,18 @@ def load_clip_text(path: str | os.PathLike, device: str | torch.device = "cpu") 
     Raises InputError naming ``path`` when it is missing or does not hold a CLIP model.
     """
     from transformers import CLIPTextModelWithProjection, CLIPTokenizer
-    from transformers.utils import logging as hf_logging
 
     path = Path(path)
     if not (path / "config.json").is_file():
         raise InputError(f"{path}: no CLIP text encoder here (config.json missing); {CLIP_HOWTO}")
-    verbosity, bars_were_on = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()  # the vision tower's unused weights are expected, not news
-    hf_logging.disable_progress_bar()  # library code shows no progress bars of its own
-    try:
-        tokenizer = CLIPTokenizer.from_pretrained(path, local_files_only=True)
-        model = CLIPTextModelWithProjection.from_pretrained(path, local_files_only=True,
-                                                            dtype=torch.float32)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read a CLIP text model ({exc}); {CLIP_HOWTO}") from exc
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars_were_on:
-            hf_logging.enable_progress_bar()
+    # the vision tower's unused weights are expected, not news: errors only
+    with quiet_loading(errors_only=True):
+        try:
+            tokenizer = CLIPTokenizer.from_pretrained(path, local_files_only=True)
+            model = CLIPTextModelWithProjection.from_pretrained(path, local_files_only=True,
+                                                                dtype=torch.float32)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path}: cannot read a CLIP text model ({exc}); {CLIP_HOWTO}") from exc
     device = torch.device(device)
     model = model.to(device).eval().requires_grad_(False)
     return ClipTextEncoder(tokenizer=tokenizer, model=model, device=device)

